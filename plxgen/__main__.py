@@ -1,0 +1,3 @@
+from plxgen.cli import main
+
+raise SystemExit(main())

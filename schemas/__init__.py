@@ -1,0 +1,1 @@
+"""The JSON Schema of the experiment file (a data package of plxgen)."""
