@@ -1,0 +1,14 @@
+"""black, in process, plus the checks that the result is valid Python."""
+
+from __future__ import annotations
+
+
+
+def format_source(source: str) -> str:
+    """Format with black and make sure the result parses (a failure is a plxgen bug)."""
+    import black  # imported here: only compiling needs it, and it is the slowest import
+
+    mode = black.Mode(target_versions={black.TargetVersion.PY310}, line_length=88)
+    formatted = black.format_str(source, mode=mode)
+    compile(formatted, "<generated script>", "exec")
+    return formatted

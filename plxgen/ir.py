@@ -1,0 +1,201 @@
+"""The typed intermediate representation that templates render.
+
+Everything here is frozen and holds only checked values: names of Keras
+symbols come from the registry, identifiers are validated, and every other
+value is plain data that `literals.py` turns into a Python literal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Symbol:
+    """A dotted name (`keras.layers.Dense`) taken from the registry or the templates."""
+
+    qualname: str
+
+
+@dataclass(frozen=True)
+class Call:
+    """`symbol(key=value, ...)`: a constructor call with literal (or Call) arguments."""
+
+    func: Symbol
+    kwargs: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class Input:
+    """A graph input fed by one pipeline feature."""
+
+    feature: str
+    var: str
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer call: `var = call(*inputs)`."""
+
+    var: str
+    call: Call
+    inputs: tuple[str, ...]
+    source: str
+
+
+@dataclass(frozen=True)
+class Graph:
+    """A functional Keras graph."""
+
+    inputs: tuple[Input, ...]
+    layers: tuple[Layer, ...]
+    outputs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Loss:
+    """The loss: a Keras loss object (per example) or one of the script's own functions."""
+
+    name: str
+    call: Call
+    weight: float
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A metric with the snake_case key it is reported under."""
+
+    key: str
+    call: Call
+    helper: str | None  # a function or class the script must define for it
+
+
+@dataclass(frozen=True)
+class Decay:
+    """The 2017 learning-rate decay (tf.train.<kind> between start and stop, floored)."""
+
+    kind: str
+    learning_rate: float
+    decay_steps: int
+    decay_rate: float
+    staircase: bool
+    start: int
+    stop: float
+    floor: float
+    boundaries: tuple[int, ...]
+    values: tuple[float, ...]
+    end_learning_rate: float
+    power: float
+
+
+@dataclass(frozen=True)
+class Optimizer:
+    """The optimizer call (learning_rate excluded) and its learning rate or decay."""
+
+    name: str
+    call: Call
+    learning_rate: float
+    decay: Decay | None
+    clipnorm: float
+
+
+@dataclass(frozen=True)
+class Model:
+    """The model: graph, loss, optimizer, metrics and how labels are shaped."""
+
+    kind: str  # classifier | regressor
+    name: str
+    graph: Graph
+    loss: Loss
+    optimizer: Optimizer
+    metrics: tuple[Metric, ...]
+    labels: str  # one_hot | sparse | binary | float
+    n_classes: int | None
+    scores: str | None  # softmax | sigmoid | None: how outputs become scores for metrics
+
+
+@dataclass(frozen=True)
+class Op:
+    """One feature-processor operation applied to a batch of one feature."""
+
+    kind: str  # cast | standardize | reshape
+    args: tuple[tuple[str, Any], ...]
+    source: str
+
+
+@dataclass(frozen=True)
+class Processor:
+    """The operations applied to one feature inside the pipeline."""
+
+    feature: str
+    func: str
+    ops: tuple[Op, ...]
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """A TFRecord image pipeline."""
+
+    section: str  # train | eval
+    data_files: tuple[str, ...]
+    meta_data_file: str
+    batch_size: int
+    num_epochs: int
+    shuffle: bool
+    shuffle_buffer: int
+    drop_remainder: bool
+    num_threads: int
+    processors: tuple[Processor, ...]
+
+
+@dataclass(frozen=True)
+class Session:
+    """Session options, applied through tf.config."""
+
+    intra_op_threads: int | None
+    inter_op_threads: int | None
+    soft_placement: bool
+    log_device_placement: bool
+    memory_growth: bool
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Seeds, summary and checkpoint cadence."""
+
+    seed: int | None
+    save_summary_steps: int
+    save_checkpoints_steps: int | None
+    save_checkpoints_secs: int | None
+    keep_checkpoint_max: int
+    keep_checkpoint_every_n_hours: float | None
+    session: Session
+
+
+@dataclass(frozen=True)
+class Logging:
+    """settings.logging."""
+
+    level: str
+    formatter: str | None
+    path: str | None
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A whole supervised experiment, ready to render."""
+
+    project: str
+    description: str | None
+    config_path: str
+    logging: Logging
+    run_config: RunConfig
+    model: Model
+    train: Pipeline
+    train_steps: int | None
+    eval: Pipeline | None
+    eval_steps: int | None
+    eval_delay_secs: int
+    eval_throttle_secs: int
+    resolved_config: dict[str, Any]

@@ -1,0 +1,82 @@
+"""The one function that turns a value into Python source.
+
+Config values reach a generated script only through `py()`: plain data
+becomes a literal built from `repr` of checked types, and IR symbols become
+names only if they are dotted identifiers (they come from the registry or the
+templates, never from a config string).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from plxgen.ir import Call, Symbol
+
+_QUALNAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def py(value: Any) -> str:
+    """Python source for a value: a literal, or a checked name or call."""
+    if value is None or value is True or value is False:
+        return repr(value)
+    if isinstance(value, int):
+        return repr(int(value))
+    if isinstance(value, float):
+        if math.isnan(value):
+            raise ValueError("NaN cannot be written as a literal")
+        if math.isinf(value):
+            return 'float("inf")' if value > 0 else 'float("-inf")'
+        return repr(float(value))
+    if isinstance(value, str):
+        return repr(str(value))
+    if isinstance(value, Symbol):
+        return ident(value.qualname, dotted=True)
+    if isinstance(value, Call):
+        args = ", ".join(f"{ident(k)}={py(v)}" for k, v in value.kwargs)
+        return f"{py(value.func)}({args})"
+    if isinstance(value, list):
+        return "[" + ", ".join(py(v) for v in value) + "]"
+    if isinstance(value, tuple):
+        inner = ", ".join(py(v) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    if isinstance(value, dict):
+        items = []
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise TypeError(f"dict key {k!r} is not a string")
+            items.append(f"{py(k)}: {py(v)}")
+        return "{" + ", ".join(items) + "}"
+    raise TypeError(f"cannot write a {type(value).__name__} as a Python literal")
+
+
+def ident(name: str, *, dotted: bool = False) -> str:
+    """A checked identifier (or dotted name); anything else is a bug in plxgen."""
+    pattern = _QUALNAME if dotted else _KEY
+    if not isinstance(name, str) or not pattern.match(name):
+        raise ValueError(f"{name!r} is not a safe identifier")
+    return name
+
+
+def docstring(text: str) -> str:
+    """A triple-quoted string literal whose value is exactly `text`."""
+    out = []
+    for char in text:
+        if char == "\\":
+            out.append("\\\\")
+        elif char == '"':
+            out.append('\\"')
+        elif char == "\n":
+            out.append("\n")
+        elif not char.isprintable():
+            out.append(repr(char)[1:-1])
+        else:
+            out.append(char)
+    return '"""' + "".join(out) + '"""'
+
+
+def comment(text: str) -> str:
+    """Text safe to place after `#`: one line, no control characters."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)

@@ -1,0 +1,198 @@
+"""YAML -> plain data plus the source position of every key and value.
+
+PyYAML's composed nodes carry marks; this module walks them itself, so that
+duplicate keys, unknown tags and alias bombs are caught with their position
+and nothing but plain JSON-like values (dict, list, str, int, float, bool,
+None) ever comes out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from plxgen.errors import ConfigError, Diagnostic
+
+Path = tuple[str | int, ...]
+
+# Refuse inputs that would make the compiler slow or its output absurd.
+MAX_FILE_BYTES = 1_000_000
+MAX_NODES = 100_000
+MAX_DEPTH = 64
+
+_SCALAR_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+}
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+
+
+@dataclass(frozen=True)
+class Document:
+    """A loaded experiment file: its data and where each part came from."""
+
+    file: str
+    data: Any
+    values: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    # Paths set on the command line (`--set PATH=VALUE`) -> how to name that origin.
+    overrides: dict[Path, str] = field(default_factory=dict)
+
+    def where(self, path: Path, *, key: bool = False) -> tuple[str, int, int]:
+        """(file, line, col) of a value or its key, else of its nearest located parent."""
+        for length in range(len(path), -1, -1):
+            if path[:length] in self.overrides:
+                return self.overrides[path[:length]], 1, 1
+        if key and path in self.keys:
+            return (self.file, *self.keys[path])
+        probe = path
+        while probe:
+            if probe in self.values:
+                return (self.file, *self.values[probe])
+            probe = probe[:-1]
+        return (self.file, *self.values.get((), (1, 1)))
+
+
+def format_path(path: Path) -> str:
+    """Render a JSON path the way diagnostics show it: `model.graph.layers[3].Dense`."""
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text or "$"
+
+
+class _Walker:
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.values: dict[Path, tuple[int, int]] = {}
+        self.keys: dict[Path, tuple[int, int]] = {}
+        self.errors: list[Diagnostic] = []
+        self.nodes = 0
+        self.constructor = yaml.SafeLoader("")
+
+    def error(self, node: yaml.Node, path: Path, message: str, code: str, hint: str | None = None) -> None:
+        line, col = _mark(node)
+        self.errors.append(Diagnostic(self.file, line, col, format_path(path), message, code, hint))
+
+    def walk(self, node: yaml.Node, path: Path, depth: int) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise _TooBig(node, f"the file expands to more than {MAX_NODES} values (aliases included)")
+        if depth > MAX_DEPTH:
+            raise _TooBig(node, f"the file nests deeper than {MAX_DEPTH} levels")
+        self.values.setdefault(path, _mark(node))
+        if isinstance(node, yaml.MappingNode):
+            return self.mapping(node, path, depth)
+        if isinstance(node, yaml.SequenceNode):
+            if node.tag != _SEQ:
+                self.error(node, path, f"YAML tag {node.tag!r} is not allowed", "yaml-tag")
+            return [self.walk(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
+        return self.scalar(node, path)
+
+    def mapping(self, node: yaml.MappingNode, path: Path, depth: int) -> dict[str, Any]:
+        if node.tag != _MAP:
+            self.error(node, path, f"YAML tag {node.tag!r} is not allowed", "yaml-tag")
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                self.error(key_node, path, "YAML merge keys (<<) are not supported", "yaml-merge")
+                continue
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _SCALAR_TAGS:
+                self.error(key_node, path, "a mapping key must be a plain name", "yaml-key")
+                continue
+            key = key_node.value
+            child = path + (key,)
+            if key in result:
+                first = self.keys[child]
+                self.error(
+                    key_node,
+                    child,
+                    f"duplicate key {key!r} (first defined at line {first[0]})",
+                    "duplicate-key",
+                    "remove one of the two; YAML keeps only the last, which hides mistakes",
+                )
+                continue
+            self.keys[child] = _mark(key_node)
+            result[key] = self.walk(value_node, child, depth + 1)
+        return result
+
+    def scalar(self, node: yaml.ScalarNode, path: Path) -> Any:
+        if node.tag == _TIMESTAMP:
+            return node.value  # a date-looking string stays the text the user wrote
+        if node.tag not in _SCALAR_TAGS:
+            self.error(node, path, f"YAML tag {node.tag!r} is not allowed", "yaml-tag", "write plain values only")
+            return None
+        value = self.constructor.construct_object(node)
+        if isinstance(value, float) and value != value:
+            self.error(node, path, "NaN is not a valid value", "nan")
+        return value
+
+
+class _TooBig(Exception):
+    def __init__(self, node: yaml.Node, message: str) -> None:
+        super().__init__(message)
+        self.node = node
+        self.message = message
+
+
+def _mark(node: yaml.Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _decode(raw: bytes, file: str) -> str:
+    if len(raw) > MAX_FILE_BYTES:
+        raise ConfigError([Diagnostic(file, 1, 1, "$", f"the file is larger than {MAX_FILE_BYTES} bytes", "too-large")])
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        col = len(before) - (before.rfind(b"\n") + 1) + 1
+        raise ConfigError(
+            [Diagnostic(file, line, col, "$", f"the file is not UTF-8 (byte 0x{raw[exc.start]:02x})", "encoding")]
+        ) from None
+    return text
+
+
+def load_text(text: str, file: str) -> Document:
+    """Parse YAML text into a Document; every problem becomes a located Diagnostic."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        message = (exc.problem or exc.context or "invalid YAML").strip()
+        hint = None
+        if "\t" in message or "tab" in message:
+            hint = "YAML indentation must use spaces, not tabs"
+        raise ConfigError([Diagnostic(file, line, col, "$", f"invalid YAML: {message}", "yaml-syntax", hint)]) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError([Diagnostic(file, 1, 1, "$", f"invalid YAML: {exc}", "yaml-syntax")]) from None
+    if root is None:
+        raise ConfigError([Diagnostic(file, 1, 1, "$", "the file is empty", "empty")])
+    walker = _Walker(file)
+    try:
+        data = walker.walk(root, (), 0)
+    except _TooBig as exc:
+        line, col = _mark(exc.node)
+        raise ConfigError([Diagnostic(file, line, col, "$", exc.message, "too-large")]) from None
+    except RecursionError:
+        raise ConfigError([Diagnostic(file, 1, 1, "$", "the file nests too deeply", "too-large")]) from None
+    if walker.errors:
+        raise ConfigError(walker.errors)
+    return Document(file, data, walker.values, walker.keys)
+
+
+def load_bytes(raw: bytes, file: str) -> Document:
+    """Decode (UTF-8 only) and parse an experiment file's bytes."""
+    return load_text(_decode(raw, file), file)

@@ -1,0 +1,625 @@
+"""Validated data -> IR, plus the checks a JSON Schema cannot express."""
+
+from __future__ import annotations
+
+import json
+import keyword
+import re
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from plxgen import ir, registry
+from plxgen.errors import ConfigError, Diagnostic
+from plxgen.load import Document, Path, format_path
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+# Names the generated script itself uses; a layer variable never shadows them.
+_RESERVED = {
+    "tf", "keras", "np", "os", "sys", "json", "math", "time", "logging", "argparse",
+    "features", "labels", "inputs", "outputs", "model", "x", "build_model",
+}  # fmt: skip
+
+PIPELINE_FEATURES = {"TFRecordImagePipeline": ("image",)}
+_THRESHOLD_METRICS = {
+    "TruePositives", "TrueNegatives", "FalsePositives", "FalseNegatives", "Precision", "Recall", "AUC",
+    "SpecificityAtSensitivity", "SensitivityAtSpecificity", "PrecisionAtThresholds", "RecallAtThresholds",
+}  # fmt: skip
+_SNAKE = {"AUC": "auc", "MeanIOU": "mean_iou"}
+_SUPPORTED_SUMMARIES = {"loss", "learning_rate"}
+
+
+@lru_cache(maxsize=1)
+def keras_layers() -> dict[str, Any]:
+    """The committed table of Keras layers and their arguments."""
+    text = resources.files("plxgen.schemas").joinpath("keras_layers.json").read_text()
+    layers: dict[str, Any] = json.loads(text)["layers"]
+    return layers
+
+
+def snake_case(name: str) -> str:
+    """`TruePositives` -> `true_positives`, as Keras names its metrics."""
+    if name in _SNAKE:
+        return _SNAKE[name]
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _one(mapping: Any) -> tuple[str, dict[str, Any]]:
+    """A `Name: {args}` mapping or bare `Name` -> (name, args)."""
+    if isinstance(mapping, str):
+        return mapping, {}
+    ((name, args),) = mapping.items()
+    return name, dict(args or {})
+
+
+def _kwargs(args: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    return tuple(args.items())
+
+
+class Lowerer:
+    """Turns one validated document into an ir.Experiment, collecting diagnostics."""
+
+    def __init__(self, doc: Document, config_path: str, data_prefix: str) -> None:
+        self.doc = doc
+        self.config_path = config_path
+        self.data_prefix = data_prefix
+        self.errors: list[Diagnostic] = []
+
+    def fail(self, path: Path, message: str, code: str, hint: str | None = None, *, key: bool = False) -> None:
+        """Record a located diagnostic."""
+        file, line, col = self.doc.where(path, key=key)
+        self.errors.append(Diagnostic(file, line, col, format_path(path), message, code, hint))
+
+    # ------------------------------------------------------------ experiment
+    def experiment(self) -> ir.Experiment:
+        """Lower the whole document."""
+        data = self.doc.data
+        self._unsupported_environment(data.get("environment", {}))
+        ((kind, spec),) = data["model"].items()
+        model_path: Path = ("model", kind)
+        train_pipe = self.pipeline(data["train"], ("train",))
+        eval_section = data.get("eval")
+        eval_pipe = self.pipeline(eval_section, ("eval",)) if eval_section else None
+        features = PIPELINE_FEATURES[_one(data["train"]["data_pipeline"])[0]]
+        model = self.model(kind, spec, model_path, features, data["project"]["name"])
+        settings = data.get("settings", {}).get("logging", {})
+        experiment = ir.Experiment(
+            project=data["project"]["name"],
+            description=data["project"].get("description"),
+            config_path=self.config_path,
+            logging=ir.Logging(
+                level=settings.get("level", "INFO"),
+                formatter=settings.get("formatter"),
+                path=self._data_path(settings["path"]) if settings.get("path") else None,
+            ),
+            run_config=self.run_config(data.get("environment", {}).get("run_config", {})),
+            model=model,
+            train=train_pipe,
+            train_steps=data["train"].get("train_steps"),
+            eval=eval_pipe,
+            eval_steps=eval_section.get("steps", 10) if eval_section else None,
+            eval_delay_secs=eval_section.get("delay_secs", 0) if eval_section else 0,
+            eval_throttle_secs=eval_section.get("continuous_eval_throttle_secs", 60) if eval_section else 60,
+            resolved_config=data,
+        )
+        self._dedupe_processors(experiment)
+        if self.errors:
+            raise ConfigError(self.errors)
+        return experiment
+
+    def _unsupported_environment(self, env: dict[str, Any]) -> None:
+        distributed = [k for k in ("n_workers", "n_ps") if env.get(k)]
+        if env.get("run_config", {}).get("cluster"):
+            distributed.append("run_config.cluster")
+        gpu = env.get("run_config", {}).get("session", {}).get("gpu_options", {})
+        for key in ("per_process_gpu_memory_fraction", "gpu_memory_fraction"):
+            if key in gpu:
+                distributed.append(f"run_config.session.gpu_options.{key}")
+        for key in distributed:
+            path: Path = ("environment", *key.split("."))
+            what = "GPU memory fractions are" if "fraction" in key else "distributed training is"
+            self.fail(
+                path, f"{what} not supported by this version of plxgen", "not-implemented",
+                "remove it to train in one process" if "fraction" not in key else "remove it; allow_growth is on by default",
+                key=True,
+            )  # fmt: skip
+
+    def run_config(self, rc: dict[str, Any]) -> ir.RunConfig:
+        """environment.run_config with the 2017 defaults."""
+        session = rc.get("session", {})
+        gpu = session.get("gpu_options", {})
+        steps = rc.get("save_checkpoints_steps")
+        secs = rc.get("save_checkpoints_secs")
+        if steps and secs:
+            self.fail(
+                ("environment", "run_config", "save_checkpoints_secs"),
+                "give save_checkpoints_steps or save_checkpoints_secs, not both", "conflict", key=True,
+            )  # fmt: skip
+        if steps is None and secs is None:
+            secs = 600  # tf.estimator.RunConfig's default
+        return ir.RunConfig(
+            seed=rc.get("tf_random_seed"),
+            save_summary_steps=rc.get("save_summary_steps", 100),
+            save_checkpoints_steps=steps,
+            save_checkpoints_secs=secs,
+            keep_checkpoint_max=rc.get("keep_checkpoint_max", 5),
+            keep_checkpoint_every_n_hours=rc.get("keep_checkpoint_every_n_hours"),
+            session=ir.Session(
+                intra_op_threads=session.get("intra_op_parallelism_threads") or None,
+                inter_op_threads=session.get("inter_op_parallelism_threads") or None,
+                soft_placement=session.get("allow_soft_placement", True),
+                log_device_placement=session.get("log_device_placement", False),
+                memory_growth=gpu.get("allow_growth", True),
+            ),
+        )
+
+    # -------------------------------------------------------------- pipeline
+    def _data_path(self, path: str) -> str:
+        if path.startswith("/"):
+            return path
+        return _join(self.data_prefix, path)
+
+    def pipeline(self, section: dict[str, Any], path: Path) -> ir.Pipeline:
+        """A data pipeline section (train or eval)."""
+        name, spec = _one(section["data_pipeline"])
+        ppath: Path = path + ("data_pipeline", name)
+        files = spec["data_files"]
+        files = [files] if isinstance(files, str) else files
+        batch_size = spec.get("batch_size", 64)
+        processors = []
+        features = PIPELINE_FEATURES[name]
+        for feature, graph in (spec.get("feature_processors") or {}).items():
+            fpath = ppath + ("feature_processors", feature)
+            if feature not in features:
+                self.fail(
+                    fpath, f"{name} provides no feature {feature!r}", "unknown-feature",
+                    "features: " + ", ".join(features), key=True,
+                )  # fmt: skip
+                continue
+            processors.append(self.processor(feature, graph, fpath))
+        return ir.Pipeline(
+            section=path[0],  # type: ignore[arg-type]
+            data_files=tuple(self._data_path(f) for f in files),
+            meta_data_file=self._data_path(spec["meta_data_file"]),
+            batch_size=batch_size,
+            num_epochs=spec.get("num_epochs", 1),
+            shuffle=spec.get("shuffle", True),
+            shuffle_buffer=spec.get("capacity") or spec.get("min_after_dequeue", 5000) + 3 * batch_size,
+            drop_remainder=not spec.get("allow_smaller_final_batch", True),
+            num_threads=spec.get("num_threads", 3),
+            processors=tuple(processors),
+        )
+
+    def processor(self, feature: str, graph: dict[str, Any], path: Path) -> ir.Processor:
+        """The feature processors of one feature."""
+        inputs = graph.get("input_layers", [feature])
+        inputs = [inputs] if isinstance(inputs, str) else inputs
+        if inputs and list(inputs) != [feature]:
+            self.fail(
+                path + ("input_layers",), f"the processors of {feature!r} take that feature as their only input",
+                "processor-input", f"write input_layers: [{feature}]",
+            )  # fmt: skip
+        ops = []
+        for i, item in enumerate(graph["layers"]):
+            name, args = _one(item)
+            source = format_path(path + ("layers", i, name))
+            if name == "Cast":
+                ops.append(ir.Op("cast", (("dtype", args["dtype"]),), source))
+            elif name == "Standardization":
+                ops.append(ir.Op("standardize", (), source))
+            else:
+                ops.append(ir.Op("reshape", (("shape", [-1, *args["target_shape"]]),), source))
+        return ir.Processor(feature, f"process_{feature}", tuple(ops))
+
+    def _dedupe_processors(self, experiment: ir.Experiment) -> None:
+        """Train and eval share `process_<feature>` unless their processors differ."""
+        if experiment.eval is None:
+            return
+        train = {p.feature: p for p in experiment.train.processors}
+        for processor in experiment.eval.processors:
+            other = train.get(processor.feature)
+            if other is not None and [o[:2] for o in _op_keys(other)] != [o[:2] for o in _op_keys(processor)]:
+                object.__setattr__(other, "func", f"process_train_{other.feature}")
+                object.__setattr__(processor, "func", f"process_eval_{processor.feature}")
+
+    # ----------------------------------------------------------------- model
+    def model(self, kind: str, spec: dict[str, Any], path: Path, features: tuple[str, ...], project: str) -> ir.Model:
+        """model.classifier / model.regressor."""
+        n_classes = spec.get("n_classes")
+        one_hot = spec.get("one_hot_encode", False)
+        if kind == "classifier":
+            if one_hot and n_classes is None:
+                self.fail(path + ("one_hot_encode",), "one_hot_encode needs n_classes", "missing-n-classes",
+                          "add n_classes: N", key=True)  # fmt: skip
+            labels = "one_hot" if one_hot else ("sparse" if n_classes else "binary")
+        else:
+            labels = "float"
+        graph = self.graph(spec["graph"], path + ("graph",), features)
+        self._check_output_units(graph, spec, path, labels, n_classes)
+        default_loss = "SigmoidCrossEntropy" if kind == "classifier" else "MeanSquaredError"
+        loss_name, loss_args = _one(spec.get("loss") or default_loss)
+        loss = self.loss(loss_name, loss_args, path + ("loss", loss_name), labels)
+        scores = {"SoftmaxCrossEntropy": "softmax", "SigmoidCrossEntropy": "sigmoid", "HingeLoss": "sigmoid"}.get(
+            loss_name
+        )
+        metrics = []
+        for i, item in enumerate(spec.get("metrics") or []):
+            name, args = _one(item)
+            metrics.extend(self.metric(name, args, path + ("metrics", i), labels, n_classes))
+        keys = [m.key for m in metrics]
+        for i, key in enumerate(keys):
+            if key in keys[:i] or key == "loss":
+                self.fail(path + ("metrics", i), f"metric {key!r} is listed twice", "duplicate-metric")
+        summaries = spec.get("summaries")
+        if summaries:
+            wanted = ["activations", "gradients", "variables", "image_input", "image_result"] if summaries == "all" else summaries
+            for item in wanted:
+                if item not in _SUPPORTED_SUMMARIES:
+                    self.fail(
+                        path + ("summaries",), f"the {item!r} summary is not supported by this version of plxgen",
+                        "not-implemented", "loss, metrics and learning_rate are always written", key=True,
+                    )  # fmt: skip
+                    break
+        opt_name, opt_args = _one(spec.get("optimizer") or "Adam")
+        optimizer = self.optimizer(opt_name, opt_args, path + ("optimizer", opt_name), spec.get("clip_gradients", 0.5))
+        return ir.Model(
+            kind=kind,
+            name=spec.get("name") or project,
+            graph=graph,
+            loss=loss,
+            optimizer=optimizer,
+            metrics=tuple(metrics),
+            labels=labels,
+            n_classes=n_classes,
+            scores=scores,
+        )
+
+    def _check_output_units(
+        self, graph: ir.Graph, spec: dict[str, Any], path: Path, labels: str, n_classes: int | None
+    ) -> None:
+        last = {layer.var: layer for layer in graph.layers}.get(graph.outputs[-1]) if graph.outputs else None
+        if last is None or last.call.func.qualname != "keras.layers.Dense":
+            return
+        units = dict(last.call.kwargs).get("units")
+        expected = n_classes if labels in ("one_hot", "sparse") else 1
+        if units != expected:
+            what = f"n_classes ({n_classes})" if labels in ("one_hot", "sparse") else "1 (one value per example)"
+            self.fail(
+                _parse_source(last.source) + ("units",),
+                f"the output layer has {units} units but the labels need {what}", "output-units",
+                f"set units: {expected}",
+            )  # fmt: skip
+
+    def graph(self, graph: dict[str, Any], path: Path, features: tuple[str, ...]) -> ir.Graph:
+        """A graph of layers, sequential or with inbound_nodes."""
+        inputs = graph["input_layers"]
+        inputs = [inputs] if isinstance(inputs, str) else list(inputs)
+        graph_inputs = []
+        for feature in inputs:
+            if feature not in features:
+                self.fail(
+                    path + ("input_layers",), f"the data pipeline provides no feature {feature!r}", "unknown-feature",
+                    "features: " + ", ".join(features),
+                )  # fmt: skip
+            graph_inputs.append(ir.Input(feature, _safe_var(feature, "input")))
+        sequential = len(inputs) == 1 and not any(
+            "inbound_nodes" in (_one(item)[1]) or "is_output" in (_one(item)[1]) for item in graph["layers"]
+        ) and "output_layers" not in graph
+        names: dict[str, str] = {i.feature: i.var for i in graph_inputs}
+        layers: list[ir.Layer] = []
+        previous = graph_inputs[0].var if graph_inputs else "x"
+        outputs: list[str] = []
+        for i, item in enumerate(graph["layers"]):
+            name, args = _one(item)
+            lpath = path + ("layers", i, name)
+            inbound = args.pop("inbound_nodes", None)
+            is_output = args.pop("is_output", False)
+            args.pop("tags", None)
+            if sequential:
+                var = "x"
+            else:
+                var = _safe_var(args.get("name") or f"{snake_case(name)}_{i}", f"layer_{i}")
+                while var in names.values():
+                    var += "_"
+            if inbound is None:
+                sources = (previous,)
+            else:
+                inbound = [inbound] if isinstance(inbound, str) else inbound
+                unknown = [n for n in inbound if n not in names]
+                for n in unknown:
+                    self.fail(
+                        lpath + ("inbound_nodes",), f"no earlier layer or input is named {n!r}", "unknown-node",
+                        _near(n, list(names)),
+                    )  # fmt: skip
+                sources = tuple(names.get(n, previous) for n in inbound)
+            layers.append(ir.Layer(var, self.layer_call(name, args, lpath), sources, format_path(lpath)))
+            if args.get("name"):
+                if args["name"] in names:
+                    self.fail(lpath + ("name",), f"the name {args['name']!r} is used twice", "duplicate-name")
+                names[args["name"]] = var
+            if is_output:
+                outputs.append(var)
+            previous = var
+        for out in _names(graph.get("output_layers")):
+            if out not in names:
+                self.fail(path + ("output_layers",), f"no layer is named {out!r}", "unknown-node", _near(out, list(names)))
+            else:
+                outputs.append(names[out])
+        if not outputs:
+            outputs = [previous]
+        if len(outputs) > 1:
+            self.fail(path + ("output_layers",), "models with several outputs are not supported by this version of plxgen",
+                      "not-implemented")  # fmt: skip
+        self._check_used(layers, outputs, path)
+        return ir.Graph(tuple(graph_inputs), tuple(layers), tuple(outputs))
+
+    def _check_used(self, layers: list[ir.Layer], outputs: list[str], path: Path) -> None:
+        needed = set(outputs)
+        for layer in reversed(layers):
+            if layer.var in needed:
+                needed.update(layer.inputs)
+        for i, layer in enumerate(layers):
+            if layer.var not in needed and layer.var != "x":
+                self.fail(_parse_source(layer.source), "this layer feeds no output of the graph", "unused-layer",
+                          "connect it with inbound_nodes or remove it")  # fmt: skip
+
+    def layer_call(self, name: str, args: dict[str, Any], path: Path) -> ir.Call:
+        """The constructor call of one layer (nested initializers etc. included)."""
+        if name == "Cast":
+            return ir.Call(ir.Symbol("keras.ops.cast"), (("dtype", args["dtype"]),))
+        props = keras_layers()[name]["properties"]
+        kwargs = []
+        for key, value in args.items():
+            ref = _ref(props.get(key, {}))
+            kwargs.append((key, self._nested(ref, value, path + (key,))))
+        return ir.Call(ir.Symbol(f"keras.layers.{name}"), tuple(kwargs))
+
+    def _nested(self, ref: str, value: Any, path: Path) -> Any:
+        if not isinstance(value, dict):
+            return value
+        kind = ref.rsplit("/", 1)[-1]
+        name, args = _one(value)
+        if kind == "layer":
+            inner = dict(args)
+            for key in ("inbound_nodes", "is_output", "tags"):
+                inner.pop(key, None)
+            return self.layer_call(name, inner, path + (name,))
+        tables = {"initializer": registry.INITIALIZERS, "regularizer": registry.REGULARIZERS, "constraint": registry.CONSTRAINTS}
+        qualname, _ = tables[kind][name]
+        if kind == "regularizer":
+            entry = registry.REGULARIZERS[name][1]
+            full = {k: v.get("default") for k, v in entry.params.items()}
+            full.update(args)
+            args = {registry.REGULARIZER_ARGS[name][k]: v for k, v in full.items()}
+        return ir.Call(ir.Symbol(qualname), _kwargs(args))
+
+    # ---------------------------------------------------------- loss/metrics
+    def loss(self, name: str, args: dict[str, Any], path: Path, labels: str) -> ir.Loss:
+        """The 2017 loss as a per-example Keras loss."""
+        weight = args.pop("weights", 1.0)
+        none: tuple[tuple[str, Any], ...] = (("reduction", None),)
+        if labels == "sparse" and name != "SoftmaxCrossEntropy":
+            self.fail(path, f"{name} compares outputs with one-hot labels", "needs-one-hot",
+                      "set one_hot_encode: true, or use SoftmaxCrossEntropy", key=True)  # fmt: skip
+        smoothing = args.get("label_smoothing", 0.0)
+        if name == "SoftmaxCrossEntropy":
+            if labels in ("binary", "float"):
+                self.fail(path, "SoftmaxCrossEntropy needs n_classes", "needs-n-classes", key=True)
+            if labels == "sparse":
+                if smoothing:
+                    self.fail(path + ("label_smoothing",), "label smoothing needs one-hot labels", "needs-one-hot",
+                              "set one_hot_encode: true")  # fmt: skip
+                call = ir.Call(ir.Symbol("keras.losses.SparseCategoricalCrossentropy"), (("from_logits", True), *none))
+            else:
+                call = ir.Call(
+                    ir.Symbol("keras.losses.CategoricalCrossentropy"),
+                    (("from_logits", True), ("label_smoothing", smoothing), *none),
+                )
+        elif name == "SigmoidCrossEntropy":
+            call = ir.Call(
+                ir.Symbol("keras.losses.BinaryCrossentropy"), (("from_logits", True), ("label_smoothing", smoothing), *none)
+            )
+        elif name == "LogLoss":
+            call = ir.Call(ir.Symbol("keras.losses.BinaryCrossentropy"), (("from_logits", False), *none))
+        elif name == "HuberLoss":
+            call = ir.Call(ir.Symbol("keras.losses.Huber"), (("delta", args.get("clip", 1.0)), *none))
+        elif name == "ClippedDeltaLoss":
+            call = ir.Call(
+                ir.Symbol("keras.losses.LossFunctionWrapper"),
+                (
+                    ("fn", ir.Symbol("clipped_delta_loss")),
+                    ("clip_value_min", args.get("clip_value_min", -1.0)),
+                    ("clip_value_max", args.get("clip_value_max", 1.0)),
+                    *none,
+                ),
+            )
+        elif name == "CosineDistance":
+            call = ir.Call(
+                ir.Symbol("keras.losses.LossFunctionWrapper"),
+                (("fn", ir.Symbol("cosine_distance")), ("axis", args.get("dim", -1)), *none),
+            )
+        elif name == "KullbackLeiberDivergence":
+            if args.get("dim", -1) != -1:
+                self.fail(path + ("dim",), "Keras takes the divergence along the last axis only", "unsupported-value",
+                          "use dim: -1")  # fmt: skip
+            call = ir.Call(ir.Symbol("keras.losses.KLDivergence"), none)
+        else:
+            keras_name = {
+                "AbsoluteDifference": "MeanAbsoluteError",
+                "MeanSquaredError": "MeanSquaredError",
+                "HingeLoss": "Hinge",
+                "PoissonLoss": "Poisson",
+            }[name]
+            call = ir.Call(ir.Symbol(f"keras.losses.{keras_name}"), none)
+        return ir.Loss(name, call, float(weight))
+
+    def metric(
+        self, name: str, args: dict[str, Any], path: Path, labels: str, n_classes: int | None
+    ) -> list[ir.Metric]:
+        """One 2017 metric as one or more Keras metrics."""
+        key = snake_case(name)
+        if name in _THRESHOLD_METRICS and labels == "sparse":
+            self.fail(path, f"{name} compares scores with one-hot labels", "needs-one-hot", "set one_hot_encode: true")
+        classes_only = {"SparseRecallAtK", "SparsePrecisionAtK", "MeanIOU"}
+        if name in classes_only and labels in ("binary", "float") and name != "MeanIOU":
+            self.fail(path, f"{name} needs a classifier with n_classes", "needs-n-classes")
+
+        def keras(symbol: str, **kwargs: Any) -> ir.Metric:
+            return ir.Metric(key, ir.Call(ir.Symbol(f"keras.metrics.{symbol}"), (*kwargs.items(), ("name", key))), None)
+
+        def helper(function: str, **kwargs: Any) -> ir.Metric:
+            call = ir.Call(
+                ir.Symbol("keras.metrics.MeanMetricWrapper"),
+                (("fn", ir.Symbol(function)), *kwargs.items(), ("name", key)),
+            )
+            return ir.Metric(key, call, function)
+
+        simple = {
+            "TruePositives", "TrueNegatives", "FalsePositives", "FalseNegatives", "Precision", "Recall",
+            "MeanAbsoluteError", "MeanSquaredError", "RootMeanSquaredError",
+        }  # fmt: skip
+        if name in simple:
+            return [keras(name)]
+        if name == "Accuracy":
+            symbol = {"one_hot": "CategoricalAccuracy", "sparse": "SparseCategoricalAccuracy"}.get(labels)
+            if symbol:
+                return [keras(symbol)]
+            return [keras("BinaryAccuracy", threshold=0.5)] if labels == "binary" else [keras("Accuracy")]
+        if name == "AUC":
+            return [keras("AUC", num_thresholds=args.get("num_thresholds", 200), curve=args.get("curve", "ROC"))]
+        if name in ("SpecificityAtSensitivity", "SensitivityAtSpecificity"):
+            value = args.get("sensitivity", args.get("specificity"))
+            arg = "sensitivity" if name == "SpecificityAtSensitivity" else "specificity"
+            return [keras(name, **{arg: value, "num_thresholds": args.get("num_thresholds", 200)})]
+        if name in ("PrecisionAtThresholds", "RecallAtThresholds"):
+            thresholds = args["thresholds"]
+            thresholds = [thresholds] if not isinstance(thresholds, list) else thresholds
+            symbol = name.replace("AtThresholds", "")
+            out = []
+            for t in thresholds:
+                mkey = f"{symbol.lower()}_at_{t:g}"
+                out.append(
+                    ir.Metric(
+                        mkey, ir.Call(ir.Symbol(f"keras.metrics.{symbol}"), (("thresholds", t), ("name", mkey))), None
+                    )
+                )
+            return out
+        if name == "SparseRecallAtK":
+            symbol = "TopKCategoricalAccuracy" if labels == "one_hot" else "SparseTopKCategoricalAccuracy"
+            return [keras(symbol, k=args["k"])]
+        if name == "SparsePrecisionAtK":
+            return [helper("sparse_precision_at_k", k=args["k"])]
+        if name == "MeanIOU":
+            num = args.get("num_classes") or n_classes
+            if labels == "one_hot":
+                return [keras("OneHotMeanIoU", num_classes=num)]
+            if labels == "sparse":
+                return [keras("MeanIoU", num_classes=num, sparse_y_pred=False)]
+            if labels == "binary":
+                return [keras("BinaryIoU", target_class_ids=[0, 1], threshold=0.5)]
+            self.fail(path, "MeanIOU needs a classifier", "needs-classifier")
+            return []
+        if name == "Mean":
+            return [helper("mean_prediction")]
+        if name == "PercentageLess":
+            return [helper("percentage_less", threshold=args["threshold"])]
+        if name == "MeanRelativeError":
+            if args["normalizer"] == 0:
+                self.fail(path, "the normalizer must not be 0", "zero-normalizer")
+            return [helper("relative_error", normalizer=args["normalizer"])]
+        if name == "MeanCosineDistance":
+            return [helper("cosine_distance", axis=args.get("dim", -1))]
+        # Covariance, PearsonCorrelation: streaming moments of predictions and labels.
+        call = ir.Call(
+            ir.Symbol("Comoments"), (("correlation", name == "PearsonCorrelation"), ("name", key))
+        )
+        return [ir.Metric(key, call, "Comoments")]
+
+    # ------------------------------------------------------------- optimizer
+    def optimizer(self, name: str, args: dict[str, Any], path: Path, clip: float) -> ir.Optimizer:
+        """The optimizer, its learning rate and its 2017 decay."""
+        entry = registry.OPTIMIZERS[name]
+        full = {k: v.get("default") for k, v in entry.params.items()}
+        full.update(args)
+        qualname, mapping, fixed = registry.OPTIMIZER_KERAS[name]
+        kwargs = [(keras_key, full[key]) for key, keras_key in mapping.items()]
+        kwargs.extend(fixed.items())
+        if clip:
+            kwargs.append(("global_clipnorm", clip))
+        decay = None
+        kind = full["decay_type"]
+        if kind:
+            if kind in ("exponential_decay", "inverse_time_decay", "natural_exp_decay") and not full["decay_rate"]:
+                self.fail(path + ("decay_rate",), f"{kind} needs a decay_rate above 0", "decay-rate",
+                          "set decay_rate, e.g. 0.96", key="decay_rate" in args)  # fmt: skip
+            boundaries, values = full["boundaries"] or [], full["values"] or []
+            if kind == "piecewise_constant" and (not boundaries or len(values) != len(boundaries) + 1):
+                self.fail(path + ("decay_type",), "piecewise_constant needs boundaries and one more values",
+                          "piecewise", "e.g. boundaries: [1000, 2000], values: [0.1, 0.01, 0.001]")  # fmt: skip
+            decay = ir.Decay(
+                kind=kind,
+                learning_rate=full["learning_rate"],
+                decay_steps=full["decay_steps"],
+                decay_rate=full["decay_rate"],
+                staircase=full["staircase"],
+                start=full["start_decay_at"],
+                stop=full["stop_decay_at"],
+                floor=full["min_learning_rate"],
+                boundaries=tuple(boundaries),
+                values=tuple(values),
+                end_learning_rate=full["end_learning_rate"],
+                power=full["power"],
+            )
+        return ir.Optimizer(name, ir.Call(ir.Symbol(qualname), tuple(kwargs)), full["learning_rate"], decay, clip)
+
+
+def _ref(schema: dict[str, Any]) -> str:
+    """The `$ref` of a property schema, also inside `anyOf: [$ref, null]`."""
+    if "$ref" in schema:
+        return str(schema["$ref"])
+    for branch in schema.get("anyOf", []):
+        if "$ref" in branch:
+            return str(branch["$ref"])
+    return ""
+
+
+def _op_keys(processor: ir.Processor) -> list[tuple[str, Any]]:
+    return [(op.kind, op.args) for op in processor.ops]
+
+
+def _names(value: Any) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _near(word: str, choices: list[str]) -> str | None:
+    import difflib
+
+    close = difflib.get_close_matches(word, choices, n=1)
+    return f"did you mean {close[0]!r}?" if close else ("known names: " + ", ".join(choices) if choices else None)
+
+
+def _safe_var(name: str, fallback: str) -> str:
+    """A config name as a Python variable, if it is a safe identifier; else the fallback."""
+    if _IDENT.match(name) and not keyword.iskeyword(name) and name not in _RESERVED and not name.startswith("__"):
+        return name
+    return fallback
+
+
+def _parse_source(source: str) -> Path:
+    parts: list[str | int] = []
+    for token in re.findall(r"[^.\[\]]+|\[\d+\]", source):
+        parts.append(int(token[1:-1]) if token.startswith("[") else token)
+    return tuple(parts)
+
+
+def _join(prefix: str, path: str) -> str:
+    import posixpath
+
+    return posixpath.normpath(posixpath.join(prefix, path)) if prefix else posixpath.normpath(path)
+
+
+def lower(doc: Document, config_path: str, data_prefix: str) -> ir.Experiment:
+    """Lower a validated document; raises ConfigError with every semantic problem."""
+    return Lowerer(doc, config_path, data_prefix).experiment()

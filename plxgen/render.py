@@ -1,0 +1,95 @@
+"""The Jinja environment and its filters: render(ir) -> Python source, no I/O."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import jinja2
+
+from plxgen import ir
+from plxgen.literals import comment, docstring, ident, py
+
+_CPP_LOG_LEVEL = {"DEBUG": "0", "INFO": "1", "WARNING": "1", "ERROR": "2", "CRITICAL": "3"}
+
+
+def _helpers_used(exp: ir.Experiment) -> set[str]:
+    used = {m.helper for m in exp.model.metrics if m.helper}
+    for _, value in exp.model.loss.call.kwargs:
+        if isinstance(value, ir.Symbol):
+            used.add(value.qualname)
+    return used
+
+
+def _has_regularizers(exp: ir.Experiment) -> bool:
+    def calls(value: Any) -> bool:
+        return isinstance(value, ir.Call) and any(
+            k.endswith("_regularizer") or calls(v) for k, v in value.kwargs
+        )
+
+    return any(
+        calls(layer.call) or layer.call.func.qualname == "keras.layers.ActivityRegularization"
+        for layer in exp.model.graph.layers
+    )
+
+
+def _has_processors(exp: ir.Experiment) -> bool:
+    return any(p.processors for p in (exp.train, exp.eval) if p)
+
+
+def _schedules(exp: ir.Experiment) -> list[str]:
+    if exp.eval:
+        return ["train", "evaluate", "train_and_evaluate", "predict", "export"]
+    return ["train", "export"]
+
+
+def _script_docstring(exp: ir.Experiment) -> str:
+    m = exp.model
+    summary = f"Train {exp.project}: a {m.kind} compiled by plxgen from {exp.config_path}."
+    parts = [summary]
+    if exp.description:
+        parts.append(exp.description.strip())
+    parts.append(
+        "Run it with --help for the options. Checkpoints, TensorBoard summaries, metrics.json\n"
+        "and exports go to --model-dir; a rerun resumes from its newest checkpoint."
+    )
+    return docstring("\n\n".join(parts) + "\n")
+
+
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    """The one Jinja environment (templates are loaded once per process)."""
+    env = jinja2.Environment(
+        loader=jinja2.FunctionLoader(_load),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+        extensions=["jinja2.ext.do"],
+    )
+    env.filters.update(
+        py=py,
+        ident=ident,
+        comment=lambda v: comment(str(v)),
+        dict=dict,
+        dict_by_feature=lambda processors: {p.feature: p for p in processors},
+        helpers_used=_helpers_used,
+        has_regularizers=_has_regularizers,
+        has_processors=_has_processors,
+        schedules=_schedules,
+        script_docstring=_script_docstring,
+        cpp_log_level=lambda level: _CPP_LOG_LEVEL[level],
+    )
+    return env
+
+
+def _load(name: str) -> str:
+    from importlib import resources
+
+    return resources.files("plxgen.templates").joinpath(name).read_text()
+
+
+def render(exp: ir.Experiment) -> str:
+    """The (unformatted) script body for an experiment."""
+    return environment().get_template("script.py.j2").render(exp=exp)

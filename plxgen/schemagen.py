@@ -1,0 +1,337 @@
+"""Builds the JSON Schema of the experiment file from the name tables.
+
+`python -m plxgen.schemagen` rewrites `schemas/experiment.schema.json`; a test
+fails when the committed file is stale. The layer part comes from
+`schemas/keras_layers.json`, which `tools/gen_keras_layers.py` derives from
+the Keras constructors.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from plxgen import registry
+from plxgen.registry import JSON, Entry, boolean, enum, integer, number
+
+SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
+SCHEMA_ID = "https://plxgen.dev/schemas/experiment.schema.json"
+
+# Layer arguments every layer takes, besides its constructor's own.
+_COMMON_LAYER_ARGS: dict[str, JSON] = {
+    "name": {"type": "string", "minLength": 1, "description": "The layer's name, used by inbound_nodes."},
+    "trainable": boolean(True, "Whether the layer's weights are trained."),
+    "dtype": {"$ref": "#/definitions/dtype"},
+    "inbound_nodes": {
+        "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}],
+        "description": "Names of the layers (or graph inputs) feeding this one (default: the previous layer).",
+    },
+    "is_output": boolean(False, "Make this layer an output of the graph."),
+    "tags": {"type": "array", "items": {"type": "string"}, "description": "Free tags (informational)."},
+}
+
+
+def _args_object(entry: Entry, extra: dict[str, JSON] | None = None) -> JSON:
+    properties = {**entry.params, **(extra or {})}
+    schema: JSON = {
+        "type": "object" if entry.required else ["object", "null"],
+        "description": entry.description,
+        "properties": properties,
+        "additionalProperties": False,
+    }
+    if entry.required:
+        schema["required"] = list(entry.required)
+    return schema
+
+
+def named(family: dict[str, JSON], description: str, *, strings: list[str] | None = None) -> JSON:
+    """A single-key mapping `Name: {args}`; with `strings`, a bare name is accepted too."""
+    mapping: JSON = {
+        "type": "object",
+        "minProperties": 1,
+        "maxProperties": 1,
+        "propertyNames": {"enum": sorted(family)},
+        "properties": family,
+        "description": description,
+    }
+    if strings is None:
+        return mapping
+    return {"anyOf": [{"type": "string", "enum": strings}, mapping], "description": description}
+
+
+def _entries(table: dict[str, Entry]) -> dict[str, JSON]:
+    return {name: _args_object(entry) for name, entry in table.items()}
+
+
+def _keyed(table: dict[str, tuple[str, Entry]]) -> dict[str, JSON]:
+    return {name: _args_object(entry) for name, (_, entry) in table.items()}
+
+
+def _layers() -> dict[str, JSON]:
+    keras_layers = json.loads((SCHEMAS / "keras_layers.json").read_text())
+    layers: dict[str, JSON] = {}
+    for name, spec in keras_layers["layers"].items():
+        entry = Entry(spec["description"], spec["properties"], tuple(spec.get("required", ())))
+        layers[name] = _args_object(entry, _COMMON_LAYER_ARGS)
+    cast = Entry("Cast the input to a dtype.", {"dtype": {"$ref": "#/definitions/dtype"}}, ("dtype",))
+    layers["Cast"] = _args_object(cast, {k: v for k, v in _COMMON_LAYER_ARGS.items() if k != "dtype"})
+    return layers
+
+
+def _obj(description: str, properties: dict[str, JSON], required: list[str] | None = None) -> JSON:
+    schema: JSON = {
+        "type": "object",
+        "description": description,
+        "properties": properties,
+        "additionalProperties": False,
+    }
+    if required:
+        schema["required"] = required
+    return schema
+
+
+def _string(description: str, **extra: Any) -> JSON:
+    return {"type": "string", "description": description, **extra}
+
+
+def _session() -> JSON:
+    return _obj(
+        "TensorFlow session options, applied through tf.config.",
+        {
+            "log_device_placement": boolean(False, "Log the device of every op."),
+            "allow_soft_placement": boolean(True, "Fall back to another device when one is missing."),
+            "intra_op_parallelism_threads": integer(None, "Threads inside one op (0 = TF's choice).", minimum=0),
+            "inter_op_parallelism_threads": integer(None, "Ops run in parallel (0 = TF's choice).", minimum=0),
+            "gpu_options": _obj(
+                "GPU options.",
+                {
+                    "allow_growth": boolean(True, "Allocate GPU memory as needed."),
+                    "per_process_gpu_memory_fraction": number(
+                        None, "Fraction of GPU memory this process may use.", exclusiveMinimum=0, maximum=1
+                    ),
+                    "gpu_memory_fraction": number(
+                        None, "Older spelling of per_process_gpu_memory_fraction.", exclusiveMinimum=0, maximum=1
+                    ),
+                },
+            ),
+            "index": integer(None, "Task index, in worker_configs / ps_configs.", minimum=0),
+        },
+    )
+
+
+def _resources() -> JSON:
+    amount = _obj(
+        "Requests and limits.",
+        {"requests": {"type": ["number", "string"]}, "limits": {"type": ["number", "string"]}},
+    )
+    return _obj("Resources of one task (recorded for whoever schedules it).", {"cpu": amount, "memory": amount, "gpu": amount})
+
+
+def _environment() -> JSON:
+    hosts = {"type": "array", "items": {"type": "string", "pattern": "^[^\\s:]+:[0-9]+$"}, "minItems": 1}
+    run_config = _obj(
+        "How the run saves, summarises and seeds itself.",
+        {
+            "tf_random_seed": integer(None, "Seed of every random op; runs with a seed repeat exactly."),
+            "save_summary_steps": integer(100, "Write TensorBoard summaries every N steps.", minimum=1),
+            "save_checkpoints_secs": integer(
+                None, "Save a checkpoint every N seconds (default 600 when no steps are given).", minimum=1
+            ),
+            "save_checkpoints_steps": integer(None, "Save a checkpoint every N steps.", minimum=1),
+            "keep_checkpoint_max": integer(5, "How many recent checkpoints to keep.", minimum=1),
+            "keep_checkpoint_every_n_hours": number(None, "Also keep one checkpoint every N hours.", exclusiveMinimum=0),
+            "session": _session(),
+            "cluster": _obj(
+                "The cluster: host:port of each task.",
+                {
+                    "master": {**hosts, "description": "The chief (2017 'master')."},
+                    "worker": {**hosts, "description": "The workers."},
+                    "ps": {**hosts, "description": "The parameter servers."},
+                },
+            ),
+        },
+    )
+    return _obj(
+        "Where and how the experiment runs.",
+        {
+            "n_workers": integer(0, "Workers besides the chief.", minimum=0),
+            "n_ps": integer(0, "Parameter servers.", minimum=0),
+            "delay_workers_by_global_step": boolean(False, "Start worker i after i * N global steps."),
+            "run_config": run_config,
+            "default_worker_config": _session(),
+            "default_ps_config": _session(),
+            "worker_configs": {"type": "array", "items": _session(), "description": "Per-worker sessions (with index)."},
+            "ps_configs": {"type": "array", "items": _session(), "description": "Per-ps sessions (with index)."},
+            "resources": _resources(),
+            "default_worker_resources": _resources(),
+            "default_ps_resources": _resources(),
+        },
+    )
+
+
+def _graph() -> JSON:
+    names = {"anyOf": [{"type": "string", "minLength": 1}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]}
+    return _obj(
+        "A graph of Keras layers.",
+        {
+            "input_layers": {**names, "description": "The graph's inputs: feature names of the data pipeline."},
+            "output_layers": {**names, "description": "The graph's outputs (default: the last layer)."},
+            "layers": {"type": "array", "items": {"$ref": "#/definitions/layer"}, "minItems": 1},
+            "name": _string("A name for the graph."),
+        },
+        ["input_layers", "layers"],
+    )
+
+
+_SUMMARIES = ["activations", "loss", "gradients", "variables", "learning_rate", "image_input", "image_result"]
+
+
+def _model_fields(default_loss: str) -> dict[str, JSON]:
+    return {
+        "graph": {"$ref": "#/definitions/graph"},
+        "loss": {**named(_entries(registry.LOSSES), f"The loss (default {default_loss})."), "default": {default_loss: None}},
+        "optimizer": {
+            **named(_entries(registry.OPTIMIZERS), "The optimizer (default Adam) with its learning-rate decay."),
+            "default": {"Adam": None},
+        },
+        "metrics": {
+            "type": "array",
+            "items": named(_entries(registry.METRICS), "A metric.", strings=sorted(registry.METRICS)),
+            "description": "Metrics reported for training and evaluation.",
+        },
+        "summaries": {
+            "anyOf": [
+                {"const": "all"},
+                {"type": "array", "items": {"enum": _SUMMARIES}, "uniqueItems": True},
+            ],
+            "description": "TensorBoard summaries besides loss, metrics and learning rate.",
+        },
+        "clip_gradients": number(0.5, "Clip gradients to this global norm (0 = no clipping).", minimum=0),
+        "clip_embed_gradients": number(0.1, "Clip the gradients of embeddings to this norm.", minimum=0),
+        "name": _string("The model's name."),
+    }
+
+
+def _model() -> JSON:
+    classifier = _obj(
+        "A classifier.",
+        {
+            **_model_fields("SigmoidCrossEntropy"),
+            "one_hot_encode": boolean(False, "One-hot encode the integer labels."),
+            "n_classes": integer(None, "Number of classes (required with one_hot_encode).", minimum=2),
+        },
+        ["graph"],
+    )
+    regressor = _obj("A regressor.", _model_fields("MeanSquaredError"), ["graph"])
+    return named({"classifier": classifier, "regressor": regressor}, "The model: exactly one kind.")
+
+
+def _pipeline_section(description: str, steps: JSON | None, extra: dict[str, JSON]) -> JSON:
+    properties: dict[str, JSON] = {
+        "data_pipeline": named(_entries(registry.PIPELINES), "The input pipeline."),
+        **extra,
+    }
+    if steps is not None:
+        properties["steps"] = steps
+    return _obj(description, properties, ["data_pipeline"])
+
+
+def build_schema() -> JSON:
+    """The whole Draft-07 schema of the experiment file."""
+    definitions = {
+        "layer": named(_layers(), "A Keras layer: `- Name: {arguments}`."),
+        "graph": _graph(),
+        "feature_processor_graph": _obj(
+            "Layers applied to one feature inside the input pipeline.",
+            {
+                "input_layers": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+                "layers": {
+                    "type": "array",
+                    "items": named(_entries(registry.FEATURE_PROCESSORS), "A feature processor."),
+                    "minItems": 1,
+                },
+            },
+            ["layers"],
+        ),
+        "initializer": named(_keyed(registry.INITIALIZERS), "An initializer.", strings=registry.INITIALIZER_STRINGS),
+        "regularizer": named(_keyed(registry.REGULARIZERS), "A regularizer.", strings=["l1", "l2", "l1_l2"]),
+        "constraint": named(_keyed(registry.CONSTRAINTS), "A constraint.", strings=["max_norm", "non_neg", "unit_norm", "min_max_norm"]),
+        "activation": {"enum": registry.ACTIVATIONS, "description": "An activation, by name."},
+        "dtype": {"enum": registry.DTYPES, "description": "A dtype."},
+    }
+    return {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "$id": SCHEMA_ID,
+        "title": "plxgen experiment file (Polyaxon version 1)",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["version", "project", "model", "train"],
+        "properties": {
+            "version": {"const": 1, "description": "The file format version: 1."},
+            "project": _obj(
+                "The project.",
+                {
+                    "name": _string("The project's name; the default model folder is named after it.", pattern="^[A-Za-z0-9_.-]+$"),
+                    "description": _string("What the experiment is about."),
+                },
+                ["name"],
+            ),
+            "settings": _obj(
+                "Settings of the run.",
+                {
+                    "logging": _obj(
+                        "Logging.",
+                        {
+                            "level": enum(["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], "INFO", "The log level."),
+                            "formatter": _string("A logging format string."),
+                            "path": _string("Also log to this file, relative to the config file."),
+                        },
+                    ),
+                    "run_type": enum(["local", "kubernetes", "minikube"], "local", "Where the 2017 tool ran it (informational)."),
+                },
+            ),
+            "environment": _environment(),
+            "model": _model(),
+            "train": _pipeline_section(
+                "Training.",
+                None,
+                {"train_steps": integer(None, "Optimizer steps over the whole run (default: until num_epochs run out).", minimum=1)},
+            ),
+            "eval": _pipeline_section(
+                "Evaluation.",
+                {"type": ["integer", "null"], "minimum": 1, "default": 10, "description": "Batches per evaluation (null: the whole data)."},
+                {
+                    "delay_secs": integer(0, "Start evaluating during training only after this many seconds.", minimum=0),
+                    "continuous_eval_throttle_secs": integer(
+                        60, "During training, evaluate after a checkpoint at most every N seconds.", minimum=0
+                    ),
+                },
+            ),
+        },
+        "definitions": definitions,
+    }
+
+
+def render_schema() -> str:
+    """The schema as the committed file holds it."""
+    return json.dumps(build_schema(), indent=2, sort_keys=True) + "\n"
+
+
+def main() -> int:
+    """Rewrite schemas/experiment.schema.json (or with --check, report staleness)."""
+    target = SCHEMAS / "experiment.schema.json"
+    text = render_schema()
+    if "--check" in sys.argv[1:]:
+        if not target.exists() or target.read_text() != text:
+            print(f"{target} is stale: run python -m plxgen.schemagen", file=sys.stderr)
+            return 1
+        return 0
+    target.write_text(text)
+    print(f"wrote {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
