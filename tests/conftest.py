@@ -1,0 +1,42 @@
+"""Shared test options: `pytest --update-goldens` rewrites every golden file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-goldens",
+        action="store_true",
+        default=False,
+        help="rewrite generated_examples/*.py and tests/broken/*.err from the current compiler",
+    )
+
+
+@pytest.fixture
+def update_goldens(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-goldens"))
+
+
+def compare_golden(path: Path, actual: str, update: bool) -> None:
+    """Assert a golden file equals `actual`, or rewrite it with --update-goldens."""
+    if update:
+        path.write_text(actual, encoding="utf-8")
+        return
+    expected = path.read_text(encoding="utf-8") if path.exists() else ""
+    if actual != expected:
+        import difflib
+
+        diff = "".join(
+            difflib.unified_diff(
+                expected.splitlines(keepends=True), actual.splitlines(keepends=True), str(path), "compiled"
+            )
+        )
+        pytest.fail(f"{path} is stale; review the diff, then run `pytest --update-goldens`:\n{diff[:6000]}")
