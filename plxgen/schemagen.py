@@ -33,6 +33,10 @@ _COMMON_LAYER_ARGS: dict[str, JSON] = {
 }
 
 
+# Keras layers whose constructors take no **kwargs, hence no `trainable`.
+_NO_TRAINABLE = {"SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D"}
+
+
 def _args_object(entry: Entry, extra: dict[str, JSON] | None = None) -> JSON:
     properties = {**entry.params, **(extra or {})}
     schema: JSON = {
@@ -73,8 +77,12 @@ def _layers() -> dict[str, JSON]:
     keras_layers = json.loads((SCHEMAS / "keras_layers.json").read_text())
     layers: dict[str, JSON] = {}
     for name, spec in keras_layers["layers"].items():
+        for arg, prop in spec["properties"].items():
+            for sub, sub_schema in prop.get("properties", {}).items():
+                sub_schema.setdefault("description", f"`{sub}` of {arg}, as Keras' {name} takes it.")
         entry = Entry(spec["description"], spec["properties"], tuple(spec.get("required", ())))
-        layers[name] = _args_object(entry, _COMMON_LAYER_ARGS)
+        common = {k: v for k, v in _COMMON_LAYER_ARGS.items() if not (k == "trainable" and name in _NO_TRAINABLE)}
+        layers[name] = _args_object(entry, common)
     cast = Entry("Cast the input to a dtype.", {"dtype": {"$ref": "#/definitions/dtype"}}, ("dtype",))
     layers["Cast"] = _args_object(cast, {k: v for k, v in _COMMON_LAYER_ARGS.items() if k != "dtype"})
     return layers
@@ -124,7 +132,10 @@ def _session() -> JSON:
 def _resources() -> JSON:
     amount = _obj(
         "Requests and limits.",
-        {"requests": {"type": ["number", "string"]}, "limits": {"type": ["number", "string"]}},
+        {
+            "requests": {"type": ["number", "string"], "description": "What the task asks for."},
+            "limits": {"type": ["number", "string"], "description": "The most the task may use."},
+        },
     )
     return _obj("Resources of one task (recorded for whoever schedules it).", {"cpu": amount, "memory": amount, "gpu": amount})
 
@@ -178,7 +189,12 @@ def _graph() -> JSON:
         {
             "input_layers": {**names, "description": "The graph's inputs: feature names of the data pipeline."},
             "output_layers": {**names, "description": "The graph's outputs (default: the last layer)."},
-            "layers": {"type": "array", "items": {"$ref": "#/definitions/layer"}, "minItems": 1},
+            "layers": {
+                "type": "array",
+                "items": {"$ref": "#/definitions/layer"},
+                "minItems": 1,
+                "description": "The layers, in order; each feeds the next unless it names its inbound_nodes.",
+            },
             "name": _string("A name for the graph."),
         },
         ["input_layers", "layers"],
@@ -246,11 +262,15 @@ def build_schema() -> JSON:
         "feature_processor_graph": _obj(
             "Layers applied to one feature inside the input pipeline.",
             {
-                "input_layers": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+                "input_layers": {
+                    "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
+                    "description": "The feature these processors take (its own name).",
+                },
                 "layers": {
                     "type": "array",
                     "items": named(_entries(registry.FEATURE_PROCESSORS), "A feature processor."),
                     "minItems": 1,
+                    "description": "The operations, applied in order to each batch of the feature.",
                 },
             },
             ["layers"],
