@@ -20,10 +20,11 @@ class Symbol:
 
 @dataclass(frozen=True)
 class Call:
-    """`symbol(key=value, ...)`: a constructor call with literal (or Call) arguments."""
+    """`symbol(*args, key=value, ...)`: a call with literal (or Symbol / Call) arguments."""
 
     func: Symbol
     kwargs: tuple[tuple[str, Any], ...] = ()
+    args: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -35,8 +35,8 @@ def py(value: Any) -> str:
     if isinstance(value, Symbol):
         return ident(value.qualname, dotted=True)
     if isinstance(value, Call):
-        args = ", ".join(f"{ident(k)}={py(v)}" for k, v in value.kwargs)
-        return f"{py(value.func)}({args})"
+        args = [py(v) for v in value.args] + [f"{ident(k)}={py(v)}" for k, v in value.kwargs]
+        return f"{py(value.func)}({', '.join(args)})"
     if isinstance(value, list):
         return "[" + ", ".join(py(v) for v in value) + "]"
     if isinstance(value, tuple):

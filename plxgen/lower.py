@@ -425,18 +425,16 @@ class Lowerer:
             call = ir.Call(ir.Symbol("keras.losses.Huber"), (("delta", args.get("clip", 1.0)), *none))
         elif name == "ClippedDeltaLoss":
             call = ir.Call(
-                ir.Symbol("keras.losses.LossFunctionWrapper"),
+                ir.Symbol("functools.partial"),
                 (
-                    ("fn", ir.Symbol("clipped_delta_loss")),
                     ("clip_value_min", args.get("clip_value_min", -1.0)),
                     ("clip_value_max", args.get("clip_value_max", 1.0)),
-                    *none,
                 ),
+                (ir.Symbol("clipped_delta_loss"),),
             )
         elif name == "CosineDistance":
             call = ir.Call(
-                ir.Symbol("keras.losses.LossFunctionWrapper"),
-                (("fn", ir.Symbol("cosine_distance")), ("axis", args.get("dim", -1)), *none),
+                ir.Symbol("functools.partial"), (("axis", args.get("dim", -1)),), (ir.Symbol("cosine_distance"),)
             )
         elif name == "KullbackLeiberDivergence":
             if args.get("dim", -1) != -1:

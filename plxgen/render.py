@@ -15,7 +15,7 @@ _CPP_LOG_LEVEL = {"DEBUG": "0", "INFO": "1", "WARNING": "1", "ERROR": "2", "CRIT
 
 def _helpers_used(exp: ir.Experiment) -> set[str]:
     used = {m.helper for m in exp.model.metrics if m.helper}
-    for _, value in exp.model.loss.call.kwargs:
+    for value in exp.model.loss.call.args:
         if isinstance(value, ir.Symbol):
             used.add(value.qualname)
     return used
