@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import keyword
 import re
+from dataclasses import replace
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -80,6 +81,7 @@ class Lowerer:
         train_pipe = self.pipeline(data["train"], ("train",))
         eval_section = data.get("eval")
         eval_pipe = self.pipeline(eval_section, ("eval",)) if eval_section else None
+        train_pipe, eval_pipe = self._name_processors(train_pipe, eval_pipe)
         features = PIPELINE_FEATURES[_one(data["train"]["data_pipeline"])[0]]
         model = self.model(kind, spec, model_path, features, data["project"]["name"])
         settings = data.get("settings", {}).get("logging", {})
@@ -102,7 +104,6 @@ class Lowerer:
             eval_throttle_secs=eval_section.get("continuous_eval_throttle_secs", 60) if eval_section else 60,
             resolved_config=data,
         )
-        self._dedupe_processors(experiment)
         if self.errors:
             raise ConfigError(self.errors)
         return experiment
@@ -211,16 +212,24 @@ class Lowerer:
                 ops.append(ir.Op("reshape", (("shape", [-1, *args["target_shape"]]),), source))
         return ir.Processor(feature, f"process_{feature}", tuple(ops))
 
-    def _dedupe_processors(self, experiment: ir.Experiment) -> None:
+    def _name_processors(self, train: ir.Pipeline, evaluation: ir.Pipeline | None) -> tuple[ir.Pipeline, ir.Pipeline | None]:
         """Train and eval share `process_<feature>` unless their processors differ."""
-        if experiment.eval is None:
-            return
-        train = {p.feature: p for p in experiment.train.processors}
-        for processor in experiment.eval.processors:
-            other = train.get(processor.feature)
-            if other is not None and [o[:2] for o in _op_keys(other)] != [o[:2] for o in _op_keys(processor)]:
-                object.__setattr__(other, "func", f"process_train_{other.feature}")
-                object.__setattr__(processor, "func", f"process_eval_{processor.feature}")
+        if evaluation is None:
+            return train, None
+        ours = {p.feature: p for p in train.processors}
+        def ops(p: ir.Processor) -> list[tuple[str, Any]]:
+            return [(op.kind, op.args) for op in p.ops]
+
+        differ = {p.feature for p in evaluation.processors if p.feature in ours and ops(p) != ops(ours[p.feature])}
+
+        def named(pipe: ir.Pipeline) -> ir.Pipeline:
+            processors = tuple(
+                replace(p, func=f"process_{pipe.section}_{p.feature}") if p.feature in differ else p
+                for p in pipe.processors
+            )
+            return replace(pipe, processors=processors)
+
+        return named(train), named(evaluation)
 
     # ----------------------------------------------------------------- model
     def model(self, kind: str, spec: dict[str, Any], path: Path, features: tuple[str, ...], project: str) -> ir.Model:
@@ -579,10 +588,6 @@ def _ref(schema: dict[str, Any]) -> str:
         if "$ref" in branch:
             return str(branch["$ref"])
     return ""
-
-
-def _op_keys(processor: ir.Processor) -> list[tuple[str, Any]]:
-    return [(op.kind, op.args) for op in processor.ops]
 
 
 def _names(value: Any) -> list[str]:

@@ -29,6 +29,7 @@ def plxgen(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
         cwd=cwd,
         capture_output=True,
         text=True,
+        encoding="utf-8",
         timeout=60,
     )
 
@@ -75,7 +76,9 @@ def test_two_errors_are_both_reported_in_line_order() -> None:
 
 def test_failed_compile_writes_nothing(tmp_path: Path) -> None:
     config = tmp_path / "broken.yaml"
-    config.write_bytes((ROOT / "tests" / "broken" / "misspelt_layer_conv2d.yaml").read_bytes())
+    config.write_bytes(
+        (ROOT / "tests" / "broken" / "misspelt_layer_conv2d.yaml").read_bytes()
+    )
     result = plxgen("compile", "broken.yaml", "-o", "out.py", cwd=tmp_path)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
@@ -88,7 +91,9 @@ def test_failed_compile_keeps_existing_output(tmp_path: Path) -> None:
     config.write_bytes(SEED.read_bytes())
     assert plxgen("compile", "lenet.yaml", "-o", "out.py", cwd=tmp_path).returncode == 0
     before = (tmp_path / "out.py").read_bytes()
-    config.write_bytes((ROOT / "tests" / "broken" / "wrong_type_batch_size.yaml").read_bytes())
+    config.write_bytes(
+        (ROOT / "tests" / "broken" / "wrong_type_batch_size.yaml").read_bytes()
+    )
     result = plxgen("compile", "lenet.yaml", "-o", "out.py", cwd=tmp_path)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
@@ -116,8 +121,14 @@ def test_duplicate_metric_points_at_the_repeated_item(tmp_path: Path) -> None:
     (tmp_path / "c.yaml").write_text(text)
     result = plxgen("validate", "c.yaml", cwd=tmp_path)
     assert result.returncode == 2
-    line = next(n for n, t in enumerate(text.splitlines(), 1) if t == "      - Accuracy") + 1
-    assert f"c.yaml:{line}:9: error: model.classifier.metrics[2]: metric 'accuracy' is listed twice" in result.stderr
+    line = (
+        next(n for n, t in enumerate(text.splitlines(), 1) if t == "      - Accuracy")
+        + 1
+    )
+    assert (
+        f"c.yaml:{line}:9: error: model.classifier.metrics[2]: metric 'accuracy' is listed twice"
+        in result.stderr
+    )
 
 
 @pytest.mark.xfail(

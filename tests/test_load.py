@@ -48,7 +48,10 @@ def test_data_is_plain(doc: Document) -> None:
     assert doc.data == {
         "version": 1,
         "project": {"name": "demo"},
-        "model": {"layers": [{"Dense": {"units": 10}}, {"Flatten": None}], "flow": [1, {"a": 2}]},
+        "model": {
+            "layers": [{"Dense": {"units": 10}}, {"Flatten": None}],
+            "flow": [1, {"a": 2}],
+        },
     }
 
 
@@ -91,7 +94,9 @@ def test_where_falls_back_to_the_nearest_parent(doc: Document) -> None:
 
 def test_where_names_an_override() -> None:
     doc = load_text("a:\n  b: 1\n", "f.yaml")
-    doc = Document(doc.file, doc.data, doc.values, doc.keys, {("a", "b"): "--set a.b=1"})
+    doc = Document(
+        doc.file, doc.data, doc.values, doc.keys, {("a", "b"): "--set a.b=1"}
+    )
     assert doc.where(("a", "b")) == ("--set a.b=1", 1, 1)
     assert doc.where(("a", "b", "c"), key=True) == ("--set a.b=1", 1, 1)
     assert doc.where(("a",)) == ("f.yaml", 2, 3)
@@ -99,20 +104,31 @@ def test_where_names_an_override() -> None:
 
 def test_format_path() -> None:
     assert format_path(()) == "$"
-    assert format_path(("model", "graph", "layers", 3, "Dense")) == "model.graph.layers[3].Dense"
+    assert (
+        format_path(("model", "graph", "layers", 3, "Dense"))
+        == "model.graph.layers[3].Dense"
+    )
     assert format_path((0, "a")) == "[0].a"
 
 
 def test_duplicate_key_is_located_at_the_second_occurrence() -> None:
     found = only("a: 1\nb:\n  c: 1\n  d: 2\n  c: 3\n")
-    assert (found.line, found.col, found.path, found.code) == (5, 3, "b.c", "duplicate-key")
+    assert (found.line, found.col, found.path, found.code) == (
+        5,
+        3,
+        "b.c",
+        "duplicate-key",
+    )
     assert "line 3" in found.message
     assert found.hint
 
 
 def test_duplicate_keys_are_all_reported() -> None:
     found = errors("a: 1\na: 2\nb: 1\nb: 2\n")
-    assert [(d.line, d.code) for d in found] == [(2, "duplicate-key"), (4, "duplicate-key")]
+    assert [(d.line, d.code) for d in found] == [
+        (2, "duplicate-key"),
+        (4, "duplicate-key"),
+    ]
 
 
 @pytest.mark.parametrize("spelling", [".nan", ".NaN", ".NAN"])
@@ -122,10 +138,15 @@ def test_nan_is_refused(spelling: str) -> None:
 
 
 def test_infinity_loads_as_a_float() -> None:
-    assert load_text("a: .inf\nb: -.inf\n", "f").data == {"a": float("inf"), "b": float("-inf")}
+    assert load_text("a: .inf\nb: -.inf\n", "f").data == {
+        "a": float("inf"),
+        "b": float("-inf"),
+    }
 
 
-@pytest.mark.parametrize("stamp", ["2017-01-01", "2001-12-14t21:59:43.10-05:00", "2001-12-14 21:59:43.10 -5"])
+@pytest.mark.parametrize(
+    "stamp", ["2017-01-01", "2001-12-14t21:59:43.10-05:00", "2001-12-14 21:59:43.10 -5"]
+)
 def test_timestamps_stay_strings(stamp: str) -> None:
     assert load_text(f"name: {stamp}\n", "f").data == {"name": stamp}
 
@@ -152,7 +173,9 @@ def test_plain_aliases_are_expanded() -> None:
 
 
 def test_alias_bomb_is_refused_quickly() -> None:
-    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines = [
+        'a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]'
+    ]
     for i in range(1, 10):
         lines.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]")
     start = time.perf_counter()
@@ -192,7 +215,14 @@ def test_tags_are_refused_with_their_position() -> None:
 
 
 @pytest.mark.parametrize(
-    "value", ["!!binary aGk=", "!!set {a, b}", "!!omap [{a: 1}]", "!custom x", "!!python/name:os.system ''"]
+    "value",
+    [
+        "!!binary aGk=",
+        "!!set {a, b}",
+        "!!omap [{a: 1}]",
+        "!custom x",
+        "!!python/name:os.system ''",
+    ],
 )
 def test_every_non_plain_tag_is_refused(value: str) -> None:
     assert only(f"a: {value}\n").code == "yaml-tag"
