@@ -21,37 +21,78 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="plxgen", description="Compile experiment files into TensorFlow training scripts.")
+    parser = _Parser(
+        prog="plxgen",
+        description="Compile experiment files into TensorFlow training scripts.",
+    )
     parser.add_argument("--version", action="version", version=f"plxgen {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show a traceback for internal errors")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser.add_argument(
+        "--debug", action="store_true", help="show a traceback for internal errors"
+    )
+    commands = parser.add_subparsers(
+        dest="command", required=True, parser_class=_Parser
+    )
 
-    sets = {"action": "append", "default": [], "metavar": "PATH=VALUE", "help": "override one value (YAML)"}
-    compile_ = commands.add_parser("compile", help="write the training script for a config")
+    sets = {
+        "action": "append",
+        "default": [],
+        "metavar": "PATH=VALUE",
+        "help": "override one value (YAML)",
+    }
+    compile_ = commands.add_parser(
+        "compile", help="write the training script for a config"
+    )
     compile_.add_argument("config", type=Path)
-    compile_.add_argument("-o", "--output", type=Path, help="the script to write (default: stdout)")
+    compile_.add_argument(
+        "-o", "--output", type=Path, help="the script to write (default: stdout)"
+    )
     compile_.add_argument("--set", dest="sets", **sets)  # type: ignore[arg-type]
-    compile_.add_argument("--force", action="store_true", help="overwrite a file plxgen did not write, or one edited since")
+    compile_.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite a file plxgen did not write, or one edited since",
+    )
 
-    check = commands.add_parser("check", help="exit 1 with a diff if OUT is not what compile would write")
+    check = commands.add_parser(
+        "check", help="exit 1 with a diff if OUT is not what compile would write"
+    )
     check.add_argument("config", type=Path)
     check.add_argument("-o", "--output", type=Path, required=True)
     check.add_argument("--set", dest="sets", **sets)  # type: ignore[arg-type]
 
-    validate = commands.add_parser("validate", help="report every problem in configs; write nothing")
+    validate = commands.add_parser(
+        "validate", help="report every problem in configs; write nothing"
+    )
     validate.add_argument("configs", type=Path, nargs="+")
     validate.add_argument("--set", dest="sets", **sets)  # type: ignore[arg-type]
 
     commands.add_parser("schema", help="print the JSON Schema of the experiment file")
 
-    data = commands.add_parser("data", help="write a dataset as TFRecords + meta_data.json")
+    data = commands.add_parser(
+        "data", help="write a dataset as TFRecords + meta_data.json"
+    )
     data.add_argument("kind", help="digits")
-    data.add_argument("source", nargs="?", help="where the source data is (not for digits)")
-    data.add_argument("-o", "--output", type=Path, required=True, help="the folder to write")
-    data.add_argument("--eval-fraction", type=float, default=0.2, help="share of examples for eval (default: 0.2)")
-    data.add_argument("--seed", type=int, default=0, help="seed of the split (default: 0)")
-    data.add_argument("--name", help="file name prefix: NAME_train.tfrecord, ... (default: KIND)")
-    data.add_argument("--force", action="store_true", help="overwrite an existing dataset")
+    data.add_argument(
+        "source", nargs="?", help="where the source data is (not for digits)"
+    )
+    data.add_argument(
+        "-o", "--output", type=Path, required=True, help="the folder to write"
+    )
+    data.add_argument(
+        "--eval-fraction",
+        type=float,
+        default=0.2,
+        help="share of examples for eval (default: 0.2)",
+    )
+    data.add_argument(
+        "--seed", type=int, default=0, help="seed of the split (default: 0)"
+    )
+    data.add_argument(
+        "--name", help="file name prefix: NAME_train.tfrecord, ... (default: KIND)"
+    )
+    data.add_argument(
+        "--force", action="store_true", help="overwrite an existing dataset"
+    )
     return parser
 
 
@@ -78,14 +119,21 @@ def _check(args: argparse.Namespace) -> int:
     try:
         actual = args.output.read_text(encoding="utf-8")
     except FileNotFoundError:
-        print(f"{args.output}: missing; run: plxgen compile {args.config} -o {args.output}", file=sys.stderr)
+        sys.stdout.write(diff("", expected, str(args.output)))
+        print(
+            f"{args.output}: missing; run: plxgen compile {args.config} -o {args.output}",
+            file=sys.stderr,
+        )
         return EXIT_DIFFERS
     except (OSError, UnicodeDecodeError) as exc:
         raise UserError(f"cannot read {args.output}: {exc}") from None
     if actual == expected:
         return EXIT_OK
     sys.stdout.write(diff(actual, expected, str(args.output)))
-    print(f"{args.output}: stale or edited; run: plxgen compile {args.config} -o {args.output}", file=sys.stderr)
+    print(
+        f"{args.output}: stale or edited; run: plxgen compile {args.config} -o {args.output}",
+        file=sys.stderr,
+    )
     return EXIT_DIFFERS
 
 
@@ -114,13 +162,25 @@ def _data(args: argparse.Namespace) -> int:
     from plxgen.datasets import make_dataset
 
     for path in make_dataset(
-        args.kind, args.source, args.output, eval_fraction=args.eval_fraction, seed=args.seed, force=args.force, name=args.name
+        args.kind,
+        args.source,
+        args.output,
+        eval_fraction=args.eval_fraction,
+        seed=args.seed,
+        force=args.force,
+        name=args.name,
     ):
         print(f"wrote {path}", file=sys.stderr)
     return EXIT_OK
 
 
-_COMMANDS = {"compile": _compile, "check": _check, "validate": _validate, "schema": _schema, "data": _data}
+_COMMANDS = {
+    "compile": _compile,
+    "check": _check,
+    "validate": _validate,
+    "schema": _schema,
+    "data": _data,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -38,7 +38,16 @@ def apply_overrides(doc: Document, sets: list[str]) -> Document:
         origin = f"--set {item}"
         path_text, sep, value_text = item.partition("=")
         if not sep or not _SET.match(path_text):
-            errors.append(Diagnostic(origin, 1, 1, "$", "expected PATH=VALUE, e.g. train.train_steps=500", "bad-set"))
+            errors.append(
+                Diagnostic(
+                    origin,
+                    1,
+                    1,
+                    "$",
+                    "expected PATH=VALUE, e.g. train.train_steps=500",
+                    "bad-set",
+                )
+            )
             continue
         try:
             value = load_text(value_text, origin).data if value_text.strip() else None
@@ -118,7 +127,9 @@ def compile_config(config: Path, out: Path | None, sets: list[str]) -> str:
     config_abs = os.path.abspath(config)
     config_rel = _posix(os.path.relpath(config_abs, script_dir))
     data_prefix = _posix(os.path.relpath(os.path.dirname(config_abs), script_dir))
-    experiment = lower_document(doc, config_rel, "" if data_prefix == "." else data_prefix)
+    experiment = lower_document(
+        doc, config_rel, "" if data_prefix == "." else data_prefix
+    )
     body = format_source(render(experiment))
     script_name = out.name if out else "train.py"
     return with_header(body, config_rel, script_name, sets)

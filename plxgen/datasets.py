@@ -203,7 +203,9 @@ def make_dataset(
         )
     name = name or kind
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
-        raise UserError(f"dataset name {name!r} may hold only letters, digits, '_', '.' and '-'")
+        raise UserError(
+            f"dataset name {name!r} may hold only letters, digits, '_', '.' and '-'"
+        )
     out_dir = Path(out_dir)
     paths = [out_dir / file for file in output_names(name)]
     if out_dir.exists() and not out_dir.is_dir():

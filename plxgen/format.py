@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 
-
 def format_source(source: str) -> str:
     """Format with black and make sure the result parses (a failure is a plxgen bug)."""
     import black  # imported here: only compiling needs it, and it is the slowest import

@@ -113,7 +113,9 @@ class Model:
     metrics: tuple[Metric, ...]
     labels: str  # one_hot | sparse | binary | float
     n_classes: int | None
-    scores: str | None  # softmax | sigmoid | None: how outputs become scores for metrics
+    scores: (
+        str | None
+    )  # softmax | sigmoid | None: how outputs become scores for metrics
 
 
 @dataclass(frozen=True)

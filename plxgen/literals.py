@@ -8,6 +8,7 @@ templates, never from a config string).
 
 from __future__ import annotations
 
+import keyword
 import math
 import re
 from typing import Any
@@ -35,7 +36,9 @@ def py(value: Any) -> str:
     if isinstance(value, Symbol):
         return ident(value.qualname, dotted=True)
     if isinstance(value, Call):
-        args = [py(v) for v in value.args] + [f"{ident(k)}={py(v)}" for k, v in value.kwargs]
+        args = [py(v) for v in value.args] + [
+            f"{ident(k)}={py(v)}" for k, v in value.kwargs
+        ]
         return f"{py(value.func)}({', '.join(args)})"
     if isinstance(value, list):
         return "[" + ", ".join(py(v) for v in value) + "]"
@@ -55,8 +58,10 @@ def py(value: Any) -> str:
 def ident(name: str, *, dotted: bool = False) -> str:
     """A checked identifier (or dotted name); anything else is a bug in plxgen."""
     pattern = _QUALNAME if dotted else _KEY
-    if not isinstance(name, str) or not pattern.match(name):
+    if not isinstance(name, str) or not pattern.fullmatch(name):
         raise ValueError(f"{name!r} is not a safe identifier")
+    if any(keyword.iskeyword(part) for part in name.split(".")):
+        raise ValueError(f"{name!r} is a Python keyword")
     return name
 
 

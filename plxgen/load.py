@@ -8,6 +8,7 @@ None) ever comes out.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,6 +53,10 @@ class Document:
                 return self.overrides[path[:length]], 1, 1
         if key and path in self.keys:
             return (self.file, *self.keys[path])
+        if key:
+            for override, origin in self.overrides.items():
+                if override[: len(path)] == path:
+                    return origin, 1, 1
         probe = path
         while probe:
             if probe in self.values:
@@ -80,14 +85,26 @@ class _Walker:
         self.nodes = 0
         self.constructor = yaml.SafeLoader("")
 
-    def error(self, node: yaml.Node, path: Path, message: str, code: str, hint: str | None = None) -> None:
+    def error(
+        self,
+        node: yaml.Node,
+        path: Path,
+        message: str,
+        code: str,
+        hint: str | None = None,
+    ) -> None:
         line, col = _mark(node)
-        self.errors.append(Diagnostic(self.file, line, col, format_path(path), message, code, hint))
+        self.errors.append(
+            Diagnostic(self.file, line, col, format_path(path), message, code, hint)
+        )
 
     def walk(self, node: yaml.Node, path: Path, depth: int) -> Any:
         self.nodes += 1
         if self.nodes > MAX_NODES:
-            raise _TooBig(node, f"the file expands to more than {MAX_NODES} values (aliases included)")
+            raise _TooBig(
+                node,
+                f"the file expands to more than {MAX_NODES} values (aliases included)",
+            )
         if depth > MAX_DEPTH:
             raise _TooBig(node, f"the file nests deeper than {MAX_DEPTH} levels")
         self.values.setdefault(path, _mark(node))
@@ -95,20 +112,33 @@ class _Walker:
             return self.mapping(node, path, depth)
         if isinstance(node, yaml.SequenceNode):
             if node.tag != _SEQ:
-                self.error(node, path, f"YAML tag {node.tag!r} is not allowed", "yaml-tag")
-            return [self.walk(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
+                self._bad_tag(node, path)
+            return [
+                self.walk(item, path + (i,), depth + 1)
+                for i, item in enumerate(node.value)
+            ]
         return self.scalar(node, path)
 
     def mapping(self, node: yaml.MappingNode, path: Path, depth: int) -> dict[str, Any]:
         if node.tag != _MAP:
-            self.error(node, path, f"YAML tag {node.tag!r} is not allowed", "yaml-tag")
+            self._bad_tag(node, path)
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
-                self.error(key_node, path, "YAML merge keys (<<) are not supported", "yaml-merge")
+                self.error(
+                    key_node,
+                    path,
+                    "YAML merge keys (<<) are not supported",
+                    "yaml-merge",
+                )
                 continue
-            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _SCALAR_TAGS:
-                self.error(key_node, path, "a mapping key must be a plain name", "yaml-key")
+            if (
+                not isinstance(key_node, yaml.ScalarNode)
+                or key_node.tag not in _SCALAR_TAGS
+            ):
+                self.error(
+                    key_node, path, "a mapping key must be a plain name", "yaml-key"
+                )
                 continue
             key = key_node.value
             child = path + (key,)
@@ -130,12 +160,28 @@ class _Walker:
         if node.tag == _TIMESTAMP:
             return node.value  # a date-looking string stays the text the user wrote
         if node.tag not in _SCALAR_TAGS:
-            self.error(node, path, f"YAML tag {node.tag!r} is not allowed", "yaml-tag", "write plain values only")
+            self._bad_tag(node, path)
             return None
         value = self.constructor.construct_object(node)
-        if isinstance(value, float) and value != value:
-            self.error(node, path, "NaN is not a valid value", "nan")
+        if isinstance(value, float) and not math.isfinite(value):
+            self.error(
+                node,
+                path,
+                f"{node.value} is not a valid value",
+                "not-finite",
+                "write a finite number",
+            )
         return value
+
+    def _bad_tag(self, node: yaml.Node, path: Path) -> None:
+        tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+        self.error(
+            node,
+            path,
+            f"YAML tag {tag!r} is not allowed",
+            "yaml-tag",
+            "write plain values only, without tags",
+        )
 
 
 class _TooBig(Exception):
@@ -151,7 +197,18 @@ def _mark(node: yaml.Node) -> tuple[int, int]:
 
 def _decode(raw: bytes, file: str) -> str:
     if len(raw) > MAX_FILE_BYTES:
-        raise ConfigError([Diagnostic(file, 1, 1, "$", f"the file is larger than {MAX_FILE_BYTES} bytes", "too-large")])
+        raise ConfigError(
+            [
+                Diagnostic(
+                    file,
+                    1,
+                    1,
+                    "$",
+                    f"the file is larger than {MAX_FILE_BYTES} bytes",
+                    "too-large",
+                )
+            ]
+        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -159,7 +216,12 @@ def _decode(raw: bytes, file: str) -> str:
         line = before.count(b"\n") + 1
         col = len(before) - (before.rfind(b"\n") + 1) + 1
         raise ConfigError(
-            [Diagnostic(file, line, col, "$", f"the file is not UTF-8 (byte 0x{raw[exc.start]:02x})", "encoding")]
+            [
+                Diagnostic(
+                    file, line, col, "$", f"the file is not UTF-8 (byte 0x{raw[exc.start]:02x})", "encoding",
+                    "save the file as UTF-8",
+                )
+            ]  # fmt: skip
         ) from None
     return text
 
@@ -173,11 +235,37 @@ def load_text(text: str, file: str) -> Document:
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         message = (exc.problem or exc.context or "invalid YAML").strip()
         hint = None
-        if "\t" in message or "tab" in message:
+        if "'\\t'" in message or "\t" in message:
             hint = "YAML indentation must use spaces, not tabs"
-        raise ConfigError([Diagnostic(file, line, col, "$", f"invalid YAML: {message}", "yaml-syntax", hint)]) from None
+        elif (
+            exc.context
+            and exc.context_mark
+            and exc.problem_mark
+            and exc.context_mark.line != exc.problem_mark.line
+        ):
+            where = f"line {exc.context_mark.line + 1}, column {exc.context_mark.column + 1}"
+            hint = f"{exc.context} that starts at {where}: is it closed?"
+        raise ConfigError(
+            [
+                Diagnostic(
+                    file,
+                    line,
+                    col,
+                    "$",
+                    f"invalid YAML: {message}",
+                    "yaml-syntax",
+                    hint,
+                )
+            ]
+        ) from None
     except yaml.YAMLError as exc:
-        raise ConfigError([Diagnostic(file, 1, 1, "$", f"invalid YAML: {exc}", "yaml-syntax")]) from None
+        raise ConfigError(
+            [Diagnostic(file, 1, 1, "$", f"invalid YAML: {exc}", "yaml-syntax")]
+        ) from None
+    except RecursionError:
+        raise ConfigError(
+            [Diagnostic(file, 1, 1, "$", "the file nests too deeply", "too-large")]
+        ) from None
     if root is None:
         raise ConfigError([Diagnostic(file, 1, 1, "$", "the file is empty", "empty")])
     walker = _Walker(file)
@@ -185,9 +273,18 @@ def load_text(text: str, file: str) -> Document:
         data = walker.walk(root, (), 0)
     except _TooBig as exc:
         line, col = _mark(exc.node)
-        raise ConfigError([Diagnostic(file, line, col, "$", exc.message, "too-large")]) from None
+        hint = (
+            "aliases (*name) expand to too much; write the values out"
+            if "aliases" in exc.message
+            else None
+        )
+        raise ConfigError(
+            [Diagnostic(file, line, col, "$", exc.message, "too-large", hint)]
+        ) from None
     except RecursionError:
-        raise ConfigError([Diagnostic(file, 1, 1, "$", "the file nests too deeply", "too-large")]) from None
+        raise ConfigError(
+            [Diagnostic(file, 1, 1, "$", "the file nests too deeply", "too-large")]
+        ) from None
     if walker.errors:
         raise ConfigError(walker.errors)
     return Document(file, data, walker.values, walker.keys)

@@ -66,10 +66,20 @@ class Lowerer:
         self.data_prefix = data_prefix
         self.errors: list[Diagnostic] = []
 
-    def fail(self, path: Path, message: str, code: str, hint: str | None = None, *, key: bool = False) -> None:
+    def fail(
+        self,
+        path: Path,
+        message: str,
+        code: str,
+        hint: str | None = None,
+        *,
+        key: bool = False,
+    ) -> None:
         """Record a located diagnostic."""
         file, line, col = self.doc.where(path, key=key)
-        self.errors.append(Diagnostic(file, line, col, format_path(path), message, code, hint))
+        self.errors.append(
+            Diagnostic(file, line, col, format_path(path), message, code, hint)
+        )
 
     # ------------------------------------------------------------ experiment
     def experiment(self) -> ir.Experiment:
@@ -92,16 +102,24 @@ class Lowerer:
             logging=ir.Logging(
                 level=settings.get("level", "INFO"),
                 formatter=settings.get("formatter"),
-                path=self._data_path(settings["path"]) if settings.get("path") else None,
+                path=(
+                    self._data_path(settings["path"]) if settings.get("path") else None
+                ),
             ),
-            run_config=self.run_config(data.get("environment", {}).get("run_config", {})),
+            run_config=self.run_config(
+                data.get("environment", {}).get("run_config", {})
+            ),
             model=model,
             train=train_pipe,
             train_steps=data["train"].get("train_steps"),
             eval=eval_pipe,
             eval_steps=eval_section.get("steps", 10) if eval_section else None,
             eval_delay_secs=eval_section.get("delay_secs", 0) if eval_section else 0,
-            eval_throttle_secs=eval_section.get("continuous_eval_throttle_secs", 60) if eval_section else 60,
+            eval_throttle_secs=(
+                eval_section.get("continuous_eval_throttle_secs", 60)
+                if eval_section
+                else 60
+            ),
             resolved_config=data,
         )
         if self.errors:
@@ -118,7 +136,11 @@ class Lowerer:
                 distributed.append(f"run_config.session.gpu_options.{key}")
         for key in distributed:
             path: Path = ("environment", *key.split("."))
-            what = "GPU memory fractions are" if "fraction" in key else "distributed training is"
+            what = (
+                "GPU memory fractions are"
+                if "fraction" in key
+                else "distributed training is"
+            )
             self.fail(
                 path, f"{what} not supported by this version of plxgen", "not-implemented",
                 "remove it to train in one process" if "fraction" not in key else "remove it; allow_growth is on by default",
@@ -185,13 +207,16 @@ class Lowerer:
             batch_size=batch_size,
             num_epochs=spec.get("num_epochs", 1),
             shuffle=spec.get("shuffle", True),
-            shuffle_buffer=spec.get("capacity") or spec.get("min_after_dequeue", 5000) + 3 * batch_size,
+            shuffle_buffer=spec.get("capacity")
+            or spec.get("min_after_dequeue", 5000) + 3 * batch_size,
             drop_remainder=not spec.get("allow_smaller_final_batch", True),
             num_threads=spec.get("num_threads", 3),
             processors=tuple(processors),
         )
 
-    def processor(self, feature: str, graph: dict[str, Any], path: Path) -> ir.Processor:
+    def processor(
+        self, feature: str, graph: dict[str, Any], path: Path
+    ) -> ir.Processor:
         """The feature processors of one feature."""
         inputs = graph.get("input_layers", [feature])
         inputs = [inputs] if isinstance(inputs, str) else inputs
@@ -209,22 +234,35 @@ class Lowerer:
             elif name == "Standardization":
                 ops.append(ir.Op("standardize", (), source))
             else:
-                ops.append(ir.Op("reshape", (("shape", [-1, *args["target_shape"]]),), source))
+                ops.append(
+                    ir.Op("reshape", (("shape", [-1, *args["target_shape"]]),), source)
+                )
         return ir.Processor(feature, f"process_{feature}", tuple(ops))
 
-    def _name_processors(self, train: ir.Pipeline, evaluation: ir.Pipeline | None) -> tuple[ir.Pipeline, ir.Pipeline | None]:
+    def _name_processors(
+        self, train: ir.Pipeline, evaluation: ir.Pipeline | None
+    ) -> tuple[ir.Pipeline, ir.Pipeline | None]:
         """Train and eval share `process_<feature>` unless their processors differ."""
         if evaluation is None:
             return train, None
         ours = {p.feature: p for p in train.processors}
+
         def ops(p: ir.Processor) -> list[tuple[str, Any]]:
             return [(op.kind, op.args) for op in p.ops]
 
-        differ = {p.feature for p in evaluation.processors if p.feature in ours and ops(p) != ops(ours[p.feature])}
+        differ = {
+            p.feature
+            for p in evaluation.processors
+            if p.feature in ours and ops(p) != ops(ours[p.feature])
+        }
 
         def named(pipe: ir.Pipeline) -> ir.Pipeline:
             processors = tuple(
-                replace(p, func=f"process_{pipe.section}_{p.feature}") if p.feature in differ else p
+                (
+                    replace(p, func=f"process_{pipe.section}_{p.feature}")
+                    if p.feature in differ
+                    else p
+                )
                 for p in pipe.processors
             )
             return replace(pipe, processors=processors)
@@ -232,7 +270,14 @@ class Lowerer:
         return named(train), named(evaluation)
 
     # ----------------------------------------------------------------- model
-    def model(self, kind: str, spec: dict[str, Any], path: Path, features: tuple[str, ...], project: str) -> ir.Model:
+    def model(
+        self,
+        kind: str,
+        spec: dict[str, Any],
+        path: Path,
+        features: tuple[str, ...],
+        project: str,
+    ) -> ir.Model:
         """model.classifier / model.regressor."""
         n_classes = spec.get("n_classes")
         one_hot = spec.get("one_hot_encode", False)
@@ -245,23 +290,36 @@ class Lowerer:
             labels = "float"
         graph = self.graph(spec["graph"], path + ("graph",), features)
         self._check_output_units(graph, spec, path, labels, n_classes)
-        default_loss = "SigmoidCrossEntropy" if kind == "classifier" else "MeanSquaredError"
+        default_loss = (
+            "SigmoidCrossEntropy" if kind == "classifier" else "MeanSquaredError"
+        )
         loss_name, loss_args = _one(spec.get("loss") or default_loss)
         loss = self.loss(loss_name, loss_args, path + ("loss", loss_name), labels)
-        scores = {"SoftmaxCrossEntropy": "softmax", "SigmoidCrossEntropy": "sigmoid", "HingeLoss": "sigmoid"}.get(
-            loss_name
-        )
-        metrics = []
+        scores = {
+            "SoftmaxCrossEntropy": "softmax",
+            "SigmoidCrossEntropy": "sigmoid",
+            "HingeLoss": "sigmoid",
+        }.get(loss_name)
+        metrics: list[ir.Metric] = []
         for i, item in enumerate(spec.get("metrics") or []):
             name, args = _one(item)
-            metrics.extend(self.metric(name, args, path + ("metrics", i), labels, n_classes))
-        keys = [m.key for m in metrics]
-        for i, key in enumerate(keys):
-            if key in keys[:i] or key == "loss":
-                self.fail(path + ("metrics", i), f"metric {key!r} is listed twice", "duplicate-metric")
+            for metric in self.metric(
+                name, args, path + ("metrics", i), labels, n_classes
+            ):
+                if metric.key in {m.key for m in metrics}:
+                    self.fail(
+                        path + ("metrics", i),
+                        f"metric {metric.key!r} is listed twice",
+                        "duplicate-metric",
+                    )
+                metrics.append(metric)
         summaries = spec.get("summaries")
         if summaries:
-            wanted = ["activations", "gradients", "variables", "image_input", "image_result"] if summaries == "all" else summaries
+            wanted = (
+                ["activations", "gradients", "variables", "image_input", "image_result"]
+                if summaries == "all"
+                else summaries
+            )
             for item in wanted:
                 if item not in _SUPPORTED_SUMMARIES:
                     self.fail(
@@ -270,7 +328,12 @@ class Lowerer:
                     )  # fmt: skip
                     break
         opt_name, opt_args = _one(spec.get("optimizer") or "Adam")
-        optimizer = self.optimizer(opt_name, opt_args, path + ("optimizer", opt_name), spec.get("clip_gradients", 0.5))
+        optimizer = self.optimizer(
+            opt_name,
+            opt_args,
+            path + ("optimizer", opt_name),
+            spec.get("clip_gradients", 0.5),
+        )
         return ir.Model(
             kind=kind,
             name=spec.get("name") or project,
@@ -284,22 +347,37 @@ class Lowerer:
         )
 
     def _check_output_units(
-        self, graph: ir.Graph, spec: dict[str, Any], path: Path, labels: str, n_classes: int | None
+        self,
+        graph: ir.Graph,
+        spec: dict[str, Any],
+        path: Path,
+        labels: str,
+        n_classes: int | None,
     ) -> None:
-        last = {layer.var: layer for layer in graph.layers}.get(graph.outputs[-1]) if graph.outputs else None
+        last = (
+            {layer.var: layer for layer in graph.layers}.get(graph.outputs[-1])
+            if graph.outputs
+            else None
+        )
         if last is None or last.call.func.qualname != "keras.layers.Dense":
             return
         units = dict(last.call.kwargs).get("units")
         expected = n_classes if labels in ("one_hot", "sparse") else 1
-        if units != expected:
-            what = f"n_classes ({n_classes})" if labels in ("one_hot", "sparse") else "1 (one value per example)"
+        if expected is not None and units != expected:
+            what = (
+                f"n_classes ({n_classes})"
+                if labels in ("one_hot", "sparse")
+                else "1 (one value per example)"
+            )
             self.fail(
                 _parse_source(last.source) + ("units",),
                 f"the output layer has {units} units but the labels need {what}", "output-units",
                 f"set units: {expected}",
             )  # fmt: skip
 
-    def graph(self, graph: dict[str, Any], path: Path, features: tuple[str, ...]) -> ir.Graph:
+    def graph(
+        self, graph: dict[str, Any], path: Path, features: tuple[str, ...]
+    ) -> ir.Graph:
         """A graph of layers, sequential or with inbound_nodes."""
         inputs = graph["input_layers"]
         inputs = [inputs] if isinstance(inputs, str) else list(inputs)
@@ -311,9 +389,14 @@ class Lowerer:
                     "features: " + ", ".join(features),
                 )  # fmt: skip
             graph_inputs.append(ir.Input(feature, _safe_var(feature, "input")))
-        sequential = len(inputs) == 1 and not any(
-            "inbound_nodes" in (_one(item)[1]) or "is_output" in (_one(item)[1]) for item in graph["layers"]
-        ) and "output_layers" not in graph
+        sequential = (
+            len(inputs) == 1
+            and not any(
+                "inbound_nodes" in (_one(item)[1]) or "is_output" in (_one(item)[1])
+                for item in graph["layers"]
+            )
+            and "output_layers" not in graph
+        )
         names: dict[str, str] = {i.feature: i.var for i in graph_inputs}
         layers: list[ir.Layer] = []
         previous = graph_inputs[0].var if graph_inputs else "x"
@@ -327,7 +410,9 @@ class Lowerer:
             if sequential:
                 var = "x"
             else:
-                var = _safe_var(args.get("name") or f"{snake_case(name)}_{i}", f"layer_{i}")
+                var = _safe_var(
+                    args.get("name") or f"{snake_case(name)}_{i}", f"layer_{i}"
+                )
                 while var in names.values():
                     var += "_"
             if inbound is None:
@@ -341,17 +426,30 @@ class Lowerer:
                         _near(n, list(names)),
                     )  # fmt: skip
                 sources = tuple(names.get(n, previous) for n in inbound)
-            layers.append(ir.Layer(var, self.layer_call(name, args, lpath), sources, format_path(lpath)))
+            layers.append(
+                ir.Layer(
+                    var, self.layer_call(name, args, lpath), sources, format_path(lpath)
+                )
+            )
             if args.get("name"):
                 if args["name"] in names:
-                    self.fail(lpath + ("name",), f"the name {args['name']!r} is used twice", "duplicate-name")
+                    self.fail(
+                        lpath + ("name",),
+                        f"the name {args['name']!r} is used twice",
+                        "duplicate-name",
+                    )
                 names[args["name"]] = var
             if is_output:
                 outputs.append(var)
             previous = var
         for out in _names(graph.get("output_layers")):
             if out not in names:
-                self.fail(path + ("output_layers",), f"no layer is named {out!r}", "unknown-node", _near(out, list(names)))
+                self.fail(
+                    path + ("output_layers",),
+                    f"no layer is named {out!r}",
+                    "unknown-node",
+                    _near(out, list(names)),
+                )
             else:
                 outputs.append(names[out])
         if not outputs:
@@ -362,7 +460,9 @@ class Lowerer:
         self._check_used(layers, outputs, path)
         return ir.Graph(tuple(graph_inputs), tuple(layers), tuple(outputs))
 
-    def _check_used(self, layers: list[ir.Layer], outputs: list[str], path: Path) -> None:
+    def _check_used(
+        self, layers: list[ir.Layer], outputs: list[str], path: Path
+    ) -> None:
         needed = set(outputs)
         for layer in reversed(layers):
             if layer.var in needed:
@@ -393,7 +493,11 @@ class Lowerer:
             for key in ("inbound_nodes", "is_output", "tags"):
                 inner.pop(key, None)
             return self.layer_call(name, inner, path + (name,))
-        tables = {"initializer": registry.INITIALIZERS, "regularizer": registry.REGULARIZERS, "constraint": registry.CONSTRAINTS}
+        tables = {
+            "initializer": registry.INITIALIZERS,
+            "regularizer": registry.REGULARIZERS,
+            "constraint": registry.CONSTRAINTS,
+        }
         qualname, _ = tables[kind][name]
         if kind == "regularizer":
             entry = registry.REGULARIZERS[name][1]
@@ -413,12 +517,20 @@ class Lowerer:
         smoothing = args.get("label_smoothing", 0.0)
         if name == "SoftmaxCrossEntropy":
             if labels in ("binary", "float"):
-                self.fail(path, "SoftmaxCrossEntropy needs n_classes", "needs-n-classes", key=True)
+                self.fail(
+                    path,
+                    "SoftmaxCrossEntropy needs n_classes",
+                    "needs-n-classes",
+                    key=True,
+                )
             if labels == "sparse":
                 if smoothing:
                     self.fail(path + ("label_smoothing",), "label smoothing needs one-hot labels", "needs-one-hot",
                               "set one_hot_encode: true")  # fmt: skip
-                call = ir.Call(ir.Symbol("keras.losses.SparseCategoricalCrossentropy"), (("from_logits", True), *none))
+                call = ir.Call(
+                    ir.Symbol("keras.losses.SparseCategoricalCrossentropy"),
+                    (("from_logits", True), *none),
+                )
             else:
                 call = ir.Call(
                     ir.Symbol("keras.losses.CategoricalCrossentropy"),
@@ -426,12 +538,19 @@ class Lowerer:
                 )
         elif name == "SigmoidCrossEntropy":
             call = ir.Call(
-                ir.Symbol("keras.losses.BinaryCrossentropy"), (("from_logits", True), ("label_smoothing", smoothing), *none)
+                ir.Symbol("keras.losses.BinaryCrossentropy"),
+                (("from_logits", True), ("label_smoothing", smoothing), *none),
             )
         elif name == "LogLoss":
-            call = ir.Call(ir.Symbol("keras.losses.BinaryCrossentropy"), (("from_logits", False), *none))
+            call = ir.Call(
+                ir.Symbol("keras.losses.BinaryCrossentropy"),
+                (("from_logits", False), *none),
+            )
         elif name == "HuberLoss":
-            call = ir.Call(ir.Symbol("keras.losses.Huber"), (("delta", args.get("clip", 1.0)), *none))
+            call = ir.Call(
+                ir.Symbol("keras.losses.Huber"),
+                (("delta", args.get("clip", 1.0)), *none),
+            )
         elif name == "ClippedDeltaLoss":
             call = ir.Call(
                 ir.Symbol("functools.partial"),
@@ -443,7 +562,9 @@ class Lowerer:
             )
         elif name == "CosineDistance":
             call = ir.Call(
-                ir.Symbol("functools.partial"), (("axis", args.get("dim", -1)),), (ir.Symbol("cosine_distance"),)
+                ir.Symbol("functools.partial"),
+                (("axis", args.get("dim", -1)),),
+                (ir.Symbol("cosine_distance"),),
             )
         elif name == "KullbackLeiberDivergence":
             if args.get("dim", -1) != -1:
@@ -461,18 +582,37 @@ class Lowerer:
         return ir.Loss(name, call, float(weight))
 
     def metric(
-        self, name: str, args: dict[str, Any], path: Path, labels: str, n_classes: int | None
+        self,
+        name: str,
+        args: dict[str, Any],
+        path: Path,
+        labels: str,
+        n_classes: int | None,
     ) -> list[ir.Metric]:
         """One 2017 metric as one or more Keras metrics."""
         key = snake_case(name)
         if name in _THRESHOLD_METRICS and labels == "sparse":
-            self.fail(path, f"{name} compares scores with one-hot labels", "needs-one-hot", "set one_hot_encode: true")
+            self.fail(
+                path,
+                f"{name} compares scores with one-hot labels",
+                "needs-one-hot",
+                "set one_hot_encode: true",
+            )
         classes_only = {"SparseRecallAtK", "SparsePrecisionAtK", "MeanIOU"}
         if name in classes_only and labels in ("binary", "float") and name != "MeanIOU":
-            self.fail(path, f"{name} needs a classifier with n_classes", "needs-n-classes")
+            self.fail(
+                path, f"{name} needs a classifier with n_classes", "needs-n-classes"
+            )
 
         def keras(symbol: str, **kwargs: Any) -> ir.Metric:
-            return ir.Metric(key, ir.Call(ir.Symbol(f"keras.metrics.{symbol}"), (*kwargs.items(), ("name", key))), None)
+            return ir.Metric(
+                key,
+                ir.Call(
+                    ir.Symbol(f"keras.metrics.{symbol}"),
+                    (*kwargs.items(), ("name", key)),
+                ),
+                None,
+            )
 
         def helper(function: str, **kwargs: Any) -> ir.Metric:
             call = ir.Call(
@@ -488,31 +628,60 @@ class Lowerer:
         if name in simple:
             return [keras(name)]
         if name == "Accuracy":
-            symbol = {"one_hot": "CategoricalAccuracy", "sparse": "SparseCategoricalAccuracy"}.get(labels)
+            symbol = {
+                "one_hot": "CategoricalAccuracy",
+                "sparse": "SparseCategoricalAccuracy",
+            }.get(labels)
             if symbol:
                 return [keras(symbol)]
-            return [keras("BinaryAccuracy", threshold=0.5)] if labels == "binary" else [keras("Accuracy")]
+            return (
+                [keras("BinaryAccuracy", threshold=0.5)]
+                if labels == "binary"
+                else [keras("Accuracy")]
+            )
         if name == "AUC":
-            return [keras("AUC", num_thresholds=args.get("num_thresholds", 200), curve=args.get("curve", "ROC"))]
+            return [
+                keras(
+                    "AUC",
+                    num_thresholds=args.get("num_thresholds", 200),
+                    curve=args.get("curve", "ROC"),
+                )
+            ]
         if name in ("SpecificityAtSensitivity", "SensitivityAtSpecificity"):
             value = args.get("sensitivity", args.get("specificity"))
             arg = "sensitivity" if name == "SpecificityAtSensitivity" else "specificity"
-            return [keras(name, **{arg: value, "num_thresholds": args.get("num_thresholds", 200)})]
+            return [
+                keras(
+                    name,
+                    **{arg: value, "num_thresholds": args.get("num_thresholds", 200)},
+                )
+            ]
         if name in ("PrecisionAtThresholds", "RecallAtThresholds"):
             thresholds = args["thresholds"]
-            thresholds = [thresholds] if not isinstance(thresholds, list) else thresholds
+            thresholds = (
+                [thresholds] if not isinstance(thresholds, list) else thresholds
+            )
             symbol = name.replace("AtThresholds", "")
             out = []
             for t in thresholds:
                 mkey = f"{symbol.lower()}_at_{t:g}"
                 out.append(
                     ir.Metric(
-                        mkey, ir.Call(ir.Symbol(f"keras.metrics.{symbol}"), (("thresholds", t), ("name", mkey))), None
+                        mkey,
+                        ir.Call(
+                            ir.Symbol(f"keras.metrics.{symbol}"),
+                            (("thresholds", t), ("name", mkey)),
+                        ),
+                        None,
                     )
                 )
             return out
         if name == "SparseRecallAtK":
-            symbol = "TopKCategoricalAccuracy" if labels == "one_hot" else "SparseTopKCategoricalAccuracy"
+            symbol = (
+                "TopKCategoricalAccuracy"
+                if labels == "one_hot"
+                else "SparseTopKCategoricalAccuracy"
+            )
             return [keras(symbol, k=args["k"])]
         if name == "SparsePrecisionAtK":
             return [helper("sparse_precision_at_k", k=args["k"])]
@@ -538,12 +707,15 @@ class Lowerer:
             return [helper("cosine_distance", axis=args.get("dim", -1))]
         # Covariance, PearsonCorrelation: streaming moments of predictions and labels.
         call = ir.Call(
-            ir.Symbol("Comoments"), (("correlation", name == "PearsonCorrelation"), ("name", key))
+            ir.Symbol("Comoments"),
+            (("correlation", name == "PearsonCorrelation"), ("name", key)),
         )
         return [ir.Metric(key, call, "Comoments")]
 
     # ------------------------------------------------------------- optimizer
-    def optimizer(self, name: str, args: dict[str, Any], path: Path, clip: float) -> ir.Optimizer:
+    def optimizer(
+        self, name: str, args: dict[str, Any], path: Path, clip: float
+    ) -> ir.Optimizer:
         """The optimizer, its learning rate and its 2017 decay."""
         entry = registry.OPTIMIZERS[name]
         full = {k: v.get("default") for k, v in entry.params.items()}
@@ -556,11 +728,21 @@ class Lowerer:
         decay = None
         kind = full["decay_type"]
         if kind:
-            if kind in ("exponential_decay", "inverse_time_decay", "natural_exp_decay") and not full["decay_rate"]:
-                self.fail(path + ("decay_rate",), f"{kind} needs a decay_rate above 0", "decay-rate",
-                          "set decay_rate, e.g. 0.96", key="decay_rate" in args)  # fmt: skip
+            if (
+                kind in ("exponential_decay", "inverse_time_decay", "natural_exp_decay")
+                and not full["decay_rate"]
+            ):
+                where = (
+                    path + ("decay_rate",)
+                    if "decay_rate" in args
+                    else path + ("decay_type",)
+                )
+                self.fail(where, f"{kind} needs a decay_rate above 0", "decay-rate", "set decay_rate, e.g. 0.96",
+                          key=True)  # fmt: skip
             boundaries, values = full["boundaries"] or [], full["values"] or []
-            if kind == "piecewise_constant" and (not boundaries or len(values) != len(boundaries) + 1):
+            if kind == "piecewise_constant" and (
+                not boundaries or len(values) != len(boundaries) + 1
+            ):
                 self.fail(path + ("decay_type",), "piecewise_constant needs boundaries and one more values",
                           "piecewise", "e.g. boundaries: [1000, 2000], values: [0.1, 0.01, 0.001]")  # fmt: skip
             decay = ir.Decay(
@@ -577,7 +759,13 @@ class Lowerer:
                 end_learning_rate=full["end_learning_rate"],
                 power=full["power"],
             )
-        return ir.Optimizer(name, ir.Call(ir.Symbol(qualname), tuple(kwargs)), full["learning_rate"], decay, clip)
+        return ir.Optimizer(
+            name,
+            ir.Call(ir.Symbol(qualname), tuple(kwargs)),
+            full["learning_rate"],
+            decay,
+            clip,
+        )
 
 
 def _ref(schema: dict[str, Any]) -> str:
@@ -600,12 +788,21 @@ def _near(word: str, choices: list[str]) -> str | None:
     import difflib
 
     close = difflib.get_close_matches(word, choices, n=1)
-    return f"did you mean {close[0]!r}?" if close else ("known names: " + ", ".join(choices) if choices else None)
+    return (
+        f"did you mean {close[0]!r}?"
+        if close
+        else ("known names: " + ", ".join(choices) if choices else None)
+    )
 
 
 def _safe_var(name: str, fallback: str) -> str:
     """A config name as a Python variable, if it is a safe identifier; else the fallback."""
-    if _IDENT.match(name) and not keyword.iskeyword(name) and name not in _RESERVED and not name.startswith("__"):
+    if (
+        _IDENT.fullmatch(name)
+        and not keyword.iskeyword(name)
+        and name not in _RESERVED
+        and not name.startswith("__")
+    ):
         return name
     return fallback
 
@@ -620,7 +817,11 @@ def _parse_source(source: str) -> Path:
 def _join(prefix: str, path: str) -> str:
     import posixpath
 
-    return posixpath.normpath(posixpath.join(prefix, path)) if prefix else posixpath.normpath(path)
+    return (
+        posixpath.normpath(posixpath.join(prefix, path))
+        if prefix
+        else posixpath.normpath(path)
+    )
 
 
 def lower(doc: Document, config_path: str, data_prefix: str) -> ir.Experiment:

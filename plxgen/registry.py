@@ -15,12 +15,16 @@ JSON = dict[str, Any]
 
 def number(default: float | None, description: str, **bounds: float) -> JSON:
     """A float-valued argument."""
-    return _with_default({"type": "number", "description": description, **bounds}, default)
+    return _with_default(
+        {"type": "number", "description": description, **bounds}, default
+    )
 
 
 def integer(default: int | None, description: str, **bounds: int) -> JSON:
     """An int-valued argument."""
-    return _with_default({"type": "integer", "description": description, **bounds}, default)
+    return _with_default(
+        {"type": "integer", "description": description, **bounds}, default
+    )
 
 
 def boolean(default: bool | None, description: str) -> JSON:
@@ -53,8 +57,12 @@ _WEIGHTS = number(1.0, "Multiplies the loss (2017 `weights`).")
 _SMOOTHING = number(0.0, "Label smoothing in [0, 1].", minimum=0, maximum=1)
 
 LOSSES: dict[str, Entry] = {
-    "AbsoluteDifference": Entry("Mean absolute error (keras.losses.MeanAbsoluteError).", {"weights": _WEIGHTS}),
-    "MeanSquaredError": Entry("Mean squared error (keras.losses.MeanSquaredError).", {"weights": _WEIGHTS}),
+    "AbsoluteDifference": Entry(
+        "Mean absolute error (keras.losses.MeanAbsoluteError).", {"weights": _WEIGHTS}
+    ),
+    "MeanSquaredError": Entry(
+        "Mean squared error (keras.losses.MeanSquaredError).", {"weights": _WEIGHTS}
+    ),
     "LogLoss": Entry(
         "Binary cross-entropy on probabilities (keras.losses.BinaryCrossentropy, from_logits=False).",
         {
@@ -95,30 +103,59 @@ LOSSES: dict[str, Entry] = {
         "Sigmoid cross-entropy on logits (keras.losses.BinaryCrossentropy, from_logits=True).",
         {"weights": _WEIGHTS, "label_smoothing": _SMOOTHING},
     ),
-    "HingeLoss": Entry("Hinge loss on logits, labels in {0, 1} (keras.losses.Hinge).", {"weights": _WEIGHTS}),
+    "HingeLoss": Entry(
+        "Hinge loss on logits, labels in {0, 1} (keras.losses.Hinge).",
+        {"weights": _WEIGHTS},
+    ),
     "CosineDistance": Entry(
         "Cosine distance, 1 - cos(label, prediction) (keras.losses.CosineSimilarity + 1).",
-        {"weights": _WEIGHTS, "dim": integer(-1, "The axis along which the cosine is taken.")},
+        {
+            "weights": _WEIGHTS,
+            "dim": integer(-1, "The axis along which the cosine is taken."),
+        },
     ),
     "PoissonLoss": Entry("Poisson loss (keras.losses.Poisson).", {"weights": _WEIGHTS}),
     "KullbackLeiberDivergence": Entry(
         "Kullback-Leibler divergence (keras.losses.KLDivergence).",
-        {"weights": _WEIGHTS, "dim": integer(-1, "The axis of the distributions; Keras uses the last one.")},
+        {
+            "weights": _WEIGHTS,
+            "dim": integer(
+                -1, "The axis of the distributions; Keras uses the last one."
+            ),
+        },
     ),
 }
 
 # ------------------------------------------------------------ optimizers
-DECAY_TYPES = ["exponential_decay", "inverse_time_decay", "natural_exp_decay", "piecewise_constant", "polynomial_decay"]
+DECAY_TYPES = [
+    "exponential_decay",
+    "inverse_time_decay",
+    "natural_exp_decay",
+    "piecewise_constant",
+    "polynomial_decay",
+]
 
 
 def _decay_params(decay_steps: int) -> dict[str, JSON]:
     return {
-        "decay_type": enum(DECAY_TYPES + [""], "", "Learning-rate decay, as tf.train's function of that name ('' = none)."),
-        "decay_rate": number(0.0, "The decay rate (exponential, inverse_time, natural_exp).", minimum=0),
+        "decay_type": enum(
+            DECAY_TYPES + [""],
+            "",
+            "Learning-rate decay, as tf.train's function of that name ('' = none).",
+        ),
+        "decay_rate": number(
+            0.0, "The decay rate (exponential, inverse_time, natural_exp).", minimum=0
+        ),
         "decay_steps": integer(decay_steps, "Decay period in steps.", minimum=1),
-        "start_decay_at": integer(0, "The learning rate stays constant before this step.", minimum=0),
-        "stop_decay_at": number(1e10, "The learning rate stops decaying after this step.", minimum=0),
-        "min_learning_rate": number(1e-12, "The learning rate never decays below this.", minimum=0),
+        "start_decay_at": integer(
+            0, "The learning rate stays constant before this step.", minimum=0
+        ),
+        "stop_decay_at": number(
+            1e10, "The learning rate stops decaying after this step.", minimum=0
+        ),
+        "min_learning_rate": number(
+            1e-12, "The learning rate never decays below this.", minimum=0
+        ),
         "staircase": boolean(False, "Decay in discrete steps of decay_steps."),
         "boundaries": {
             "type": "array",
@@ -130,8 +167,12 @@ def _decay_params(decay_steps: int) -> dict[str, JSON]:
             "items": {"type": "number"},
             "description": "piecewise_constant: the learning rates, one more than boundaries.",
         },
-        "end_learning_rate": number(0.0001, "polynomial_decay: the final learning rate.", minimum=0),
-        "power": number(1.0, "polynomial_decay: the power of the polynomial.", exclusiveMinimum=0),
+        "end_learning_rate": number(
+            0.0001, "polynomial_decay: the final learning rate.", minimum=0
+        ),
+        "power": number(
+            1.0, "polynomial_decay: the power of the polynomial.", exclusiveMinimum=0
+        ),
     }
 
 
@@ -140,22 +181,39 @@ def _lr(default: float) -> JSON:
 
 
 OPTIMIZERS: dict[str, Entry] = {
-    "SGD": Entry("Gradient descent (keras.optimizers.SGD).", {"learning_rate": _lr(0.01), **_decay_params(100)}),
+    "SGD": Entry(
+        "Gradient descent (keras.optimizers.SGD).",
+        {"learning_rate": _lr(0.01), **_decay_params(100)},
+    ),
     "Momentum": Entry(
         "Gradient descent with momentum (keras.optimizers.SGD).",
-        {"learning_rate": _lr(0.001), "momentum": number(0.9, "Momentum.", minimum=0), **_decay_params(10000)},
+        {
+            "learning_rate": _lr(0.001),
+            "momentum": number(0.9, "Momentum.", minimum=0),
+            **_decay_params(10000),
+        },
     ),
     "Nestrov": Entry(
         "Nesterov momentum (keras.optimizers.SGD, nesterov=True). The 2017 spelling is kept.",
-        {"learning_rate": _lr(0.001), "momentum": number(0.9, "Momentum.", minimum=0), **_decay_params(10000)},
+        {
+            "learning_rate": _lr(0.001),
+            "momentum": number(0.9, "Momentum.", minimum=0),
+            **_decay_params(10000),
+        },
     ),
     "RMSProp": Entry(
         "RMSProp (keras.optimizers.RMSprop; 2017 `decay` is Keras' `rho`).",
         {
             "learning_rate": _lr(0.001),
-            "decay": number(0.9, "Discounting factor of the squared-gradient average (Keras: rho).", minimum=0),
+            "decay": number(
+                0.9,
+                "Discounting factor of the squared-gradient average (Keras: rho).",
+                minimum=0,
+            ),
             "momentum": number(0.0, "Momentum.", minimum=0),
-            "epsilon": number(1e-10, "Small value to avoid a zero denominator.", exclusiveMinimum=0),
+            "epsilon": number(
+                1e-10, "Small value to avoid a zero denominator.", exclusiveMinimum=0
+            ),
             **_decay_params(10000),
         },
     ),
@@ -163,9 +221,18 @@ OPTIMIZERS: dict[str, Entry] = {
         "Adam (keras.optimizers.Adam).",
         {
             "learning_rate": _lr(0.001),
-            "beta1": number(0.9, "Decay rate of the first-moment estimates.", minimum=0, maximum=1),
-            "beta2": number(0.999, "Decay rate of the second-moment estimates.", minimum=0, maximum=1),
-            "epsilon": number(1e-08, "Small constant for numerical stability.", exclusiveMinimum=0),
+            "beta1": number(
+                0.9, "Decay rate of the first-moment estimates.", minimum=0, maximum=1
+            ),
+            "beta2": number(
+                0.999,
+                "Decay rate of the second-moment estimates.",
+                minimum=0,
+                maximum=1,
+            ),
+            "epsilon": number(
+                1e-08, "Small constant for numerical stability.", exclusiveMinimum=0
+            ),
             **_decay_params(10000),
         },
     ),
@@ -173,7 +240,9 @@ OPTIMIZERS: dict[str, Entry] = {
         "Adagrad (keras.optimizers.Adagrad).",
         {
             "learning_rate": _lr(0.01),
-            "initial_accumulator_value": number(0.1, "Starting value of the accumulators.", exclusiveMinimum=0),
+            "initial_accumulator_value": number(
+                0.1, "Starting value of the accumulators.", exclusiveMinimum=0
+            ),
             **_decay_params(10000),
         },
     ),
@@ -182,7 +251,9 @@ OPTIMIZERS: dict[str, Entry] = {
         {
             "learning_rate": _lr(0.99),
             "rho": number(0.95, "Decay rate.", minimum=0, maximum=1),
-            "epsilon": number(1e-08, "Small constant for numerical stability.", exclusiveMinimum=0),
+            "epsilon": number(
+                1e-08, "Small constant for numerical stability.", exclusiveMinimum=0
+            ),
             **_decay_params(10000),
         },
     ),
@@ -191,9 +262,15 @@ OPTIMIZERS: dict[str, Entry] = {
         {
             "learning_rate": _lr(3.0),
             "learning_rate_power": number(-0.5, "Must be <= 0.", maximum=0),
-            "initial_accumulator_value": number(0.1, "Starting value of the accumulators.", minimum=0),
-            "l1_regularization_strength": number(0.0, "L1 regularization strength.", minimum=0),
-            "l2_regularization_strength": number(0.0, "L2 regularization strength.", minimum=0),
+            "initial_accumulator_value": number(
+                0.1, "Starting value of the accumulators.", minimum=0
+            ),
+            "l1_regularization_strength": number(
+                0.0, "L1 regularization strength.", minimum=0
+            ),
+            "l2_regularization_strength": number(
+                0.0, "L2 regularization strength.", minimum=0
+            ),
             **_decay_params(10000),
         },
     ),
@@ -204,9 +281,21 @@ OPTIMIZER_KERAS: dict[str, tuple[str, dict[str, str], dict[str, Any]]] = {
     "SGD": ("keras.optimizers.SGD", {}, {}),
     "Momentum": ("keras.optimizers.SGD", {"momentum": "momentum"}, {}),
     "Nestrov": ("keras.optimizers.SGD", {"momentum": "momentum"}, {"nesterov": True}),
-    "RMSProp": ("keras.optimizers.RMSprop", {"decay": "rho", "momentum": "momentum", "epsilon": "epsilon"}, {}),
-    "Adam": ("keras.optimizers.Adam", {"beta1": "beta_1", "beta2": "beta_2", "epsilon": "epsilon"}, {}),
-    "Adagrad": ("keras.optimizers.Adagrad", {"initial_accumulator_value": "initial_accumulator_value"}, {}),
+    "RMSProp": (
+        "keras.optimizers.RMSprop",
+        {"decay": "rho", "momentum": "momentum", "epsilon": "epsilon"},
+        {},
+    ),
+    "Adam": (
+        "keras.optimizers.Adam",
+        {"beta1": "beta_1", "beta2": "beta_2", "epsilon": "epsilon"},
+        {},
+    ),
+    "Adagrad": (
+        "keras.optimizers.Adagrad",
+        {"initial_accumulator_value": "initial_accumulator_value"},
+        {},
+    ),
     "Adadelta": ("keras.optimizers.Adadelta", {"rho": "rho", "epsilon": "epsilon"}, {}),
     "Ftrl": (
         "keras.optimizers.Ftrl",
@@ -224,31 +313,49 @@ OPTIMIZER_KERAS: dict[str, tuple[str, dict[str, str], dict[str, Any]]] = {
 _THRESHOLDS = {
     "anyOf": [
         {"type": "number", "minimum": 0, "maximum": 1},
-        {"type": "array", "items": {"type": "number", "minimum": 0, "maximum": 1}, "minItems": 1},
+        {
+            "type": "array",
+            "items": {"type": "number", "minimum": 0, "maximum": 1},
+            "minItems": 1,
+        },
     ],
     "description": "A threshold or a list of thresholds; one value is reported per threshold.",
 }
 
 METRICS: dict[str, Entry] = {
-    "TruePositives": Entry("Count of true positives at threshold 0.5 (keras.metrics.TruePositives)."),
-    "TrueNegatives": Entry("Count of true negatives at threshold 0.5 (keras.metrics.TrueNegatives)."),
-    "FalsePositives": Entry("Count of false positives at threshold 0.5 (keras.metrics.FalsePositives)."),
-    "FalseNegatives": Entry("Count of false negatives at threshold 0.5 (keras.metrics.FalseNegatives)."),
+    "TruePositives": Entry(
+        "Count of true positives at threshold 0.5 (keras.metrics.TruePositives)."
+    ),
+    "TrueNegatives": Entry(
+        "Count of true negatives at threshold 0.5 (keras.metrics.TrueNegatives)."
+    ),
+    "FalsePositives": Entry(
+        "Count of false positives at threshold 0.5 (keras.metrics.FalsePositives)."
+    ),
+    "FalseNegatives": Entry(
+        "Count of false negatives at threshold 0.5 (keras.metrics.FalseNegatives)."
+    ),
     "Mean": Entry("Mean of the predictions (keras.metrics.Mean)."),
-    "Accuracy": Entry("For a classifier: predicted class equals label class. For a regressor: exact equality."),
+    "Accuracy": Entry(
+        "For a classifier: predicted class equals label class. For a regressor: exact equality."
+    ),
     "Precision": Entry("Precision at threshold 0.5 (keras.metrics.Precision)."),
     "Recall": Entry("Recall at threshold 0.5 (keras.metrics.Recall)."),
     "AUC": Entry(
         "Area under the ROC or PR curve (keras.metrics.AUC).",
         {
-            "num_thresholds": integer(200, "Number of thresholds of the curve.", minimum=2),
+            "num_thresholds": integer(
+                200, "Number of thresholds of the curve.", minimum=2
+            ),
             "curve": enum(["ROC", "PR"], "ROC", "Which curve."),
         },
     ),
     "SpecificityAtSensitivity": Entry(
         "Best specificity where sensitivity >= the given value (keras.metrics.SpecificityAtSensitivity).",
         {
-            "sensitivity": number(None, "The sensitivity, in [0, 1].", minimum=0, maximum=1),
+            "sensitivity": number(
+                None, "The sensitivity, in [0, 1].", minimum=0, maximum=1
+            ),
             "num_thresholds": integer(200, "Number of thresholds.", minimum=1),
         },
         ("sensitivity",),
@@ -256,16 +363,22 @@ METRICS: dict[str, Entry] = {
     "SensitivityAtSpecificity": Entry(
         "Best sensitivity where specificity >= the given value (keras.metrics.SensitivityAtSpecificity).",
         {
-            "specificity": number(None, "The specificity, in [0, 1].", minimum=0, maximum=1),
+            "specificity": number(
+                None, "The specificity, in [0, 1].", minimum=0, maximum=1
+            ),
             "num_thresholds": integer(200, "Number of thresholds.", minimum=1),
         },
         ("specificity",),
     ),
     "PrecisionAtThresholds": Entry(
-        "Precision at each threshold (keras.metrics.Precision).", {"thresholds": _THRESHOLDS}, ("thresholds",)
+        "Precision at each threshold (keras.metrics.Precision).",
+        {"thresholds": _THRESHOLDS},
+        ("thresholds",),
     ),
     "RecallAtThresholds": Entry(
-        "Recall at each threshold (keras.metrics.Recall).", {"thresholds": _THRESHOLDS}, ("thresholds",)
+        "Recall at each threshold (keras.metrics.Recall).",
+        {"thresholds": _THRESHOLDS},
+        ("thresholds",),
     ),
     "SparseRecallAtK": Entry(
         "Recall at k for one label per example: the label is among the k best scores.",
@@ -277,16 +390,22 @@ METRICS: dict[str, Entry] = {
         {"k": integer(None, "How many top classes count.", minimum=1)},
         ("k",),
     ),
-    "MeanAbsoluteError": Entry("Mean absolute error (keras.metrics.MeanAbsoluteError)."),
+    "MeanAbsoluteError": Entry(
+        "Mean absolute error (keras.metrics.MeanAbsoluteError)."
+    ),
     "MeanRelativeError": Entry(
         "Mean of |label - prediction| / normalizer.",
         {"normalizer": number(None, "The normalizer (non-zero).")},
         ("normalizer",),
     ),
     "MeanSquaredError": Entry("Mean squared error (keras.metrics.MeanSquaredError)."),
-    "RootMeanSquaredError": Entry("Root mean squared error (keras.metrics.RootMeanSquaredError)."),
+    "RootMeanSquaredError": Entry(
+        "Root mean squared error (keras.metrics.RootMeanSquaredError)."
+    ),
     "Covariance": Entry("Covariance of predictions and labels over all values seen."),
-    "PearsonCorrelation": Entry("Pearson correlation of predictions and labels over all values seen."),
+    "PearsonCorrelation": Entry(
+        "Pearson correlation of predictions and labels over all values seen."
+    ),
     "MeanCosineDistance": Entry(
         "Mean of 1 - cos(label, prediction) along an axis.",
         {"dim": integer(-1, "The axis along which the cosine is taken.")},
@@ -298,35 +417,57 @@ METRICS: dict[str, Entry] = {
     ),
     "MeanIOU": Entry(
         "Mean intersection-over-union of the predicted and label classes (keras.metrics.MeanIoU).",
-        {"num_classes": integer(None, "Number of classes (default: the model's n_classes).", minimum=2)},
+        {
+            "num_classes": integer(
+                None, "Number of classes (default: the model's n_classes).", minimum=2
+            )
+        },
     ),
 }
 
 # ------------------------------------------------------- initializers etc.
-_SEED = {"type": ["integer", "null"], "description": "Random seed (default: derived from tf_random_seed)."}
+_SEED = {
+    "type": ["integer", "null"],
+    "description": "Random seed (default: derived from tf_random_seed).",
+}
 INITIALIZERS: dict[str, tuple[str, Entry]] = {
     "Zeros": ("keras.initializers.Zeros", Entry("All zeros.")),
     "Ones": ("keras.initializers.Ones", Entry("All ones.")),
-    "Constant": ("keras.initializers.Constant", Entry("A constant.", {"value": number(0.0, "The value.")})),
+    "Constant": (
+        "keras.initializers.Constant",
+        Entry("A constant.", {"value": number(0.0, "The value.")}),
+    ),
     "Uniform": (
         "keras.initializers.RandomUniform",
         Entry(
             "Uniform in [minval, maxval).",
-            {"minval": number(-0.05, "Lower bound."), "maxval": number(0.05, "Upper bound."), "seed": _SEED},
+            {
+                "minval": number(-0.05, "Lower bound."),
+                "maxval": number(0.05, "Upper bound."),
+                "seed": _SEED,
+            },
         ),
     ),
     "Normal": (
         "keras.initializers.RandomNormal",
         Entry(
             "Normal distribution.",
-            {"mean": number(0.0, "Mean."), "stddev": number(0.05, "Standard deviation.", minimum=0), "seed": _SEED},
+            {
+                "mean": number(0.0, "Mean."),
+                "stddev": number(0.05, "Standard deviation.", minimum=0),
+                "seed": _SEED,
+            },
         ),
     ),
     "TruncatedNormal": (
         "keras.initializers.TruncatedNormal",
         Entry(
             "Normal distribution truncated at two standard deviations.",
-            {"mean": number(0.0, "Mean."), "stddev": number(0.05, "Standard deviation.", minimum=0), "seed": _SEED},
+            {
+                "mean": number(0.0, "Mean."),
+                "stddev": number(0.05, "Standard deviation.", minimum=0),
+                "seed": _SEED,
+            },
         ),
     ),
     "VarianceScaling": (
@@ -337,23 +478,46 @@ INITIALIZERS: dict[str, tuple[str, Entry]] = {
                 "scale": number(1.0, "Scaling factor.", exclusiveMinimum=0),
                 "mode": enum(["fan_in", "fan_out", "fan_avg"], "fan_in", "Which fan."),
                 "distribution": enum(
-                    ["truncated_normal", "untruncated_normal", "uniform"], "truncated_normal", "Which distribution."
+                    ["truncated_normal", "untruncated_normal", "uniform"],
+                    "truncated_normal",
+                    "Which distribution.",
                 ),
                 "seed": _SEED,
             },
         ),
     ),
-    "Identity": ("keras.initializers.Identity", Entry("Identity matrix.", {"gain": number(1.0, "Multiplier.")})),
+    "Identity": (
+        "keras.initializers.Identity",
+        Entry("Identity matrix.", {"gain": number(1.0, "Multiplier.")}),
+    ),
     "Orthogonal": (
         "keras.initializers.Orthogonal",
-        Entry("Random orthogonal matrix.", {"gain": number(1.0, "Multiplier."), "seed": _SEED}),
+        Entry(
+            "Random orthogonal matrix.",
+            {"gain": number(1.0, "Multiplier."), "seed": _SEED},
+        ),
     ),
-    "GlorotUniform": ("keras.initializers.GlorotUniform", Entry("Glorot uniform.", {"seed": _SEED})),
-    "GlorotNormal": ("keras.initializers.GlorotNormal", Entry("Glorot normal.", {"seed": _SEED})),
-    "HeUniform": ("keras.initializers.HeUniform", Entry("He uniform.", {"seed": _SEED})),
+    "GlorotUniform": (
+        "keras.initializers.GlorotUniform",
+        Entry("Glorot uniform.", {"seed": _SEED}),
+    ),
+    "GlorotNormal": (
+        "keras.initializers.GlorotNormal",
+        Entry("Glorot normal.", {"seed": _SEED}),
+    ),
+    "HeUniform": (
+        "keras.initializers.HeUniform",
+        Entry("He uniform.", {"seed": _SEED}),
+    ),
     "HeNormal": ("keras.initializers.HeNormal", Entry("He normal.", {"seed": _SEED})),
-    "LecunUniform": ("keras.initializers.LecunUniform", Entry("LeCun uniform.", {"seed": _SEED})),
-    "LecunNormal": ("keras.initializers.LecunNormal", Entry("LeCun normal.", {"seed": _SEED})),
+    "LecunUniform": (
+        "keras.initializers.LecunUniform",
+        Entry("LeCun uniform.", {"seed": _SEED}),
+    ),
+    "LecunNormal": (
+        "keras.initializers.LecunNormal",
+        Entry("LeCun normal.", {"seed": _SEED}),
+    ),
 }
 # Keras initializer names a config may give as a plain string, as Keras accepts them.
 INITIALIZER_STRINGS = [
@@ -363,29 +527,48 @@ INITIALIZER_STRINGS = [
 ]  # fmt: skip
 
 REGULARIZERS: dict[str, tuple[str, Entry]] = {
-    "L1": ("keras.regularizers.L1", Entry("L1 penalty.", {"l": number(0.01, "Factor.", minimum=0)})),
-    "L2": ("keras.regularizers.L2", Entry("L2 penalty.", {"l": number(0.01, "Factor.", minimum=0)})),
+    "L1": (
+        "keras.regularizers.L1",
+        Entry("L1 penalty.", {"l": number(0.01, "Factor.", minimum=0)}),
+    ),
+    "L2": (
+        "keras.regularizers.L2",
+        Entry("L2 penalty.", {"l": number(0.01, "Factor.", minimum=0)}),
+    ),
     "L1L2": (
         "keras.regularizers.L1L2",
         Entry(
             "L1 and L2 penalties.",
-            {"l1": number(0.01, "L1 factor.", minimum=0), "l2": number(0.01, "L2 factor.", minimum=0)},
+            {
+                "l1": number(0.01, "L1 factor.", minimum=0),
+                "l2": number(0.01, "L2 factor.", minimum=0),
+            },
         ),
     ),
 }
 # 2017 argument name -> Keras argument name
-REGULARIZER_ARGS = {"L1": {"l": "l1"}, "L2": {"l": "l2"}, "L1L2": {"l1": "l1", "l2": "l2"}}
+REGULARIZER_ARGS = {
+    "L1": {"l": "l1"},
+    "L2": {"l": "l2"},
+    "L1L2": {"l1": "l1", "l2": "l2"},
+}
 
 CONSTRAINTS: dict[str, tuple[str, Entry]] = {
     "MaxNorm": (
         "keras.constraints.MaxNorm",
         Entry(
             "Caps the norm of the weights.",
-            {"max_value": number(2.0, "Maximum norm.", exclusiveMinimum=0), "axis": integer(0, "Axis of the norm.")},
+            {
+                "max_value": number(2.0, "Maximum norm.", exclusiveMinimum=0),
+                "axis": integer(0, "Axis of the norm."),
+            },
         ),
     ),
     "NonNeg": ("keras.constraints.NonNeg", Entry("Weights stay non-negative.")),
-    "UnitNorm": ("keras.constraints.UnitNorm", Entry("Unit norm.", {"axis": integer(0, "Axis of the norm.")})),
+    "UnitNorm": (
+        "keras.constraints.UnitNorm",
+        Entry("Unit norm.", {"axis": integer(0, "Axis of the norm.")}),
+    ),
     "MinMaxNorm": (
         "keras.constraints.MinMaxNorm",
         Entry(
@@ -407,24 +590,51 @@ ACTIVATIONS = [
     "tanh_shrink", "threshold",
 ]  # fmt: skip
 
-DTYPES = ["float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool", "string"]
+DTYPES = [
+    "float16",
+    "bfloat16",
+    "float32",
+    "float64",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "bool",
+    "string",
+]
 
 # -------------------------------------------------------------- pipelines
 _PIPELINE_COMMON: dict[str, JSON] = {
-    "name": {"type": "string", "description": "A name for the pipeline (informational)."},
+    "name": {
+        "type": "string",
+        "description": "A name for the pipeline (informational).",
+    },
     "shuffle": boolean(True, "Shuffle the examples (seeded by tf_random_seed)."),
-    "num_epochs": integer(1, "Passes over the data; training also stops at train_steps.", minimum=1),
+    "num_epochs": integer(
+        1, "Passes over the data; training also stops at train_steps.", minimum=1
+    ),
     "batch_size": integer(64, "Examples per batch.", minimum=1),
-    "allow_smaller_final_batch": boolean(True, "Keep the last, smaller batch of the data."),
-    "min_after_dequeue": integer(5000, "Shuffle buffer: examples kept ready to draw from.", minimum=0),
-    "capacity": integer(None, "Shuffle buffer size (default: min_after_dequeue + 3 * batch_size).", minimum=1),
+    "allow_smaller_final_batch": boolean(
+        True, "Keep the last, smaller batch of the data."
+    ),
+    "min_after_dequeue": integer(
+        5000, "Shuffle buffer: examples kept ready to draw from.", minimum=0
+    ),
+    "capacity": integer(
+        None,
+        "Shuffle buffer size (default: min_after_dequeue + 3 * batch_size).",
+        minimum=1,
+    ),
     "num_threads": integer(3, "Parallel calls used to decode examples.", minimum=1),
     "bucket_boundaries": {
         "type": "array",
         "items": {"type": "integer", "minimum": 1},
         "description": "Sequence pipelines: bucket examples by length (not used by image pipelines).",
     },
-    "dynamic_pad": boolean(False, "Sequence pipelines: pad each batch to its longest example."),
+    "dynamic_pad": boolean(
+        False, "Sequence pipelines: pad each batch to its longest example."
+    ),
 }
 
 PIPELINES: dict[str, Entry] = {
@@ -435,7 +645,11 @@ PIPELINES: dict[str, Entry] = {
             "data_files": {
                 "anyOf": [
                     {"type": "string", "minLength": 1},
-                    {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
+                    {
+                        "type": "array",
+                        "items": {"type": "string", "minLength": 1},
+                        "minItems": 1,
+                    },
                 ],
                 "description": "TFRecord files, relative to the config file.",
             },
@@ -446,7 +660,9 @@ PIPELINES: dict[str, Entry] = {
             },
             "feature_processors": {
                 "type": "object",
-                "additionalProperties": {"$ref": "#/definitions/feature_processor_graph"},
+                "additionalProperties": {
+                    "$ref": "#/definitions/feature_processor_graph"
+                },
                 "description": "Per feature, a graph of layers applied in the input pipeline.",
             },
         },
@@ -455,8 +671,14 @@ PIPELINES: dict[str, Entry] = {
 }
 
 FEATURE_PROCESSORS: dict[str, Entry] = {
-    "Cast": Entry("Cast to a dtype (tf.cast).", {"dtype": enum(DTYPES, None, "The target dtype.")}, ("dtype",)),
-    "Standardization": Entry("Scale each image to zero mean and unit variance (tf.image.per_image_standardization)."),
+    "Cast": Entry(
+        "Cast to a dtype (tf.cast).",
+        {"dtype": enum(DTYPES, None, "The target dtype.")},
+        ("dtype",),
+    ),
+    "Standardization": Entry(
+        "Scale each image to zero mean and unit variance (tf.image.per_image_standardization)."
+    ),
     "Reshape": Entry(
         "Reshape each example (the batch axis is kept).",
         {

@@ -10,7 +10,13 @@ import jinja2
 from plxgen import ir
 from plxgen.literals import comment, docstring, ident, py
 
-_CPP_LOG_LEVEL = {"DEBUG": "0", "INFO": "1", "WARNING": "1", "ERROR": "2", "CRITICAL": "3"}
+_CPP_LOG_LEVEL = {
+    "DEBUG": "0",
+    "INFO": "1",
+    "WARNING": "1",
+    "ERROR": "2",
+    "CRITICAL": "3",
+}
 
 
 def _helpers_used(exp: ir.Experiment) -> set[str]:
@@ -28,7 +34,8 @@ def _has_regularizers(exp: ir.Experiment) -> bool:
         )
 
     return any(
-        calls(layer.call) or layer.call.func.qualname == "keras.layers.ActivityRegularization"
+        calls(layer.call)
+        or layer.call.func.qualname == "keras.layers.ActivityRegularization"
         for layer in exp.model.graph.layers
     )
 
@@ -45,7 +52,9 @@ def _schedules(exp: ir.Experiment) -> list[str]:
 
 def _script_docstring(exp: ir.Experiment) -> str:
     m = exp.model
-    summary = f"Train {exp.project}: a {m.kind} compiled by plxgen from {exp.config_path}."
+    summary = (
+        f"Train {exp.project}: a {m.kind} compiled by plxgen from {exp.config_path}."
+    )
     parts = [summary]
     if exp.description:
         parts.append(exp.description.strip())

@@ -21,15 +21,26 @@ SCHEMA_ID = "https://plxgen.dev/schemas/experiment.schema.json"
 
 # Layer arguments every layer takes, besides its constructor's own.
 _COMMON_LAYER_ARGS: dict[str, JSON] = {
-    "name": {"type": "string", "minLength": 1, "description": "The layer's name, used by inbound_nodes."},
+    "name": {
+        "type": "string",
+        "minLength": 1,
+        "description": "The layer's name, used by inbound_nodes.",
+    },
     "trainable": boolean(True, "Whether the layer's weights are trained."),
     "dtype": {"$ref": "#/definitions/dtype"},
     "inbound_nodes": {
-        "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}],
+        "anyOf": [
+            {"type": "string"},
+            {"type": "array", "items": {"type": "string"}, "minItems": 1},
+        ],
         "description": "Names of the layers (or graph inputs) feeding this one (default: the previous layer).",
     },
     "is_output": boolean(False, "Make this layer an output of the graph."),
-    "tags": {"type": "array", "items": {"type": "string"}, "description": "Free tags (informational)."},
+    "tags": {
+        "type": "array",
+        "items": {"type": "string"},
+        "description": "Free tags (informational).",
+    },
 }
 
 
@@ -50,7 +61,9 @@ def _args_object(entry: Entry, extra: dict[str, JSON] | None = None) -> JSON:
     return schema
 
 
-def named(family: dict[str, JSON], description: str, *, strings: list[str] | None = None) -> JSON:
+def named(
+    family: dict[str, JSON], description: str, *, strings: list[str] | None = None
+) -> JSON:
     """A single-key mapping `Name: {args}`; with `strings`, a bare name is accepted too."""
     mapping: JSON = {
         "type": "object",
@@ -62,7 +75,10 @@ def named(family: dict[str, JSON], description: str, *, strings: list[str] | Non
     }
     if strings is None:
         return mapping
-    return {"anyOf": [{"type": "string", "enum": strings}, mapping], "description": description}
+    return {
+        "anyOf": [{"type": "string", "enum": strings}, mapping],
+        "description": description,
+    }
 
 
 def _entries(table: dict[str, Entry]) -> dict[str, JSON]:
@@ -79,16 +95,32 @@ def _layers() -> dict[str, JSON]:
     for name, spec in keras_layers["layers"].items():
         for arg, prop in spec["properties"].items():
             for sub, sub_schema in prop.get("properties", {}).items():
-                sub_schema.setdefault("description", f"`{sub}` of {arg}, as Keras' {name} takes it.")
-        entry = Entry(spec["description"], spec["properties"], tuple(spec.get("required", ())))
-        common = {k: v for k, v in _COMMON_LAYER_ARGS.items() if not (k == "trainable" and name in _NO_TRAINABLE)}
+                sub_schema.setdefault(
+                    "description", f"`{sub}` of {arg}, as Keras' {name} takes it."
+                )
+        entry = Entry(
+            spec["description"], spec["properties"], tuple(spec.get("required", ()))
+        )
+        common = {
+            k: v
+            for k, v in _COMMON_LAYER_ARGS.items()
+            if not (k == "trainable" and name in _NO_TRAINABLE)
+        }
         layers[name] = _args_object(entry, common)
-    cast = Entry("Cast the input to a dtype.", {"dtype": {"$ref": "#/definitions/dtype"}}, ("dtype",))
-    layers["Cast"] = _args_object(cast, {k: v for k, v in _COMMON_LAYER_ARGS.items() if k != "dtype"})
+    cast = Entry(
+        "Cast the input to a dtype.",
+        {"dtype": {"$ref": "#/definitions/dtype"}},
+        ("dtype",),
+    )
+    layers["Cast"] = _args_object(
+        cast, {k: v for k, v in _COMMON_LAYER_ARGS.items() if k != "dtype"}
+    )
     return layers
 
 
-def _obj(description: str, properties: dict[str, JSON], required: list[str] | None = None) -> JSON:
+def _obj(
+    description: str, properties: dict[str, JSON], required: list[str] | None = None
+) -> JSON:
     schema: JSON = {
         "type": "object",
         "description": description,
@@ -109,22 +141,36 @@ def _session() -> JSON:
         "TensorFlow session options, applied through tf.config.",
         {
             "log_device_placement": boolean(False, "Log the device of every op."),
-            "allow_soft_placement": boolean(True, "Fall back to another device when one is missing."),
-            "intra_op_parallelism_threads": integer(None, "Threads inside one op (0 = TF's choice).", minimum=0),
-            "inter_op_parallelism_threads": integer(None, "Ops run in parallel (0 = TF's choice).", minimum=0),
+            "allow_soft_placement": boolean(
+                True, "Fall back to another device when one is missing."
+            ),
+            "intra_op_parallelism_threads": integer(
+                None, "Threads inside one op (0 = TF's choice).", minimum=0
+            ),
+            "inter_op_parallelism_threads": integer(
+                None, "Ops run in parallel (0 = TF's choice).", minimum=0
+            ),
             "gpu_options": _obj(
                 "GPU options.",
                 {
                     "allow_growth": boolean(True, "Allocate GPU memory as needed."),
                     "per_process_gpu_memory_fraction": number(
-                        None, "Fraction of GPU memory this process may use.", exclusiveMinimum=0, maximum=1
+                        None,
+                        "Fraction of GPU memory this process may use.",
+                        exclusiveMinimum=0,
+                        maximum=1,
                     ),
                     "gpu_memory_fraction": number(
-                        None, "Older spelling of per_process_gpu_memory_fraction.", exclusiveMinimum=0, maximum=1
+                        None,
+                        "Older spelling of per_process_gpu_memory_fraction.",
+                        exclusiveMinimum=0,
+                        maximum=1,
                     ),
                 },
             ),
-            "index": integer(None, "Task index, in worker_configs / ps_configs.", minimum=0),
+            "index": integer(
+                None, "Task index, in worker_configs / ps_configs.", minimum=0
+            ),
         },
     )
 
@@ -133,26 +179,51 @@ def _resources() -> JSON:
     amount = _obj(
         "Requests and limits.",
         {
-            "requests": {"type": ["number", "string"], "description": "What the task asks for."},
-            "limits": {"type": ["number", "string"], "description": "The most the task may use."},
+            "requests": {
+                "type": ["number", "string"],
+                "description": "What the task asks for.",
+            },
+            "limits": {
+                "type": ["number", "string"],
+                "description": "The most the task may use.",
+            },
         },
     )
-    return _obj("Resources of one task (recorded for whoever schedules it).", {"cpu": amount, "memory": amount, "gpu": amount})
+    return _obj(
+        "Resources of one task (recorded for whoever schedules it).",
+        {"cpu": amount, "memory": amount, "gpu": amount},
+    )
 
 
 def _environment() -> JSON:
-    hosts = {"type": "array", "items": {"type": "string", "pattern": "^[^\\s:]+:[0-9]+$"}, "minItems": 1}
+    hosts = {
+        "type": "array",
+        "items": {"type": "string", "pattern": "^[^\\s:]+:[0-9]+$"},
+        "minItems": 1,
+    }
     run_config = _obj(
         "How the run saves, summarises and seeds itself.",
         {
-            "tf_random_seed": integer(None, "Seed of every random op; runs with a seed repeat exactly."),
-            "save_summary_steps": integer(100, "Write TensorBoard summaries every N steps.", minimum=1),
-            "save_checkpoints_secs": integer(
-                None, "Save a checkpoint every N seconds (default 600 when no steps are given).", minimum=1
+            "tf_random_seed": integer(
+                None, "Seed of every random op; runs with a seed repeat exactly."
             ),
-            "save_checkpoints_steps": integer(None, "Save a checkpoint every N steps.", minimum=1),
-            "keep_checkpoint_max": integer(5, "How many recent checkpoints to keep.", minimum=1),
-            "keep_checkpoint_every_n_hours": number(None, "Also keep one checkpoint every N hours.", exclusiveMinimum=0),
+            "save_summary_steps": integer(
+                100, "Write TensorBoard summaries every N steps.", minimum=1
+            ),
+            "save_checkpoints_secs": integer(
+                None,
+                "Save a checkpoint every N seconds (default 600 when no steps are given).",
+                minimum=1,
+            ),
+            "save_checkpoints_steps": integer(
+                None, "Save a checkpoint every N steps.", minimum=1
+            ),
+            "keep_checkpoint_max": integer(
+                5, "How many recent checkpoints to keep.", minimum=1
+            ),
+            "keep_checkpoint_every_n_hours": number(
+                None, "Also keep one checkpoint every N hours.", exclusiveMinimum=0
+            ),
             "session": _session(),
             "cluster": _obj(
                 "The cluster: host:port of each task.",
@@ -169,12 +240,22 @@ def _environment() -> JSON:
         {
             "n_workers": integer(0, "Workers besides the chief.", minimum=0),
             "n_ps": integer(0, "Parameter servers.", minimum=0),
-            "delay_workers_by_global_step": boolean(False, "Start worker i after i * N global steps."),
+            "delay_workers_by_global_step": boolean(
+                False, "Start worker i after i * N global steps."
+            ),
             "run_config": run_config,
             "default_worker_config": _session(),
             "default_ps_config": _session(),
-            "worker_configs": {"type": "array", "items": _session(), "description": "Per-worker sessions (with index)."},
-            "ps_configs": {"type": "array", "items": _session(), "description": "Per-ps sessions (with index)."},
+            "worker_configs": {
+                "type": "array",
+                "items": _session(),
+                "description": "Per-worker sessions (with index).",
+            },
+            "ps_configs": {
+                "type": "array",
+                "items": _session(),
+                "description": "Per-ps sessions (with index).",
+            },
             "resources": _resources(),
             "default_worker_resources": _resources(),
             "default_ps_resources": _resources(),
@@ -183,12 +264,23 @@ def _environment() -> JSON:
 
 
 def _graph() -> JSON:
-    names = {"anyOf": [{"type": "string", "minLength": 1}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]}
+    names = {
+        "anyOf": [
+            {"type": "string", "minLength": 1},
+            {"type": "array", "items": {"type": "string"}, "minItems": 1},
+        ]
+    }
     return _obj(
         "A graph of Keras layers.",
         {
-            "input_layers": {**names, "description": "The graph's inputs: feature names of the data pipeline."},
-            "output_layers": {**names, "description": "The graph's outputs (default: the last layer)."},
+            "input_layers": {
+                **names,
+                "description": "The graph's inputs: feature names of the data pipeline.",
+            },
+            "output_layers": {
+                **names,
+                "description": "The graph's outputs (default: the last layer).",
+            },
             "layers": {
                 "type": "array",
                 "items": {"$ref": "#/definitions/layer"},
@@ -201,20 +293,38 @@ def _graph() -> JSON:
     )
 
 
-_SUMMARIES = ["activations", "loss", "gradients", "variables", "learning_rate", "image_input", "image_result"]
+_SUMMARIES = [
+    "activations",
+    "loss",
+    "gradients",
+    "variables",
+    "learning_rate",
+    "image_input",
+    "image_result",
+]
 
 
 def _model_fields(default_loss: str) -> dict[str, JSON]:
     return {
         "graph": {"$ref": "#/definitions/graph"},
-        "loss": {**named(_entries(registry.LOSSES), f"The loss (default {default_loss})."), "default": {default_loss: None}},
+        "loss": {
+            **named(_entries(registry.LOSSES), f"The loss (default {default_loss})."),
+            "default": {default_loss: None},
+        },
         "optimizer": {
-            **named(_entries(registry.OPTIMIZERS), "The optimizer (default Adam) with its learning-rate decay."),
+            **named(
+                _entries(registry.OPTIMIZERS),
+                "The optimizer (default Adam) with its learning-rate decay.",
+            ),
             "default": {"Adam": None},
         },
         "metrics": {
             "type": "array",
-            "items": named(_entries(registry.METRICS), "A metric.", strings=sorted(registry.METRICS)),
+            "items": named(
+                _entries(registry.METRICS),
+                "A metric.",
+                strings=sorted(registry.METRICS),
+            ),
             "description": "Metrics reported for training and evaluation.",
         },
         "summaries": {
@@ -224,8 +334,12 @@ def _model_fields(default_loss: str) -> dict[str, JSON]:
             ],
             "description": "TensorBoard summaries besides loss, metrics and learning rate.",
         },
-        "clip_gradients": number(0.5, "Clip gradients to this global norm (0 = no clipping).", minimum=0),
-        "clip_embed_gradients": number(0.1, "Clip the gradients of embeddings to this norm.", minimum=0),
+        "clip_gradients": number(
+            0.5, "Clip gradients to this global norm (0 = no clipping).", minimum=0
+        ),
+        "clip_embed_gradients": number(
+            0.1, "Clip the gradients of embeddings to this norm.", minimum=0
+        ),
         "name": _string("The model's name."),
     }
 
@@ -236,15 +350,22 @@ def _model() -> JSON:
         {
             **_model_fields("SigmoidCrossEntropy"),
             "one_hot_encode": boolean(False, "One-hot encode the integer labels."),
-            "n_classes": integer(None, "Number of classes (required with one_hot_encode).", minimum=2),
+            "n_classes": integer(
+                None, "Number of classes (required with one_hot_encode).", minimum=2
+            ),
         },
         ["graph"],
     )
     regressor = _obj("A regressor.", _model_fields("MeanSquaredError"), ["graph"])
-    return named({"classifier": classifier, "regressor": regressor}, "The model: exactly one kind.")
+    return named(
+        {"classifier": classifier, "regressor": regressor},
+        "The model: exactly one kind.",
+    )
 
 
-def _pipeline_section(description: str, steps: JSON | None, extra: dict[str, JSON]) -> JSON:
+def _pipeline_section(
+    description: str, steps: JSON | None, extra: dict[str, JSON]
+) -> JSON:
     properties: dict[str, JSON] = {
         "data_pipeline": named(_entries(registry.PIPELINES), "The input pipeline."),
         **extra,
@@ -263,22 +384,42 @@ def build_schema() -> JSON:
             "Layers applied to one feature inside the input pipeline.",
             {
                 "input_layers": {
-                    "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
+                    "anyOf": [
+                        {"type": "string"},
+                        {"type": "array", "items": {"type": "string"}},
+                    ],
                     "description": "The feature these processors take (its own name).",
                 },
                 "layers": {
                     "type": "array",
-                    "items": named(_entries(registry.FEATURE_PROCESSORS), "A feature processor."),
+                    "items": named(
+                        _entries(registry.FEATURE_PROCESSORS), "A feature processor."
+                    ),
                     "minItems": 1,
                     "description": "The operations, applied in order to each batch of the feature.",
                 },
             },
             ["layers"],
         ),
-        "initializer": named(_keyed(registry.INITIALIZERS), "An initializer.", strings=registry.INITIALIZER_STRINGS),
-        "regularizer": named(_keyed(registry.REGULARIZERS), "A regularizer.", strings=["l1", "l2", "l1_l2"]),
-        "constraint": named(_keyed(registry.CONSTRAINTS), "A constraint.", strings=["max_norm", "non_neg", "unit_norm", "min_max_norm"]),
-        "activation": {"enum": registry.ACTIVATIONS, "description": "An activation, by name."},
+        "initializer": named(
+            _keyed(registry.INITIALIZERS),
+            "An initializer.",
+            strings=registry.INITIALIZER_STRINGS,
+        ),
+        "regularizer": named(
+            _keyed(registry.REGULARIZERS),
+            "A regularizer.",
+            strings=["l1", "l2", "l1_l2"],
+        ),
+        "constraint": named(
+            _keyed(registry.CONSTRAINTS),
+            "A constraint.",
+            strings=["max_norm", "non_neg", "unit_norm", "min_max_norm"],
+        ),
+        "activation": {
+            "enum": registry.ACTIVATIONS,
+            "description": "An activation, by name.",
+        },
         "dtype": {"enum": registry.DTYPES, "description": "A dtype."},
     }
     return {
@@ -293,7 +434,10 @@ def build_schema() -> JSON:
             "project": _obj(
                 "The project.",
                 {
-                    "name": _string("The project's name; the default model folder is named after it.", pattern="^[A-Za-z0-9_.-]+$"),
+                    "name": _string(
+                        "The project's name; the default model folder is named after it.",
+                        pattern="^[A-Za-z0-9_.-]+$",
+                    ),
                     "description": _string("What the experiment is about."),
                 },
                 ["name"],
@@ -304,12 +448,22 @@ def build_schema() -> JSON:
                     "logging": _obj(
                         "Logging.",
                         {
-                            "level": enum(["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], "INFO", "The log level."),
+                            "level": enum(
+                                ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],
+                                "INFO",
+                                "The log level.",
+                            ),
                             "formatter": _string("A logging format string."),
-                            "path": _string("Also log to this file, relative to the config file."),
+                            "path": _string(
+                                "Also log to this file, relative to the config file."
+                            ),
                         },
                     ),
-                    "run_type": enum(["local", "kubernetes", "minikube"], "local", "Where the 2017 tool ran it (informational)."),
+                    "run_type": enum(
+                        ["local", "kubernetes", "minikube"],
+                        "local",
+                        "Where the 2017 tool ran it (informational).",
+                    ),
                 },
             ),
             "environment": _environment(),
@@ -317,15 +471,32 @@ def build_schema() -> JSON:
             "train": _pipeline_section(
                 "Training.",
                 None,
-                {"train_steps": integer(None, "Optimizer steps over the whole run (default: until num_epochs run out).", minimum=1)},
+                {
+                    "train_steps": integer(
+                        None,
+                        "Optimizer steps over the whole run (default: until num_epochs run out).",
+                        minimum=1,
+                    )
+                },
             ),
             "eval": _pipeline_section(
                 "Evaluation.",
-                {"type": ["integer", "null"], "minimum": 1, "default": 10, "description": "Batches per evaluation (null: the whole data)."},
                 {
-                    "delay_secs": integer(0, "Start evaluating during training only after this many seconds.", minimum=0),
+                    "type": ["integer", "null"],
+                    "minimum": 1,
+                    "default": 10,
+                    "description": "Batches per evaluation (null: the whole data).",
+                },
+                {
+                    "delay_secs": integer(
+                        0,
+                        "Start evaluating during training only after this many seconds.",
+                        minimum=0,
+                    ),
                     "continuous_eval_throttle_secs": integer(
-                        60, "During training, evaluate after a checkpoint at most every N seconds.", minimum=0
+                        60,
+                        "During training, evaluate after a checkpoint at most every N seconds.",
+                        minimum=0,
                     ),
                 },
             ),

@@ -24,7 +24,9 @@ _KNOWN_MISTAKES = {
 
 def schema_text() -> str:
     """The committed JSON Schema of the experiment file."""
-    return resources.files("plxgen.schemas").joinpath("experiment.schema.json").read_text()
+    return (
+        resources.files("plxgen.schemas").joinpath("experiment.schema.json").read_text()
+    )
 
 
 @lru_cache(maxsize=1)
@@ -39,7 +41,22 @@ def validate(doc: Document) -> list[Diagnostic]:
     diagnostics: list[Diagnostic] = []
     for error in _validator().iter_errors(doc.data):
         diagnostics.extend(_explain(doc, error))
-    return sorted(set(diagnostics))
+    # A misspelt required key is one mistake: keep the did-you-mean, drop "missing key".
+    suggested = {
+        (d.path.rsplit(".", 1)[0] if "." in d.path else "$", d.hint.split("'")[1])
+        for d in diagnostics
+        if d.code in ("unknown-key", "unknown-name")
+        and d.hint
+        and d.hint.startswith("did you mean")
+    }
+    kept = [
+        d
+        for d in diagnostics
+        if not (
+            d.code == "missing-key" and (d.path, d.message.split("'")[1]) in suggested
+        )
+    ]
+    return sorted(set(kept))
 
 
 def _leaves(error: Any) -> Iterator[Any]:
@@ -51,7 +68,11 @@ def _leaves(error: Any) -> Iterator[Any]:
     for sub in error.context:
         by_branch.setdefault(sub.schema_path[0], []).append(sub)
     # A branch that failed on more than its type is the one the user meant.
-    fitting = [subs for subs in by_branch.values() if not any(s.validator == "type" and not s.path for s in subs)]
+    fitting = [
+        subs
+        for subs in by_branch.values()
+        if not any(s.validator == "type" and not s.path for s in subs)
+    ]
     if len(fitting) == 1:
         for sub in fitting[0]:
             yield from _leaves(sub)
@@ -69,16 +90,30 @@ def _diagnostic(doc: Document, error: Any) -> Diagnostic:
     kind = error.validator
     schema_path = list(error.absolute_schema_path)
     if "propertyNames" in schema_path:
-        return _unknown_name(doc, path, str(error.instance), [str(v) for v in error.validator_value or []])
+        return _unknown_name(
+            doc,
+            path,
+            str(error.instance),
+            [str(v) for v in error.validator_value or []],
+        )
     if kind == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
-        extras = [k for k in error.instance if k not in error.schema.get("properties", {})]
+        extras = [
+            k for k in error.instance if k not in error.schema.get("properties", {})
+        ]
         key = sorted(extras)[0]
         return _unknown_key(doc, path, key, allowed)
-    file, line, col = doc.where(path)
+    file, line, col = doc.where(path, key=kind == "required")
     if kind == "required":
         missing = error.message.split("'")[1] if "'" in error.message else error.message
-        return Diagnostic(file, line, col, format_path(path), f"missing required key {missing!r}", "missing-key")
+        return Diagnostic(
+            file,
+            line,
+            col,
+            format_path(path),
+            f"missing required key {missing!r}",
+            "missing-key",
+        )
     if kind == "enum":
         allowed = [str(v) for v in error.validator_value]
         return Diagnostic(
@@ -87,30 +122,47 @@ def _diagnostic(doc: Document, error: Any) -> Diagnostic:
         )  # fmt: skip
     if kind == "const":
         return Diagnostic(
-            file, line, col, format_path(path), f"must be {error.validator_value!r}, not {error.instance!r}", "const"
+            file,
+            line,
+            col,
+            format_path(path),
+            f"must be {error.validator_value!r}, not {error.instance!r}",
+            "const",
         )
     if kind == "type":
         expected = error.validator_value
         expected = " or ".join(expected) if isinstance(expected, list) else expected
         return Diagnostic(
-            file, line, col, format_path(path), f"expected {expected}, got {_describe(error.instance)}", "type"
+            file,
+            line,
+            col,
+            format_path(path),
+            f"expected {expected}, got {_describe(error.instance)}",
+            "type",
         )
     if kind in ("minProperties", "maxProperties") and isinstance(error.instance, dict):
         choices = sorted(error.schema.get("properties", {}))
         what = "one name" if kind == "maxProperties" else "a name"
         return Diagnostic(
             file, line, col, format_path(path), f"expected exactly {what} here, got {len(error.instance)}", "one-name",
-            "write one `Name: {arguments}` mapping per list item" if kind == "maxProperties" else _choices(choices),
+            "write exactly one `Name: {arguments}` here" if kind == "maxProperties" else _choices(choices),
         )  # fmt: skip
     if kind in ("anyOf", "oneOf"):
-        return Diagnostic(file, line, col, format_path(path), _any_of_message(error), "type")
+        return Diagnostic(
+            file, line, col, format_path(path), _any_of_message(error), "type"
+        )
     return Diagnostic(file, line, col, format_path(path), error.message, kind)
 
 
-def _unknown_name(doc: Document, path: Path, name: str, choices: list[str]) -> Diagnostic:
+def _unknown_name(
+    doc: Document, path: Path, name: str, choices: list[str]
+) -> Diagnostic:
     file, line, col = doc.where(path + (name,), key=True)
     where = format_path(path + (name,))
-    return Diagnostic(file, line, col, where, f"unknown name {name!r}", "unknown-name", _did_you_mean(name, choices))
+    hint = _KNOWN_MISTAKES.get(name) or _did_you_mean(name, choices)
+    return Diagnostic(
+        file, line, col, where, f"unknown name {name!r}", "unknown-name", hint
+    )
 
 
 def _unknown_key(doc: Document, path: Path, key: str, allowed: list[str]) -> Diagnostic:
@@ -125,24 +177,39 @@ def _unknown_key(doc: Document, path: Path, key: str, allowed: list[str]) -> Dia
 def _did_you_mean(word: str, choices: list[str]) -> str | None:
     """`did you mean 'X'?` for a close match (case-insensitive), else the choices if few."""
     lowered = {c.lower(): c for c in choices}
-    close = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
-    if close:
-        return f"did you mean {lowered[close[0]]!r}?"
-    return _choices(choices)
+    close = difflib.get_close_matches(word.lower(), list(lowered), n=2, cutoff=0.6)
+    if not close:
+        return _choices(choices)
+    scores = [difflib.SequenceMatcher(None, word.lower(), c).ratio() for c in close]
+    # Offer the runner-up only when it is as likely as the best match.
+    best = [c for c, score in zip(close, scores) if score >= scores[0] - 0.02]
+    return "did you mean " + " or ".join(repr(lowered[c]) for c in best) + "?"
 
 
 def _choices(choices: list[str]) -> str | None:
+    choices = [c for c in choices if c]
     if not choices:
         return None
     if len(choices) <= 12:
         return "expected one of: " + ", ".join(choices)
-    return "expected one of: " + ", ".join(choices[:12]) + f", ... ({len(choices)} in all; see `plxgen schema`)"
+    return (
+        "expected one of: "
+        + ", ".join(choices[:12])
+        + f", ... ({len(choices)} in all; see `plxgen schema`)"
+    )
 
 
 def _describe(value: Any) -> str:
     if value is None:
         return "null (an empty value)"
-    names = {bool: "boolean", int: "integer", float: "number", str: "string", list: "list", dict: "mapping"}
+    names = {
+        bool: "boolean",
+        int: "integer",
+        float: "number",
+        str: "string",
+        list: "list",
+        dict: "mapping",
+    }
     return f"{names.get(type(value), type(value).__name__)} {json.dumps(value)[:40]}"
 
 

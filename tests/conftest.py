@@ -36,7 +36,12 @@ def compare_golden(path: Path, actual: str, update: bool) -> None:
 
         diff = "".join(
             difflib.unified_diff(
-                expected.splitlines(keepends=True), actual.splitlines(keepends=True), str(path), "compiled"
+                expected.splitlines(keepends=True),
+                actual.splitlines(keepends=True),
+                str(path),
+                "compiled",
             )
         )
-        pytest.fail(f"{path} is stale; review the diff, then run `pytest --update-goldens`:\n{diff[:6000]}")
+        pytest.fail(
+            f"{path} is stale; review the diff, then run `pytest --update-goldens`:\n{diff[:6000]}"
+        )

@@ -107,11 +107,6 @@ def _seed_with(old: str, new: str) -> str:
     return text.replace(old, new)
 
 
-@pytest.mark.xfail(
-    reason="lower.py Lowerer.model: duplicate-metric uses the index into the expanded metric keys, "
-    "not into model.classifier.metrics, so it names the wrong list item once a metric expands to several",
-    strict=True,
-)
 def test_duplicate_metric_points_at_the_repeated_item(tmp_path: Path) -> None:
     text = _seed_with(
         "      - TruePositives\n",
@@ -131,11 +126,6 @@ def test_duplicate_metric_points_at_the_repeated_item(tmp_path: Path) -> None:
     )
 
 
-@pytest.mark.xfail(
-    reason="lower.py Lowerer._check_output_units: with one_hot_encode and no n_classes it also reports "
-    "'labels need n_classes (None)' with the hint 'set units: None'",
-    strict=True,
-)
 def test_missing_n_classes_gives_no_none_hint() -> None:
     result = plxgen("validate", "tests/broken/one_hot_without_n_classes.yaml")
     assert result.returncode == 2

@@ -208,11 +208,6 @@ def test_ident_refuses_non_strings(value: Any) -> None:
         ident(value)  # type: ignore[arg-type]
 
 
-@pytest.mark.xfail(
-    reason="literals.py _KEY/_QUALNAME end with `$`, which also matches before a trailing newline, "
-    "so ident('os\\n') and ident('keras.layers.Dense\\n', dotted=True) are accepted (use \\Z or fullmatch)",
-    strict=True,
-)
 @pytest.mark.parametrize(
     "name, dotted", [("os\n", False), ("keras.layers.Dense\n", True)]
 )
@@ -221,11 +216,6 @@ def test_ident_refuses_a_trailing_newline(name: str, dotted: bool) -> None:
         ident(name, dotted=dotted)
 
 
-@pytest.mark.xfail(
-    reason="literals.py ident: Python keywords pass the pattern, so ident('lambda') is accepted and "
-    "`f(lambda=1)` would be written",
-    strict=True,
-)
 @pytest.mark.parametrize("name", ["lambda", "class", "None"])
 def test_ident_refuses_keywords(name: str) -> None:
     with pytest.raises(ValueError):

@@ -30,16 +30,26 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder laid out like the repository: generated_examples/ beside data/."""
     root = tmp_path_factory.mktemp("workspace")
     plxgen = [sys.executable, "-m", "plxgen", "data", "digits"]
-    subprocess.run([*plxgen, "-o", str(root / "data" / "digits")], check=True, capture_output=True)
-    subprocess.run([*plxgen, "--name", "mnist", "-o", str(root / "data" / "mnist")], check=True, capture_output=True)
+    subprocess.run(
+        [*plxgen, "-o", str(root / "data" / "digits")], check=True, capture_output=True
+    )
+    subprocess.run(
+        [*plxgen, "--name", "mnist", "-o", str(root / "data" / "mnist")],
+        check=True,
+        capture_output=True,
+    )
     (root / "generated_examples").mkdir()
     for name in EXAMPLES:
-        shutil.copy(ROOT / "generated_examples" / f"{name}.py", root / "generated_examples")
+        shutil.copy(
+            ROOT / "generated_examples" / f"{name}.py", root / "generated_examples"
+        )
     (root / "elsewhere").mkdir()
     return root
 
 
-def run_script(workspace: Path, name: str, *args: str) -> subprocess.CompletedProcess[str]:
+def run_script(
+    workspace: Path, name: str, *args: str
+) -> subprocess.CompletedProcess[str]:
     """Run a generated script from an unrelated working directory."""
     script = workspace / "generated_examples" / f"{name}.py"
     return subprocess.run(
@@ -59,7 +69,16 @@ def metrics(model_dir: Path) -> dict:
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_example_trains_a_few_steps(workspace: Path, name: str) -> None:
     model_dir = workspace / "runs" / name
-    result = run_script(workspace, name, "--model-dir", str(model_dir), "--train-steps", "5", "--eval-steps", "2")
+    result = run_script(
+        workspace,
+        name,
+        "--model-dir",
+        str(model_dir),
+        "--train-steps",
+        "5",
+        "--eval-steps",
+        "2",
+    )
     assert result.returncode == 0, result.stderr
     report = metrics(model_dir)
     assert report["global_step"] == 5
@@ -77,27 +96,57 @@ def test_example_trains_a_few_steps(workspace: Path, name: str) -> None:
 def test_seed_lenet_stops_when_its_single_epoch_runs_out(workspace: Path) -> None:
     """num_epochs: 1 over 1,438 examples in batches of 64 is 23 steps, before train_steps (100)."""
     model_dir = workspace / "runs" / "lenet-epoch"
-    result = run_script(workspace, "lenet", "--model-dir", str(model_dir), "--eval-steps", "1")
+    result = run_script(
+        workspace, "lenet", "--model-dir", str(model_dir), "--eval-steps", "1"
+    )
     assert result.returncode == 0, result.stderr
     assert metrics(model_dir)["global_step"] == 23
 
 
 def test_resume_counts_steps_over_the_whole_run(workspace: Path) -> None:
     model_dir = workspace / "runs" / "resume"
-    first = run_script(workspace, "lenet_digits", "--model-dir", str(model_dir), "--train-steps", "3", "--schedule", "train")
+    first = run_script(
+        workspace,
+        "lenet_digits",
+        "--model-dir",
+        str(model_dir),
+        "--train-steps",
+        "3",
+        "--schedule",
+        "train",
+    )
     assert first.returncode == 0, first.stderr
-    second = run_script(workspace, "lenet_digits", "--model-dir", str(model_dir), "--train-steps", "7", "--schedule", "train")
+    second = run_script(
+        workspace,
+        "lenet_digits",
+        "--model-dir",
+        str(model_dir),
+        "--train-steps",
+        "7",
+        "--schedule",
+        "train",
+    )
     assert second.returncode == 0, second.stderr
     report = metrics(model_dir)
     assert (report["resumed_from"], report["global_step"]) == (3, 7)
-    assert sorted(p.name for p in (model_dir / "checkpoints").glob("*.index")) == ["ckpt-3.index", "ckpt-7.index"]
+    assert sorted(p.name for p in (model_dir / "checkpoints").glob("*.index")) == [
+        "ckpt-3.index",
+        "ckpt-7.index",
+    ]
 
 
 def test_seeded_runs_repeat_exactly(workspace: Path) -> None:
     reports = []
     for i in range(2):
         model_dir = workspace / "runs" / f"repeat{i}"
-        result = run_script(workspace, "digits_regressor", "--model-dir", str(model_dir), "--train-steps", "20")
+        result = run_script(
+            workspace,
+            "digits_regressor",
+            "--model-dir",
+            str(model_dir),
+            "--train-steps",
+            "20",
+        )
         assert result.returncode == 0, result.stderr
         reports.append(metrics(model_dir))
     assert reports[0]["train"] == reports[1]["train"]
@@ -107,14 +156,44 @@ def test_seeded_runs_repeat_exactly(workspace: Path) -> None:
 def test_evaluate_predict_and_export_schedules(workspace: Path) -> None:
     tf = pytest.importorskip("tensorflow")
     model_dir = workspace / "runs" / "schedules"
-    assert run_script(workspace, "lenet_digits", "--model-dir", str(model_dir), "--train-steps", "4", "--schedule", "train").returncode == 0
+    assert (
+        run_script(
+            workspace,
+            "lenet_digits",
+            "--model-dir",
+            str(model_dir),
+            "--train-steps",
+            "4",
+            "--schedule",
+            "train",
+        ).returncode
+        == 0
+    )
 
-    evaluated = run_script(workspace, "lenet_digits", "--model-dir", str(model_dir), "--schedule", "evaluate")
+    evaluated = run_script(
+        workspace,
+        "lenet_digits",
+        "--model-dir",
+        str(model_dir),
+        "--schedule",
+        "evaluate",
+    )
     assert evaluated.returncode == 0, evaluated.stderr
     report = metrics(model_dir)
-    assert report["global_step"] == 4 and "train" in report and "accuracy" in report["eval"]
+    assert (
+        report["global_step"] == 4
+        and "train" in report
+        and "accuracy" in report["eval"]
+    )
 
-    predicted = run_script(workspace, "lenet_digits", "--model-dir", str(model_dir), "--schedule", "predict")
+    predicted = run_script(
+        workspace,
+        "lenet_digits",
+        "--model-dir",
+        str(model_dir),
+        "--schedule",
+        "predict",
+    )
     assert predicted.returncode == 0, predicted.stderr
     lines = (model_dir / "predictions.jsonl").read_text().splitlines()
     meta = json.loads((workspace / "data" / "digits" / "meta_data.json").read_text())
@@ -122,7 +201,9 @@ def test_evaluate_predict_and_export_schedules(workspace: Path) -> None:
     first = json.loads(lines[0])
     assert 0 <= first["class"] < 10 and len(first["scores"]) == 10
 
-    exported = run_script(workspace, "lenet_digits", "--model-dir", str(model_dir), "--schedule", "export")
+    exported = run_script(
+        workspace, "lenet_digits", "--model-dir", str(model_dir), "--schedule", "export"
+    )
     assert exported.returncode == 0, exported.stderr
     loaded = tf.saved_model.load(str(model_dir / "export" / "4"))
     outputs = loaded.serve({"image": tf.zeros([3, 28, 28, 1])})
@@ -130,22 +211,37 @@ def test_evaluate_predict_and_export_schedules(workspace: Path) -> None:
 
 
 def test_evaluate_without_a_checkpoint_is_one_line(workspace: Path) -> None:
-    result = run_script(workspace, "lenet_digits", "--model-dir", str(workspace / "runs" / "none"), "--schedule", "evaluate")
+    result = run_script(
+        workspace,
+        "lenet_digits",
+        "--model-dir",
+        str(workspace / "runs" / "none"),
+        "--schedule",
+        "evaluate",
+    )
     assert result.returncode == 1
     assert "no checkpoint" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_missing_data_file_is_one_readable_line(workspace: Path, tmp_path: Path) -> None:
+def test_missing_data_file_is_one_readable_line(
+    workspace: Path, tmp_path: Path
+) -> None:
     shutil.copytree(workspace / "generated_examples", tmp_path / "generated_examples")
     (tmp_path / "elsewhere").mkdir()
     result = run_script(tmp_path, "lenet_digits", "--model-dir", str(tmp_path / "run"))
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     errors = [line for line in result.stderr.splitlines() if "error:" in line]
-    assert len(errors) == 1 and "not found" in errors[0] and "digits_train.tfrecord" in errors[0]
+    assert (
+        len(errors) == 1
+        and "not found" in errors[0]
+        and "digits_train.tfrecord" in errors[0]
+    )
 
 
-def test_corrupt_data_file_is_one_readable_line_naming_it(workspace: Path, tmp_path: Path) -> None:
+def test_corrupt_data_file_is_one_readable_line_naming_it(
+    workspace: Path, tmp_path: Path
+) -> None:
     shutil.copytree(workspace / "generated_examples", tmp_path / "generated_examples")
     shutil.copytree(workspace / "data", tmp_path / "data")
     (tmp_path / "elsewhere").mkdir()
@@ -153,11 +249,20 @@ def test_corrupt_data_file_is_one_readable_line_naming_it(workspace: Path, tmp_p
     data = bytearray(records.read_bytes())
     data[20_000] ^= 0xFF
     records.write_bytes(bytes(data))
-    result = run_script(tmp_path, "lenet_digits", "--model-dir", str(tmp_path / "run"), "--train-steps", "40")
+    result = run_script(
+        tmp_path,
+        "lenet_digits",
+        "--model-dir",
+        str(tmp_path / "run"),
+        "--train-steps",
+        "40",
+    )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     errors = [line for line in result.stderr.splitlines() if "error:" in line]
-    assert len(errors) == 1 and "corrupt" in errors[0] and str(records) in errors[0], result.stderr
+    assert (
+        len(errors) == 1 and "corrupt" in errors[0] and str(records) in errors[0]
+    ), result.stderr
 
 
 def test_lenet_on_digits_reaches_97_percent_in_300_steps(workspace: Path) -> None:

@@ -22,7 +22,9 @@ def test_schema_accepts_every_example_and_rejects_a_misspelt_layer() -> None:
         data = yaml.safe_load(config.read_text())
         assert not list(validator.iter_errors(data)), config
     seed = yaml.safe_load((ROOT / "generated_examples" / "lenet.yaml").read_text())
-    seed["model"]["classifier"]["graph"]["layers"][0] = {"Conv2d": {"filters": 32, "kernel_size": 5}}
+    seed["model"]["classifier"]["graph"]["layers"][0] = {
+        "Conv2d": {"filters": 32, "kernel_size": 5}
+    }
     assert list(validator.iter_errors(seed))
 
 
@@ -32,7 +34,11 @@ def test_every_property_is_described() -> None:
     def walk(node: object, path: str) -> None:
         if isinstance(node, dict):
             for name, sub in node.get("properties", {}).items():
-                if isinstance(sub, dict) and "description" not in sub and "$ref" not in sub:
+                if (
+                    isinstance(sub, dict)
+                    and "description" not in sub
+                    and "$ref" not in sub
+                ):
                     missing.append(f"{path}.{name}")
             for key, value in node.items():
                 walk(value, f"{path}.{key}")

@@ -25,14 +25,24 @@ tf = pytest.importorskip("tensorflow")
 BASE: dict[str, Any] = {
     "version": 1,
     "project": {"name": "vocabulary"},
-    "environment": {"run_config": {"tf_random_seed": 3, "save_summary_steps": 2, "save_checkpoints_steps": 2}},
+    "environment": {
+        "run_config": {
+            "tf_random_seed": 3,
+            "save_summary_steps": 2,
+            "save_checkpoints_steps": 2,
+        }
+    },
     "model": {
         "classifier": {
             "one_hot_encode": True,
             "n_classes": 10,
             "graph": {
                 "input_layers": "image",
-                "layers": [{"Flatten": None}, {"Dense": {"units": 16, "activation": "relu"}}, {"Dense": {"units": 10}}],
+                "layers": [
+                    {"Flatten": None},
+                    {"Dense": {"units": 16, "activation": "relu"}},
+                    {"Dense": {"units": 10}},
+                ],
             },
         }
     },
@@ -43,7 +53,14 @@ BASE: dict[str, Any] = {
                 "batch_size": 16,
                 "data_files": ["data/digits_train.tfrecord"],
                 "meta_data_file": "data/meta_data.json",
-                "feature_processors": {"image": {"layers": [{"Cast": {"dtype": "float32"}}, {"Standardization": None}]}},
+                "feature_processors": {
+                    "image": {
+                        "layers": [
+                            {"Cast": {"dtype": "float32"}},
+                            {"Standardization": None},
+                        ]
+                    }
+                },
             }
         },
     },
@@ -65,7 +82,9 @@ BASE: dict[str, Any] = {
 def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("vocabulary")
     subprocess.run(
-        [sys.executable, "-m", "plxgen", "data", "digits", "-o", str(root / "data")], check=True, capture_output=True
+        [sys.executable, "-m", "plxgen", "data", "digits", "-o", str(root / "data")],
+        check=True,
+        capture_output=True,
     )
     return root
 
@@ -138,20 +157,30 @@ def test_loss_cases_cover_the_table() -> None:
     assert {name for name, _ in LOSS_CASES} == set(registry.LOSSES)
 
 
-@pytest.mark.parametrize(("loss", "kind"), LOSS_CASES, ids=[f"{l}-{k}" for l, k in LOSS_CASES])
+@pytest.mark.parametrize(
+    ("loss", "kind"), LOSS_CASES, ids=[f"{l}-{k}" for l, k in LOSS_CASES]
+)
 def test_every_loss_trains(folder: Path, loss: str, kind: str) -> None:
     loss_args = {"weights": 2.0} if loss == "MeanSquaredError" else None
     config = variant(kind=kind, loss={loss: loss_args})
     if loss == "LogLoss":  # probabilities in, as tf.losses.log_loss took them
-        config["model"]["classifier"]["graph"]["layers"][-1]["Dense"]["activation"] = "sigmoid"
+        config["model"]["classifier"]["graph"]["layers"][-1]["Dense"][
+            "activation"
+        ] = "sigmoid"
     if loss == "PoissonLoss":
-        config["model"]["regressor"]["graph"]["layers"][-1]["Dense"]["activation"] = "softplus"
+        config["model"]["regressor"]["graph"]["layers"][-1]["Dense"][
+            "activation"
+        ] = "softplus"
     train(folder, f"loss_{loss}_{kind}", config)
 
 
 @pytest.mark.parametrize("optimizer", sorted(registry.OPTIMIZERS))
 def test_every_optimizer_trains(folder: Path, optimizer: str) -> None:
-    train(folder, f"opt_{optimizer}", variant(loss={"SoftmaxCrossEntropy": None}, optimizer={optimizer: None}))
+    train(
+        folder,
+        f"opt_{optimizer}",
+        variant(loss={"SoftmaxCrossEntropy": None}, optimizer={optimizer: None}),
+    )
 
 
 METRIC_CASES: dict[str, list[Any]] = {
@@ -173,17 +202,27 @@ METRIC_CASES: dict[str, list[Any]] = {
 
 
 def test_metric_cases_cover_the_table() -> None:
-    names = {m if isinstance(m, str) else next(iter(m)) for ms in METRIC_CASES.values() for m in ms}
+    names = {
+        m if isinstance(m, str) else next(iter(m))
+        for ms in METRIC_CASES.values()
+        for m in ms
+    }
     assert names == set(registry.METRICS)
 
 
 @pytest.mark.parametrize("kind", sorted(METRIC_CASES))
 def test_every_metric_is_reported(folder: Path, kind: str) -> None:
     loss = {"SoftmaxCrossEntropy": None} if kind in ("classifier", "sparse") else None
-    config = variant(kind=kind, metrics=METRIC_CASES[kind], **({"loss": loss} if loss else {}))
+    config = variant(
+        kind=kind, metrics=METRIC_CASES[kind], **({"loss": loss} if loss else {})
+    )
     report = train(folder, f"metrics_{kind}", config)
     assert len(report["eval"]) == 1 + sum(
-        len(m["PrecisionAtThresholds"]["thresholds"]) if isinstance(m, dict) and "PrecisionAtThresholds" in m else 1
+        (
+            len(m["PrecisionAtThresholds"]["thresholds"])
+            if isinstance(m, dict) and "PrecisionAtThresholds" in m
+            else 1
+        )
         for m in METRIC_CASES[kind]
     )
 
@@ -215,19 +254,50 @@ def reference_decay(args: dict[str, Any], step: float) -> float:
 
 DECAYS = [
     {"decay_type": "exponential_decay", "decay_rate": 0.5, "decay_steps": 10},
-    {"decay_type": "exponential_decay", "decay_rate": 0.5, "decay_steps": 10, "staircase": True, "start_decay_at": 5},
-    {"decay_type": "inverse_time_decay", "decay_rate": 0.3, "decay_steps": 7, "stop_decay_at": 40},
-    {"decay_type": "natural_exp_decay", "decay_rate": 0.2, "decay_steps": 5, "min_learning_rate": 0.004},
-    {"decay_type": "polynomial_decay", "decay_steps": 30, "end_learning_rate": 0.001, "power": 2.0},
-    {"decay_type": "piecewise_constant", "boundaries": [10, 20], "values": [0.1, 0.05, 0.01]},
+    {
+        "decay_type": "exponential_decay",
+        "decay_rate": 0.5,
+        "decay_steps": 10,
+        "staircase": True,
+        "start_decay_at": 5,
+    },
+    {
+        "decay_type": "inverse_time_decay",
+        "decay_rate": 0.3,
+        "decay_steps": 7,
+        "stop_decay_at": 40,
+    },
+    {
+        "decay_type": "natural_exp_decay",
+        "decay_rate": 0.2,
+        "decay_steps": 5,
+        "min_learning_rate": 0.004,
+    },
+    {
+        "decay_type": "polynomial_decay",
+        "decay_steps": 30,
+        "end_learning_rate": 0.001,
+        "power": 2.0,
+    },
+    {
+        "decay_type": "piecewise_constant",
+        "boundaries": [10, 20],
+        "values": [0.1, 0.05, 0.01],
+    },
 ]
 
 
-@pytest.mark.parametrize("decay", DECAYS, ids=[f"{d['decay_type']}-{i}" for i, d in enumerate(DECAYS)])
-def test_learning_rate_decay_follows_the_2017_formulas(folder: Path, decay: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    "decay", DECAYS, ids=[f"{d['decay_type']}-{i}" for i, d in enumerate(DECAYS)]
+)
+def test_learning_rate_decay_follows_the_2017_formulas(
+    folder: Path, decay: dict[str, Any]
+) -> None:
     args = {"learning_rate": 0.1, **decay}
     name = f"decay_{decay['decay_type']}_{DECAYS.index(decay)}"
     module = compile_and_load(folder, name, variant(optimizer={"SGD": args}))
     schedule = module.LearningRateDecay()
     for step in (0, 1, 4, 5, 6, 10, 11, 15, 20, 21, 29, 30, 45, 100):
-        assert float(schedule(step)) == pytest.approx(reference_decay(args, step), rel=1e-5), step
+        assert float(schedule(step)) == pytest.approx(
+            reference_decay(args, step), rel=1e-5
+        ), step
