@@ -87,6 +87,9 @@ def environment() -> jinja2.Environment:
         has_regularizers=_has_regularizers,
         has_processors=_has_processors,
         schedules=_schedules,
+        reads_in_order=lambda p: not p.shuffle
+        and p.num_epochs == 1
+        and not p.drop_remainder,
         script_docstring=_script_docstring,
         cpp_log_level=lambda level: _CPP_LOG_LEVEL[level],
     )

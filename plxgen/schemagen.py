@@ -81,6 +81,11 @@ def named(
     }
 
 
+def _bare(family: dict[str, JSON]) -> list[str]:
+    """Names that may stand alone as a string: those with no required argument."""
+    return sorted(name for name, args in family.items() if not args.get("required"))
+
+
 def _entries(table: dict[str, Entry]) -> dict[str, JSON]:
     return {name: _args_object(entry) for name, entry in table.items()}
 
@@ -308,13 +313,18 @@ def _model_fields(default_loss: str) -> dict[str, JSON]:
     return {
         "graph": {"$ref": "#/definitions/graph"},
         "loss": {
-            **named(_entries(registry.LOSSES), f"The loss (default {default_loss})."),
+            **named(
+                _entries(registry.LOSSES),
+                f"The loss (default {default_loss}).",
+                strings=_bare(_entries(registry.LOSSES)),
+            ),
             "default": {default_loss: None},
         },
         "optimizer": {
             **named(
                 _entries(registry.OPTIMIZERS),
                 "The optimizer (default Adam) with its learning-rate decay.",
+                strings=_bare(_entries(registry.OPTIMIZERS)),
             ),
             "default": {"Adam": None},
         },
@@ -323,7 +333,7 @@ def _model_fields(default_loss: str) -> dict[str, JSON]:
             "items": named(
                 _entries(registry.METRICS),
                 "A metric.",
-                strings=sorted(registry.METRICS),
+                strings=_bare(_entries(registry.METRICS)),
             ),
             "description": "Metrics reported for training and evaluation.",
         },
@@ -378,7 +388,11 @@ def _pipeline_section(
 def build_schema() -> JSON:
     """The whole Draft-07 schema of the experiment file."""
     definitions = {
-        "layer": named(_layers(), "A Keras layer: `- Name: {arguments}`."),
+        "layer": named(
+            _layers(),
+            "A Keras layer: `- Name: {arguments}` (or `- Name` when it needs none).",
+            strings=_bare(_layers()),
+        ),
         "graph": _graph(),
         "feature_processor_graph": _obj(
             "Layers applied to one feature inside the input pipeline.",
@@ -393,7 +407,9 @@ def build_schema() -> JSON:
                 "layers": {
                     "type": "array",
                     "items": named(
-                        _entries(registry.FEATURE_PROCESSORS), "A feature processor."
+                        _entries(registry.FEATURE_PROCESSORS),
+                        "A feature processor.",
+                        strings=_bare(_entries(registry.FEATURE_PROCESSORS)),
                     ),
                     "minItems": 1,
                     "description": "The operations, applied in order to each batch of the feature.",

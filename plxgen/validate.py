@@ -81,6 +81,18 @@ def _leaves(error: Any) -> Iterator[Any]:
 
 
 def _explain(doc: Document, error: Any) -> Iterator[Diagnostic]:
+    if error.validator == "anyOf" and isinstance(error.instance, str):
+        for branch in error.validator_value:
+            args = branch.get("properties", {}).get(error.instance)
+            if args and args.get("required"):
+                path: Path = tuple(error.absolute_path)
+                file, line, col = doc.where(path)
+                needed = ", ".join(f"{name}: ..." for name in args["required"])
+                yield Diagnostic(
+                    file, line, col, format_path(path), f"{error.instance} needs arguments", "needs-arguments",
+                    f"write `{error.instance}: {{{needed}}}`",
+                )  # fmt: skip
+                return
     for leaf in _leaves(error):
         yield _diagnostic(doc, leaf)
 

@@ -301,3 +301,18 @@ def test_learning_rate_decay_follows_the_2017_formulas(
         assert float(schedule(step)) == pytest.approx(
             reference_decay(args, step), rel=1e-5
         ), step
+
+
+def test_bare_names_mean_the_defaults(folder: Path) -> None:
+    """`loss: SoftmaxCrossEntropy`, `- Flatten`, `- Accuracy` stand for `Name: {}`."""
+    config = variant(
+        loss="SoftmaxCrossEntropy", optimizer="RMSProp", metrics=["Accuracy", "AUC"]
+    )
+    model = config["model"]["classifier"]
+    model["graph"]["layers"][0] = "Flatten"
+    processors = config["train"]["data_pipeline"]["TFRecordImagePipeline"][
+        "feature_processors"
+    ]
+    processors["image"]["layers"][1] = "Standardization"
+    report = train(folder, "bare_names", config)
+    assert set(report["eval"]) == {"loss", "accuracy", "auc"}
