@@ -71,7 +71,8 @@ model = keras.Sequential(
     ]
 )
 model.compile(
-    optimizer=keras.optimizers.Adam(0.001, global_clipnorm=0.5),
+    # The config's optimizer: Adam with the 2017 epsilon and clip_gradients' default.
+    optimizer=keras.optimizers.Adam(0.001, epsilon=1e-8, global_clipnorm=0.5),
     loss=keras.losses.CategoricalCrossentropy(from_logits=True),
     metrics=["accuracy", keras.metrics.Precision(), keras.metrics.Recall(), keras.metrics.AUC()],
 )

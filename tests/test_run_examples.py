@@ -272,3 +272,81 @@ def test_lenet_on_digits_reaches_97_percent_in_300_steps(workspace: Path) -> Non
     report = metrics(model_dir)
     assert report["global_step"] == 300
     assert report["eval"]["accuracy"] >= 0.97, report
+    # TensorBoard: scalars every save_summary_steps (100), at the global step.
+    tf = pytest.importorskip("tensorflow")
+    steps: dict[str, list[int]] = {}
+    for events in (model_dir / "train").glob("events.out.tfevents.*"):
+        for event in tf.compat.v1.train.summary_iterator(str(events)):
+            for value in event.summary.value:
+                steps.setdefault(value.tag, []).append(event.step)
+    assert steps["loss"] == [100, 200, 300]
+    assert steps["accuracy"] == steps["learning_rate"] == [100, 200, 300]
+
+
+def test_jpeg_records_from_another_writer_train(
+    workspace: Path, tmp_path: Path
+) -> None:
+    """TF-slim records written by TensorFlow itself, with JPEG images, as the 2017 converters did."""
+    tf = pytest.importorskip("tensorflow")
+    data = tmp_path / "data" / "digits"
+    data.mkdir(parents=True)
+    source = workspace / "data" / "digits"
+    for split in ("train", "eval"):
+        with tf.io.TFRecordWriter(str(data / f"digits_{split}.tfrecord")) as writer:
+            for record in tf.data.TFRecordDataset(
+                str(source / f"digits_{split}.tfrecord")
+            ):
+                example = tf.train.Example.FromString(record.numpy())
+                feature = example.features.feature
+                image = tf.io.decode_png(feature["image/encoded"].bytes_list.value[0])
+                feature["image/encoded"].bytes_list.value[0] = tf.io.encode_jpeg(
+                    image, quality=95
+                ).numpy()
+                feature["image/format"].bytes_list.value[0] = b"jpeg"
+                writer.write(example.SerializeToString())
+    meta = json.loads((source / "meta_data.json").read_text())
+    meta["image_format"] = "jpeg"
+    (data / "meta_data.json").write_text(json.dumps(meta))
+    shutil.copytree(workspace / "generated_examples", tmp_path / "generated_examples")
+    (tmp_path / "elsewhere").mkdir()
+    result = run_script(
+        tmp_path,
+        "lenet_digits",
+        "--model-dir",
+        str(tmp_path / "run"),
+        "--train-steps",
+        "30",
+    )
+    assert result.returncode == 0, result.stderr
+    report = metrics(tmp_path / "run")
+    assert report["global_step"] == 30 and report["eval"]["accuracy"] > 0.5, report
+
+
+def test_checkpoints_by_seconds(workspace: Path) -> None:
+    """save_checkpoints_secs instead of _steps: timed saves, and always one at the end."""
+    import yaml
+
+    config = yaml.safe_load(
+        (ROOT / "generated_examples" / "digits_regressor.yaml").read_text()
+    )
+    run_config = config["environment"]["run_config"]
+    del run_config["save_checkpoints_steps"]
+    run_config["save_checkpoints_secs"] = 1
+    path = workspace / "generated_examples" / "regressor_secs.yaml"
+    path.write_text(yaml.safe_dump(config))
+    subprocess.run(
+        [sys.executable, "-m", "plxgen", "compile", str(path), "-o", str(path.with_suffix(".py"))],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    assert "SAVE_CHECKPOINTS_SECS = 1\n" in path.with_suffix(".py").read_text()
+    model_dir = workspace / "runs" / "secs"
+    result = run_script(
+        workspace,
+        "regressor_secs",
+        "--model-dir",
+        str(model_dir),
+        "--train-steps",
+        "60",
+    )
+    assert result.returncode == 0, result.stderr
+    assert (model_dir / "checkpoints" / "ckpt-60.index").exists()
