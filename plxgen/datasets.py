@@ -93,7 +93,8 @@ def resize_bilinear(images: np.ndarray, size: int, max_value: int) -> np.ndarray
     acc = np.einsum("ij,njk,lk->nil", rows, images.astype(np.int64), cols)
     # Scale to 0..255 and round half up in one exact integer step.
     scale = max_value * row_sum * col_sum
-    return ((acc * 255 * 2 + scale) // (2 * scale)).astype(np.uint8)
+    resized: np.ndarray = ((acc * 255 * 2 + scale) // (2 * scale)).astype(np.uint8)
+    return resized
 
 
 def _convert_digits(source: str | None, eval_fraction: float, seed: int) -> Converted:

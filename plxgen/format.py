@@ -7,7 +7,7 @@ def format_source(source: str) -> str:
     """Format with black and make sure the result parses (a failure is a plxgen bug)."""
     import black  # imported here: only compiling needs it, and it is the slowest import
 
-    mode = black.Mode(target_versions={black.TargetVersion.PY310}, line_length=88)
-    formatted = black.format_str(source, mode=mode)
+    # black's defaults: what `black train.py` in a user's repository does.
+    formatted: str = black.format_str(source, mode=black.Mode())
     compile(formatted, "<generated script>", "exec")
     return formatted

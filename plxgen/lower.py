@@ -415,6 +415,7 @@ class Lowerer:
                 )
                 while var in names.values():
                     var += "_"
+            sources: tuple[str, ...]
             if inbound is None:
                 sources = (previous,)
             else:
@@ -718,7 +719,7 @@ class Lowerer:
     ) -> ir.Optimizer:
         """The optimizer, its learning rate and its 2017 decay."""
         entry = registry.OPTIMIZERS[name]
-        full = {k: v.get("default") for k, v in entry.params.items()}
+        full: dict[str, Any] = {k: v.get("default") for k, v in entry.params.items()}
         full.update(args)
         qualname, mapping, fixed = registry.OPTIMIZER_KERAS[name]
         kwargs = [(keras_key, full[key]) for key, keras_key in mapping.items()]

@@ -123,7 +123,7 @@ def _feature_bytes(key: str, value: FeatureValue) -> bytes:
     if all(isinstance(item, (bytes, bytearray, str)) for item in items):
         payload = b"".join(
             _length_field(
-                1, item.encode("utf-8") if isinstance(item, str) else bytes(item)
+                1, item.encode("utf-8") if isinstance(item, str) else bytes(item)  # type: ignore[call-overload]
             )
             for item in items
         )
