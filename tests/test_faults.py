@@ -1,0 +1,247 @@
+"""Generated scripts under faults: SIGKILL, SIGTERM, a diverging loss, bad data files."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Digits data plus variants of the examples that checkpoint often."""
+    root = tmp_path_factory.mktemp("faults")
+    subprocess.run(
+        [sys.executable, "-m", "plxgen", "data", "digits", "-o", str(root / "data" / "digits")],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    scripts = root / "generated_examples"
+    scripts.mkdir()
+    often = [
+        "--set",
+        "environment.run_config.save_checkpoints_steps=20",
+        "--set",
+        "environment.run_config.save_summary_steps=20",
+    ]
+    variants = {
+        "lenet": ("lenet_digits.yaml", often),
+        "regressor": ("digits_regressor.yaml", often),
+        "diverging": (
+            "digits_regressor.yaml",
+            [
+                *often,
+                "--set",
+                "model.regressor.optimizer={SGD: {learning_rate: 1.0e+6}}",
+                "--set",
+                "model.regressor.clip_gradients=0",
+            ],
+        ),
+    }
+    for name, (config, sets) in variants.items():
+        # The config sits beside the script, so its ../data paths mean this workspace's data.
+        shutil.copy(ROOT / "generated_examples" / config, scripts)
+        subprocess.run(
+            [sys.executable, "-m", "plxgen", "compile", str(scripts / config), "-o", str(scripts / f"{name}.py"), *sets],
+            check=True, capture_output=True,
+        )  # fmt: skip
+    return root
+
+
+def start(workspace: Path, name: str, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, str(workspace / "generated_examples" / f"{name}.py"), *args],
+        cwd=workspace,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )
+
+
+def run(workspace: Path, name: str, *args: str) -> subprocess.CompletedProcess[str]:
+    process = start(workspace, name, *args)
+    stdout, stderr = process.communicate(timeout=600)
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+def wait_for(path: Path, process: subprocess.Popen[str], timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert process.poll() is None, process.communicate()[1]
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.02)
+
+
+def metrics(model_dir: Path) -> dict:
+    return json.loads((model_dir / "metrics.json").read_text())
+
+
+def test_sigkill_then_rerun_finishes_as_if_uninterrupted(workspace: Path) -> None:
+    """Weights, optimizer, data position and Dropout's random state all resume exactly."""
+    whole = workspace / "runs" / "whole"
+    assert (
+        run(
+            workspace, "lenet", "--model-dir", str(whole), "--train-steps", "100"
+        ).returncode
+        == 0
+    )
+
+    killed = workspace / "runs" / "killed"
+    process = start(
+        workspace, "lenet", "--model-dir", str(killed), "--train-steps", "100"
+    )
+    wait_for(killed / "checkpoints" / "ckpt-40.index", process)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    resumed = run(
+        workspace, "lenet", "--model-dir", str(killed), "--train-steps", "100"
+    )
+    assert resumed.returncode == 0, resumed.stderr
+
+    report = metrics(killed)
+    assert report["resumed_from"] >= 40 and report["global_step"] == 100
+    assert report["eval"] == metrics(whole)["eval"]
+
+
+def test_sigterm_saves_a_checkpoint_and_stops_cleanly(workspace: Path) -> None:
+    model_dir = workspace / "runs" / "preempted"
+    process = start(
+        workspace,
+        "regressor",
+        "--model-dir",
+        str(model_dir),
+        "--train-steps",
+        "1000000",
+    )
+    wait_for(model_dir / "checkpoints" / "ckpt-20.index", process)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 128 + signal.SIGTERM
+    assert "Traceback" not in stderr
+    line = [text for text in stderr.splitlines() if "stopped by SIGTERM" in text]
+    assert len(line) == 1, stderr
+    step = int(line[0].split("at step ")[1].split(";")[0])
+    assert (model_dir / "checkpoints" / f"ckpt-{step}.index").exists()
+
+    resumed = run(
+        workspace,
+        "regressor",
+        "--model-dir",
+        str(model_dir),
+        "--train-steps",
+        str(step + 20),
+        "--schedule",
+        "train",
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert (metrics(model_dir)["resumed_from"], metrics(model_dir)["global_step"]) == (
+        step,
+        step + 20,
+    )
+
+
+def test_a_diverging_loss_stops_and_keeps_the_last_good_checkpoint(
+    workspace: Path,
+) -> None:
+    model_dir = workspace / "runs" / "diverging"
+    result = run(
+        workspace, "diverging", "--model-dir", str(model_dir), "--train-steps", "400"
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if "error:" in line]
+    assert len(errors) == 1 and "training loss became" in errors[0], result.stderr
+    assert not (model_dir / "metrics.json").exists()
+    # Whatever was saved before the loss broke is finite: it restores and evaluates.
+    index = model_dir / "checkpoints" / "checkpoint"
+    if index.exists():
+        evaluated = run(
+            workspace,
+            "diverging",
+            "--model-dir",
+            str(model_dir),
+            "--schedule",
+            "evaluate",
+        )
+        assert evaluated.returncode == 0, evaluated.stderr
+
+
+def test_leftovers_of_a_killed_save_do_not_break_the_next_run(workspace: Path) -> None:
+    """A kill mid-save leaves files the checkpoint index does not name yet, and temp files."""
+    model_dir = workspace / "runs" / "leftovers"
+    assert (
+        run(
+            workspace,
+            "regressor",
+            "--model-dir",
+            str(model_dir),
+            "--train-steps",
+            "20",
+            "--schedule",
+            "train",
+        ).returncode
+        == 0
+    )
+    checkpoints = model_dir / "checkpoints"
+    (checkpoints / "ckpt-40.index").write_bytes(b"\x00half")
+    (checkpoints / "ckpt-40.data-00000-of-00001").write_bytes(b"")
+    (model_dir / "metrics.json.tmp-12345").write_text("{")
+    result = run(
+        workspace,
+        "regressor",
+        "--model-dir",
+        str(model_dir),
+        "--train-steps",
+        "40",
+        "--schedule",
+        "train",
+    )
+    assert result.returncode == 0, result.stderr
+    assert (metrics(model_dir)["resumed_from"], metrics(model_dir)["global_step"]) == (
+        20,
+        40,
+    )
+
+
+@pytest.mark.parametrize("damage", ["truncated", "meta-mismatch", "meta-garbage"])
+def test_bad_data_is_one_line_naming_the_file(
+    workspace: Path, tmp_path: Path, damage: str
+) -> None:
+    shutil.copytree(workspace / "data", tmp_path / "data")
+    shutil.copytree(workspace / "generated_examples", tmp_path / "generated_examples")
+    records = tmp_path / "data" / "digits" / "digits_train.tfrecord"
+    meta = tmp_path / "data" / "digits" / "meta_data.json"
+    if damage == "truncated":
+        records.write_bytes(records.read_bytes()[:-100])
+        named, words = records, "corrupt"
+    elif damage == "meta-mismatch":
+        values = json.loads(meta.read_text())
+        values["height"] = 32
+        meta.write_text(json.dumps(values))
+        named, words = None, "does not match its meta data"
+    else:
+        meta.write_text("{not json")
+        named, words = meta, "cannot read meta data"
+    result = run(
+        tmp_path,
+        "regressor",
+        "--model-dir",
+        str(tmp_path / "run"),
+        "--train-steps",
+        "400",
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if "error:" in line]
+    assert len(errors) == 1 and words in errors[0], result.stderr
+    if named is not None:
+        assert str(named) in errors[0]
