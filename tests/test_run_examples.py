@@ -332,6 +332,13 @@ def test_checkpoints_by_seconds(workspace: Path) -> None:
     run_config = config["environment"]["run_config"]
     del run_config["save_checkpoints_steps"]
     run_config["save_checkpoints_secs"] = 1
+    config["settings"] = {
+        "logging": {
+            "level": "INFO",
+            "path": "../logs/secs/run.log",
+            "formatter": "%(levelname)s: %(message)s",
+        }
+    }
     path = workspace / "generated_examples" / "regressor_secs.yaml"
     path.write_text(yaml.safe_dump(config))
     subprocess.run(
@@ -350,3 +357,5 @@ def test_checkpoints_by_seconds(workspace: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert (model_dir / "checkpoints" / "ckpt-60.index").exists()
+    # settings.logging.path is relative to the config; its folder is created.
+    assert "INFO: step 60/60" in (workspace / "logs" / "secs" / "run.log").read_text()
