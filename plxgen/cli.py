@@ -96,6 +96,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _show(path: Path) -> str:
+    """A path as one line of a message (control characters escaped)."""
+    from plxgen.literals import comment
+
+    return comment(str(path))
+
+
 def _compile(args: argparse.Namespace) -> int:
     from plxgen.compiler import compile_config
     from plxgen.write import check_overwrite, write_atomic
@@ -107,31 +114,33 @@ def _compile(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
     else:
         write_atomic(args.output, text)
-        print(f"wrote {args.output}", file=sys.stderr)
+        print(f"wrote {_show(args.output)}", file=sys.stderr)
     return EXIT_OK
 
 
 def _check(args: argparse.Namespace) -> int:
     from plxgen.compiler import compile_config
-    from plxgen.write import diff
+    from plxgen.write import MAX_SCRIPT_BYTES, diff
 
     expected = compile_config(args.config, args.output, args.sets)
     try:
-        actual = args.output.read_text(encoding="utf-8")
+        with open(args.output, encoding="utf-8") as f:  # bounded: OUT may be a device
+            actual = f.read(MAX_SCRIPT_BYTES)
     except FileNotFoundError:
-        sys.stdout.write(diff("", expected, str(args.output)))
+        sys.stdout.write(diff("", expected, _show(args.output)))
         print(
-            f"{args.output}: missing; run: plxgen compile {args.config} -o {args.output}",
+            f"{_show(args.output)}: missing; run: plxgen compile {_show(args.config)} -o {_show(args.output)}",
             file=sys.stderr,
         )
         return EXIT_DIFFERS
     except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"cannot read {args.output}: {exc}") from None
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise UserError(f"cannot read {_show(args.output)}: {reason}") from None
     if actual == expected:
         return EXIT_OK
-    sys.stdout.write(diff(actual, expected, str(args.output)))
+    sys.stdout.write(diff(actual, expected, _show(args.output)))
     print(
-        f"{args.output}: stale or edited; run: plxgen compile {args.config} -o {args.output}",
+        f"{_show(args.output)}: stale or edited; run: plxgen compile {_show(args.config)} -o {_show(args.output)}",
         file=sys.stderr,
     )
     return EXIT_DIFFERS

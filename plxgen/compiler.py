@@ -12,19 +12,25 @@ from typing import Any
 
 from plxgen import ir
 from plxgen.errors import ConfigError, Diagnostic, UserError
-from plxgen.load import Document, load_bytes, load_text
+from plxgen.load import MAX_FILE_BYTES, Document, load_bytes, load_text
 from plxgen.load import Path as JsonPath
+from plxgen.literals import comment
 
-_SET = re.compile(r"^([A-Za-z_][\w-]*|\[\d+\])((\.[A-Za-z_][\w-]*|\.\d+|\[\d+\]))*$")
+# A list index has at most 18 digits: any real list is shorter, and int() stays cheap.
+_SET = re.compile(
+    r"([A-Za-z_][\w-]*|\[[0-9]{1,18}\])(\.[A-Za-z_][\w-]*|\.[0-9]{1,18}|\[[0-9]{1,18}\])*"
+)
 
 
 def read_config(config: Path) -> Document:
     """Load an experiment file from disk."""
+    shown = comment(str(config))  # a file name with a newline stays on one line
     try:
-        raw = config.read_bytes()
+        with open(config, "rb") as f:  # bounded: CONFIG may be /dev/zero or a pipe
+            raw = f.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        raise UserError(f"cannot read {config}: {exc.strerror or exc}") from None
-    return load_bytes(raw, str(config))
+        raise UserError(f"cannot read {shown}: {exc.strerror or exc}") from None
+    return load_bytes(raw, shown)
 
 
 def apply_overrides(doc: Document, sets: list[str]) -> Document:
@@ -35,9 +41,9 @@ def apply_overrides(doc: Document, sets: list[str]) -> Document:
     overrides = dict(doc.overrides)
     errors = []
     for item in sets:
-        origin = f"--set {item}"
+        origin = comment(f"--set {item if len(item) <= 80 else item[:77] + '...'}")
         path_text, sep, value_text = item.partition("=")
-        if not sep or not _SET.match(path_text):
+        if not sep or not _SET.fullmatch(path_text):
             errors.append(
                 Diagnostic(
                     origin,
@@ -70,7 +76,7 @@ def _parse_path(text: str) -> JsonPath:
     for token in re.findall(r"\[\d+\]|[^.\[\]]+", text):
         if token.startswith("["):
             parts.append(int(token[1:-1]))
-        elif token.isdigit():
+        elif token.isascii() and token.isdigit():
             parts.append(int(token))
         else:
             parts.append(token)

@@ -66,20 +66,59 @@ def ident(name: str, *, dotted: bool = False) -> str:
 
 
 def docstring(text: str) -> str:
-    """A triple-quoted string literal whose value is exactly `text`."""
+    """A triple-quoted string literal whose value is exactly `text`, also after black.
+
+    black strips a docstring's outer spaces, the spaces that end its lines and
+    the indentation common to its later lines, pads a closing quote, drops
+    trailing blank lines and breaks a long last line before the closing
+    quotes. So those spaces and quotes are written as escapes (`\\x20`,
+    `\\x22`), which black leaves alone, and where the lines themselves are at
+    risk the newlines too (`\\n`: one line, which black only strips).
+    """
+    lines = text.split("\n")
+    indents = [_indent(line) for line in lines[1:] if line.strip(" ")]
+    common = min(indents, default=0)
     out = []
-    for char in text:
-        if char == "\\":
-            out.append("\\\\")
-        elif char == '"':
-            out.append('\\"')
-        elif char == "\n":
-            out.append("\n")
-        elif not char.isprintable():
-            out.append(repr(char)[1:-1])
+    for n, line in enumerate(lines):
+        body = line.rstrip(" ")
+        lead = _indent(body)
+        if n == 0:
+            keep = 0
+        elif common and lead == common:
+            keep = lead - 1
         else:
-            out.append(char)
-    return '"""' + "".join(out) + '"""'
+            keep = lead
+        out.append(
+            "\\x20" * (lead - keep)
+            + " " * keep
+            + "".join(_docstring_char(c) for c in body[lead:])
+            + "\\x20" * (len(line) - len(body))
+        )
+    if len(out) > 1 and (not any(out[1:]) or len(out[-1]) > _LAST_LINE):
+        source = "\\n".join(out)
+    else:
+        source = "\n".join(out)
+    if source.endswith('\\"'):
+        source = source[:-2] + "\\x22"
+    return '"""' + source + '"""'
+
+
+# black moves the closing quotes of a docstring whose last line is longer.
+_LAST_LINE = 60
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _docstring_char(char: str) -> str:
+    if char == "\\":
+        return "\\\\"
+    if char == '"':
+        return '\\"'
+    if not char.isprintable():
+        return repr(char)[1:-1]
+    return char
 
 
 def comment(text: str) -> str:

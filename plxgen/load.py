@@ -9,6 +9,7 @@ None) ever comes out.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,12 @@ Path = tuple[str | int, ...]
 MAX_FILE_BYTES = 1_000_000
 MAX_NODES = 100_000
 MAX_DEPTH = 64
+MAX_STRING = 10_000  # characters in one key or value
+MAX_TOTAL_CHARS = (
+    2 * MAX_FILE_BYTES
+)  # characters of all keys and values, aliases expanded
+# What TensorFlow's int64 holds: a larger integer is a mistake, never a setting.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 _SCALAR_TAGS = {
     "tag:yaml.org,2002:str",
@@ -31,6 +38,9 @@ _SCALAR_TAGS = {
     "tag:yaml.org,2002:null",
 }
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_INT = "tag:yaml.org,2002:int"
+_DIGITS = re.compile(r"[-+]?[0-9_:]+")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 
@@ -65,14 +75,29 @@ class Document:
         return (self.file, *self.values.get((), (1, 1)))
 
 
+def show(value: object, limit: int = 60) -> str:
+    """`repr(value)` for a message, cut short when long."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+_PLAIN_KEY = re.compile(r"[^\s.\[\]'\"\\]+")
+
+
 def format_path(path: Path) -> str:
-    """Render a JSON path the way diagnostics show it: `model.graph.layers[3].Dense`."""
+    """Render a JSON path the way diagnostics show it: `model.graph.layers[3].Dense`.
+
+    A key that is not a plain name (a newline, a dot, a quote, ...) is shown
+    quoted, `['a.b']`, so that a diagnostic always stays on one line.
+    """
     text = ""
     for part in path:
         if isinstance(part, int):
             text += f"[{part}]"
+        elif _PLAIN_KEY.fullmatch(part) and part.isprintable() and len(part) <= 60:
+            text += f".{part}" if text else part
         else:
-            text += f".{part}" if text else str(part)
+            text += f"[{show(part)}]"
     return text or "$"
 
 
@@ -83,6 +108,7 @@ class _Walker:
         self.keys: dict[Path, tuple[int, int]] = {}
         self.errors: list[Diagnostic] = []
         self.nodes = 0
+        self.chars = 0
         self.constructor = yaml.SafeLoader("")
 
     def error(
@@ -142,6 +168,8 @@ class _Walker:
                 continue
             key = key_node.value
             child = path + (key,)
+            if not self._short(key_node, child):
+                continue
             if key in result:
                 first = self.keys[child]
                 self.error(
@@ -156,13 +184,61 @@ class _Walker:
             result[key] = self.walk(value_node, child, depth + 1)
         return result
 
+    def _short(self, node: yaml.ScalarNode, path: Path) -> bool:
+        """Count a scalar's characters; False (and a diagnostic) when it is too long
+        or not text (a lone surrogate, from an escape like "\\ud800")."""
+        self.chars += len(node.value)
+        if self.chars > MAX_TOTAL_CHARS:
+            raise _TooBig(
+                node,
+                f"the file expands to more than {MAX_TOTAL_CHARS} characters (aliases included)",
+            )
+        if len(node.value) > MAX_STRING:
+            self.error(
+                node,
+                path,
+                f"this text is {len(node.value)} characters long, more than the {MAX_STRING} allowed",
+                "too-large",
+            )
+            return False
+        found = _SURROGATE.search(node.value)
+        if found:
+            self.error(
+                node, path, f"{found.group()!r} is half a character (a lone surrogate), not text", "bad-character",
+                'write a character above U+FFFF as one escape ("\\U0001F600"), not two \\u escapes',
+            )  # fmt: skip
+            return False
+        return True
+
     def scalar(self, node: yaml.ScalarNode, path: Path) -> Any:
+        if not self._short(node, path):
+            return None
         if node.tag == _TIMESTAMP:
             return node.value  # a date-looking string stays the text the user wrote
         if node.tag not in _SCALAR_TAGS:
             self._bad_tag(node, path)
             return None
-        value = self.constructor.construct_object(node)
+        try:
+            value = self.constructor.construct_object(node)
+        except (ValueError, KeyError, IndexError, TypeError, OverflowError):
+            if node.tag == _INT and _DIGITS.fullmatch(node.value):
+                # Python refuses to read integers of thousands of digits.
+                self._out_of_range(node, path)
+                return None
+            # An explicit tag on a value that is not of that type: `!!int abc`.
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            self.error(
+                node,
+                path,
+                f"{show(node.value)} is not a valid {tag}",
+                "yaml-tag",
+                "write plain values only, without tags",
+            )
+            return None
+        if isinstance(value, int) and not isinstance(value, bool):
+            if not INT64_MIN <= value <= INT64_MAX:
+                self._out_of_range(node, path)
+                return None
         if isinstance(value, float) and not math.isfinite(value):
             self.error(
                 node,
@@ -172,6 +248,15 @@ class _Walker:
                 "write a finite number",
             )
         return value
+
+    def _out_of_range(self, node: yaml.Node, path: Path) -> None:
+        self.error(
+            node,
+            path,
+            "this integer does not fit in 64 bits",
+            "out-of-range",
+            f"integers range from {INT64_MIN} to {INT64_MAX}; write a float (1e30) for a huge number",
+        )
 
     def _bad_tag(self, node: yaml.Node, path: Path) -> None:
         tag = node.tag.replace("tag:yaml.org,2002:", "!!")
@@ -226,6 +311,18 @@ def _decode(raw: bytes, file: str) -> str:
     return text
 
 
+def _reader_error(exc: yaml.reader.ReaderError, text: str, file: str) -> Diagnostic:
+    """A character YAML does not allow in a file (a control character), located."""
+    before = text[: exc.position]
+    line = before.count("\n") + 1
+    col = exc.position - (before.rfind("\n") + 1) + 1
+    char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+    return Diagnostic(
+        file, line, col, "$", f"YAML does not allow the character {char!r} (U+{ord(char):04X})", "yaml-syntax",
+        f'remove it, or write it as an escape in double quotes: "{repr(char)[1:-1]}"',
+    )  # fmt: skip
+
+
 def load_text(text: str, file: str) -> Document:
     """Parse YAML text into a Document; every problem becomes a located Diagnostic."""
     try:
@@ -258,9 +355,12 @@ def load_text(text: str, file: str) -> Document:
                 )
             ]
         ) from None
+    except yaml.reader.ReaderError as exc:
+        raise ConfigError([_reader_error(exc, text, file)]) from None
     except yaml.YAMLError as exc:
+        message = " ".join(str(exc).split())
         raise ConfigError(
-            [Diagnostic(file, 1, 1, "$", f"invalid YAML: {exc}", "yaml-syntax")]
+            [Diagnostic(file, 1, 1, "$", f"invalid YAML: {message}", "yaml-syntax")]
         ) from None
     except RecursionError:
         raise ConfigError(

@@ -12,7 +12,7 @@ from typing import Any
 
 from plxgen import ir, registry
 from plxgen.errors import ConfigError, Diagnostic
-from plxgen.load import Document, Path, format_path
+from plxgen.load import INT64_MAX, Document, Path, format_path, show
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 # Names the generated script itself uses; a layer variable never shadows them.
@@ -28,6 +28,14 @@ _THRESHOLD_METRICS = {
 }  # fmt: skip
 _SNAKE = {"AUC": "auc", "MeanIOU": "mean_iou"}
 _SUPPORTED_SUMMARIES = {"loss", "learning_rate"}
+# Layer arguments that are themselves `Name: {arguments}` (by their schema's $ref).
+_NESTED_KINDS = {"layer", "initializer", "regularizer", "constraint"}
+# Bounds on what one config may ask for: beyond them the script is absurd and
+# compiling it slow (each layer and metric is a few lines that black formats).
+MAX_LAYERS = 10_000
+MAX_METRICS = 100
+MAX_FORMAT_WIDTH = 1_000
+_FORMAT_FIELD = re.compile(r"%%|%\([^)]*\)[#0 +-]*([0-9]*)(?:\.([0-9]*))?")
 
 
 @lru_cache(maxsize=1)
@@ -85,6 +93,11 @@ class Lowerer:
     def experiment(self) -> ir.Experiment:
         """Lower the whole document."""
         data = self.doc.data
+        if not data["project"]["name"].strip("."):
+            self.fail(
+                ("project", "name"), "a name of only dots is no folder name", "bad-name",
+                "the default model folder is named after the project; use letters or digits",
+            )  # fmt: skip
         self._unsupported_environment(data.get("environment", {}))
         ((kind, spec),) = data["model"].items()
         model_path: Path = ("model", kind)
@@ -101,7 +114,7 @@ class Lowerer:
             config_path=self.config_path,
             logging=ir.Logging(
                 level=settings.get("level", "INFO"),
-                formatter=settings.get("formatter"),
+                formatter=self._formatter(settings.get("formatter")),
                 path=(
                     self._data_path(settings["path"]) if settings.get("path") else None
                 ),
@@ -125,6 +138,18 @@ class Lowerer:
         if self.errors:
             raise ConfigError(self.errors)
         return experiment
+
+    def _formatter(self, fmt: str | None) -> str | None:
+        """settings.logging.formatter, if logging can format a record with it."""
+        if fmt is None:
+            return None
+        problem = _format_problem(fmt)
+        if problem:
+            self.fail(
+                ("settings", "logging", "formatter"), f"not a logging format: {problem}", "bad-format",
+                "use %(name)s fields of a log record, e.g. '%(asctime)s %(levelname)s %(message)s'",
+            )  # fmt: skip
+        return fmt
 
     def _unsupported_environment(self, env: dict[str, Any]) -> None:
         distributed = [k for k in ("n_workers", "n_ps") if env.get(k)]
@@ -195,7 +220,7 @@ class Lowerer:
             fpath = ppath + ("feature_processors", feature)
             if feature not in features:
                 self.fail(
-                    fpath, f"{name} provides no feature {feature!r}", "unknown-feature",
+                    fpath, f"{name} provides no feature {show(feature)}", "unknown-feature",
                     "features: " + ", ".join(features), key=True,
                 )  # fmt: skip
                 continue
@@ -207,12 +232,24 @@ class Lowerer:
             batch_size=batch_size,
             num_epochs=spec.get("num_epochs", 1),
             shuffle=spec.get("shuffle", True),
-            shuffle_buffer=spec.get("capacity")
-            or spec.get("min_after_dequeue", 5000) + 3 * batch_size,
+            shuffle_buffer=self._shuffle_buffer(spec, ppath),
             drop_remainder=not spec.get("allow_smaller_final_batch", True),
             num_threads=spec.get("num_threads", 3),
             processors=tuple(processors),
         )
+
+    def _shuffle_buffer(self, spec: dict[str, Any], path: Path) -> int:
+        """capacity, else min_after_dequeue + 3 * batch_size (as tf.train.shuffle_batch)."""
+        if spec.get("capacity"):
+            return int(spec["capacity"])
+        size = int(spec.get("min_after_dequeue", 5000) + 3 * spec.get("batch_size", 64))
+        if size > INT64_MAX:
+            self.fail(
+                path + ("min_after_dequeue",), "min_after_dequeue + 3 * batch_size does not fit in 64 bits",
+                "out-of-range", "set capacity, the shuffle buffer size, instead", key=True,
+            )  # fmt: skip
+            return INT64_MAX
+        return size
 
     def processor(
         self, feature: str, graph: dict[str, Any], path: Path
@@ -222,7 +259,7 @@ class Lowerer:
         inputs = [inputs] if isinstance(inputs, str) else inputs
         if inputs and list(inputs) != [feature]:
             self.fail(
-                path + ("input_layers",), f"the processors of {feature!r} take that feature as their only input",
+                path + ("input_layers",), f"the processors of {show(feature)} take that feature as their only input",
                 "processor-input", f"write input_layers: [{feature}]",
             )  # fmt: skip
         ops = []
@@ -234,9 +271,14 @@ class Lowerer:
             elif name == "Standardization":
                 ops.append(ir.Op("standardize", (), source))
             else:
-                ops.append(
-                    ir.Op("reshape", (("shape", [-1, *args["target_shape"]]),), source)
-                )
+                shape = args["target_shape"]
+                if any(size < 1 for size in shape):
+                    # The batch axis is already -1, and tf.reshape takes one -1 at most.
+                    self.fail(
+                        path + ("layers", i, name, "target_shape"), f"{shape} has a size below 1",
+                        "unsupported-value", "give every size of one example (the batch axis is kept)",
+                    )  # fmt: skip
+                ops.append(ir.Op("reshape", (("shape", [-1, *shape]),), source))
         return ir.Processor(feature, f"process_{feature}", tuple(ops))
 
     def _name_processors(
@@ -301,18 +343,26 @@ class Lowerer:
             "HingeLoss": "sigmoid",
         }.get(loss_name)
         metrics: list[ir.Metric] = []
+        keys: set[str] = set()
         for i, item in enumerate(spec.get("metrics") or []):
             name, args = _one(item)
             for metric in self.metric(
                 name, args, path + ("metrics", i), labels, n_classes
             ):
-                if metric.key in {m.key for m in metrics}:
+                if metric.key in keys:
                     self.fail(
                         path + ("metrics", i),
                         f"metric {metric.key!r} is listed twice",
                         "duplicate-metric",
                     )
+                keys.add(metric.key)
                 metrics.append(metric)
+            if len(metrics) > MAX_METRICS:
+                self.fail(
+                    path + ("metrics",), f"more than {MAX_METRICS} metrics", "too-large",
+                    "report fewer metrics (each threshold of PrecisionAtThresholds is one)", key=True,
+                )  # fmt: skip
+                break
         summaries = spec.get("summaries")
         if summaries:
             wanted = (
@@ -336,7 +386,8 @@ class Lowerer:
         )
         return ir.Model(
             kind=kind,
-            name=spec.get("name") or project,
+            # A Keras model name is a TensorFlow root scope: no leading `_` or `-`.
+            name=spec.get("name") or project.lstrip("_-") or "model",
             graph=graph,
             loss=loss,
             optimizer=optimizer,
@@ -379,13 +430,19 @@ class Lowerer:
         self, graph: dict[str, Any], path: Path, features: tuple[str, ...]
     ) -> ir.Graph:
         """A graph of layers, sequential or with inbound_nodes."""
+        if len(graph["layers"]) > MAX_LAYERS:
+            self.fail(
+                path + ("layers",), f"the graph has {len(graph['layers'])} layers, more than the {MAX_LAYERS} allowed",
+                "too-large", key=True,
+            )  # fmt: skip
+            return ir.Graph((), (), ())
         inputs = graph["input_layers"]
         inputs = [inputs] if isinstance(inputs, str) else list(inputs)
         graph_inputs = []
         for feature in inputs:
             if feature not in features:
                 self.fail(
-                    path + ("input_layers",), f"the data pipeline provides no feature {feature!r}", "unknown-feature",
+                    path + ("input_layers",), f"the data pipeline provides no feature {show(feature)}", "unknown-feature",
                     "features: " + ", ".join(features),
                 )  # fmt: skip
             graph_inputs.append(ir.Input(feature, _safe_var(feature, "input")))
@@ -398,6 +455,8 @@ class Lowerer:
             and "output_layers" not in graph
         )
         names: dict[str, str] = {i.feature: i.var for i in graph_inputs}
+        used = set(names.values())  # variables taken
+        renamed: dict[str, str] = {}  # a taken variable -> its last free variant
         layers: list[ir.Layer] = []
         previous = graph_inputs[0].var if graph_inputs else "x"
         outputs: list[str] = []
@@ -410,11 +469,14 @@ class Lowerer:
             if sequential:
                 var = "x"
             else:
-                var = _safe_var(
+                base = _safe_var(
                     args.get("name") or f"{snake_case(name)}_{i}", f"layer_{i}"
                 )
-                while var in names.values():
+                var = renamed.get(base, base)
+                while var in used:
                     var += "_"
+                renamed[base] = var
+                used.add(var)
             sources: tuple[str, ...]
             if inbound is None:
                 sources = (previous,)
@@ -423,7 +485,7 @@ class Lowerer:
                 unknown = [n for n in inbound if n not in names]
                 for n in unknown:
                     self.fail(
-                        lpath + ("inbound_nodes",), f"no earlier layer or input is named {n!r}", "unknown-node",
+                        lpath + ("inbound_nodes",), f"no earlier layer or input is named {show(n)}", "unknown-node",
                         _near(n, list(names)),
                     )  # fmt: skip
                 sources = tuple(names.get(n, previous) for n in inbound)
@@ -436,7 +498,7 @@ class Lowerer:
                 if args["name"] in names:
                     self.fail(
                         lpath + ("name",),
-                        f"the name {args['name']!r} is used twice",
+                        f"the name {show(args['name'])} is used twice",
                         "duplicate-name",
                     )
                 names[args["name"]] = var
@@ -447,7 +509,7 @@ class Lowerer:
             if out not in names:
                 self.fail(
                     path + ("output_layers",),
-                    f"no layer is named {out!r}",
+                    f"no layer is named {show(out)}",
                     "unknown-node",
                     _near(out, list(names)),
                 )
@@ -485,9 +547,11 @@ class Lowerer:
         return ir.Call(ir.Symbol(f"keras.layers.{name}"), tuple(kwargs))
 
     def _nested(self, ref: str, value: Any, path: Path) -> Any:
-        if not isinstance(value, dict):
-            return value
         kind = ref.rsplit("/", 1)[-1]
+        if not isinstance(value, dict) or kind not in _NESTED_KINDS:
+            return (
+                value  # plain data, e.g. BatchNormalization's renorm_clipping mapping
+            )
         name, args = _one(value)
         if kind == "layer":
             inner = dict(args)
@@ -664,7 +728,7 @@ class Lowerer:
             )
             symbol = name.replace("AtThresholds", "")
             out = []
-            for t in thresholds:
+            for t in thresholds[: MAX_METRICS + 1]:
                 mkey = f"{symbol.lower()}_at_{t:g}"
                 out.append(
                     ir.Metric(
@@ -786,14 +850,43 @@ def _names(value: Any) -> list[str]:
 
 
 def _near(word: str, choices: list[str]) -> str | None:
+    """A did-you-mean, else the first few known names (bounded work and text)."""
     import difflib
 
-    close = difflib.get_close_matches(word, choices, n=1)
-    return (
-        f"did you mean {close[0]!r}?"
-        if close
-        else ("known names: " + ", ".join(choices) if choices else None)
-    )
+    if len(choices) <= 1000 and len(word) <= 100:
+        close = difflib.get_close_matches(word, choices, n=1)
+        if close:
+            return f"did you mean {show(close[0])}?"
+    if not choices:
+        return None
+    shown = ", ".join(c if len(c) <= 60 else show(c) for c in choices[:12])
+    if len(choices) <= 12:
+        return "known names: " + shown
+    return f"known names: {shown}, ... ({len(choices)} in all)"
+
+
+def _format_problem(fmt: str) -> str | None:
+    """Why `logging.Formatter(fmt)` cannot format a record, or None."""
+    import logging
+
+    fields = [f for f in _FORMAT_FIELD.finditer(fmt) if f.group() != "%%"]
+    if not fields:
+        return "it has no field of a log record, such as %(message)s"
+    for field in fields:
+        for number in field.groups():
+            if number and (len(number) > 4 or int(number) > MAX_FORMAT_WIDTH):
+                return f"a width of {number} is more than {MAX_FORMAT_WIDTH}"
+    try:
+        formatter = logging.Formatter(fmt, validate=True)
+        record = logging.LogRecord(
+            "plxgen", logging.INFO, "train.py", 1, "message", None, None
+        )
+        formatter.format(record)
+    except KeyError as exc:
+        return f"a log record has no field {show(exc.args[0])}"
+    except (ValueError, TypeError, IndexError) as exc:
+        return show(str(exc), 200)[1:-1]
+    return None
 
 
 def _safe_var(name: str, fallback: str) -> str:

@@ -19,28 +19,75 @@ from plxgen.registry import JSON, Entry, boolean, enum, integer, number
 SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
 SCHEMA_ID = "https://plxgen.dev/schemas/experiment.schema.json"
 
+# Characters a path or a name must not hold: C0 and C1 control characters
+# (a NUL, a newline or a tab in a file name only fails later, and less clearly).
+CONTROL = "\\u0000-\\u001f\\u007f-\\u009f"
+CONTROL_HINT = (
+    "write it on one line, without control characters (newline, tab, NUL, ...)"
+)
+# Keras and TensorFlow use layer and model names as name scopes, which take
+# only these characters (and Keras no `/`); a model name is a root scope,
+# which starts with a letter, a digit or a dot.
+SCOPE = "A-Za-z0-9_.>-"
+NAME_HINT = "use only letters, digits, `_`, `.`, `-` and `>`: TensorFlow name scopes take nothing else"
+
+
+def forbid(characters: str, hint: str) -> JSON:
+    """`not: {type: string, pattern: [characters]}`: no string holding one of them.
+
+    validate.py reports the first offending character and uses `description`
+    as the hint. A `^[^...]*$` pattern would let a trailing newline through,
+    and `type` inside the `not` leaves a value of another type to the
+    property's own `type` instead of reporting it twice.
+    """
+    return {
+        "not": {"type": "string", "pattern": f"[{characters}]", "description": hint}
+    }
+
+
+def _no_control(schema: JSON) -> JSON:
+    """The same schema, its strings (also inside anyOf and items) without control characters."""
+    schema = dict(schema)
+    if schema.get("type") == "string" and "enum" not in schema:
+        schema.update(forbid(CONTROL, CONTROL_HINT))
+    if "items" in schema:
+        schema["items"] = _no_control(schema["items"])
+    if "anyOf" in schema:
+        schema["anyOf"] = [_no_control(branch) for branch in schema["anyOf"]]
+    return schema
+
+
+_LAYER_NAME: JSON = {
+    "type": "string",
+    "minLength": 1,
+    **forbid("^" + SCOPE, NAME_HINT),
+}
+
 # Layer arguments every layer takes, besides its constructor's own.
 _COMMON_LAYER_ARGS: dict[str, JSON] = {
     "name": {
-        "type": "string",
-        "minLength": 1,
+        **_LAYER_NAME,
         "description": "The layer's name, used by inbound_nodes.",
     },
     "trainable": boolean(True, "Whether the layer's weights are trained."),
     "dtype": {"$ref": "#/definitions/dtype"},
-    "inbound_nodes": {
-        "anyOf": [
-            {"type": "string"},
-            {"type": "array", "items": {"type": "string"}, "minItems": 1},
-        ],
-        "description": "Names of the layers (or graph inputs) feeding this one (default: the previous layer).",
-    },
+    "inbound_nodes": _no_control(
+        {
+            "anyOf": [
+                {"type": "string"},
+                {"type": "array", "items": {"type": "string"}, "minItems": 1},
+            ],
+            "description": "Names of the layers (or graph inputs) feeding this one (default: the previous layer).",
+        }
+    ),
     "is_output": boolean(False, "Make this layer an output of the graph."),
-    "tags": {
-        "type": "array",
-        "items": {"type": "string"},
-        "description": "Free tags (informational).",
-    },
+    "tags": _no_control(
+        {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Free tags (informational).",
+        }
+    ),
 }
 
 
@@ -88,6 +135,21 @@ def _bare(family: dict[str, JSON]) -> list[str]:
 
 def _entries(table: dict[str, Entry]) -> dict[str, JSON]:
     return {name: _args_object(entry) for name, entry in table.items()}
+
+
+def _pipelines() -> dict[str, JSON]:
+    """The pipelines, their paths and names without control characters."""
+    pipelines = _entries(registry.PIPELINES)
+    for args in pipelines.values():
+        args["properties"] = {
+            key: (
+                _no_control(prop)
+                if key in ("data_files", "meta_data_file", "name")
+                else prop
+            )
+            for key, prop in args["properties"].items()
+        }
+    return pipelines
 
 
 def _keyed(table: dict[str, tuple[str, Entry]]) -> dict[str, JSON]:
@@ -210,7 +272,10 @@ def _environment() -> JSON:
         "How the run saves, summarises and seeds itself.",
         {
             "tf_random_seed": integer(
-                None, "Seed of every random op; runs with a seed repeat exactly."
+                None,
+                "Seed of every random op; runs with a seed repeat exactly.",
+                minimum=0,
+                maximum=2**32 - 1,  # what numpy's seed takes
             ),
             "save_summary_steps": integer(
                 100, "Write TensorBoard summaries every N steps.", minimum=1
@@ -269,12 +334,14 @@ def _environment() -> JSON:
 
 
 def _graph() -> JSON:
-    names = {
-        "anyOf": [
-            {"type": "string", "minLength": 1},
-            {"type": "array", "items": {"type": "string"}, "minItems": 1},
-        ]
-    }
+    names = _no_control(
+        {
+            "anyOf": [
+                {"type": "string", "minLength": 1},
+                {"type": "array", "items": {"type": "string"}, "minItems": 1},
+            ]
+        }
+    )
     return _obj(
         "A graph of Keras layers.",
         {
@@ -292,7 +359,7 @@ def _graph() -> JSON:
                 "minItems": 1,
                 "description": "The layers, in order; each feeds the next unless it names its inbound_nodes.",
             },
-            "name": _string("A name for the graph."),
+            "name": _no_control(_string("A name for the graph.")),
         },
         ["input_layers", "layers"],
     )
@@ -350,7 +417,12 @@ def _model_fields(default_loss: str) -> dict[str, JSON]:
         "clip_embed_gradients": number(
             0.1, "Clip the gradients of embeddings to this norm.", minimum=0
         ),
-        "name": _string("The model's name."),
+        "name": _string(
+            "The model's name (default: the project's).",
+            pattern="^([A-Za-z0-9.]|$)",
+            patternErrorMessage="a model name starts with a letter, a digit or `.`",
+            **forbid("^" + SCOPE, NAME_HINT),
+        ),
     }
 
 
@@ -377,7 +449,7 @@ def _pipeline_section(
     description: str, steps: JSON | None, extra: dict[str, JSON]
 ) -> JSON:
     properties: dict[str, JSON] = {
-        "data_pipeline": named(_entries(registry.PIPELINES), "The input pipeline."),
+        "data_pipeline": named(_pipelines(), "The input pipeline."),
         **extra,
     }
     if steps is not None:
@@ -397,13 +469,15 @@ def build_schema() -> JSON:
         "feature_processor_graph": _obj(
             "Layers applied to one feature inside the input pipeline.",
             {
-                "input_layers": {
-                    "anyOf": [
-                        {"type": "string"},
-                        {"type": "array", "items": {"type": "string"}},
-                    ],
-                    "description": "The feature these processors take (its own name).",
-                },
+                "input_layers": _no_control(
+                    {
+                        "anyOf": [
+                            {"type": "string"},
+                            {"type": "array", "items": {"type": "string"}},
+                        ],
+                        "description": "The feature these processors take (its own name).",
+                    }
+                ),
                 "layers": {
                     "type": "array",
                     "items": named(
@@ -452,7 +526,11 @@ def build_schema() -> JSON:
                 {
                     "name": _string(
                         "The project's name; the default model folder is named after it.",
-                        pattern="^[A-Za-z0-9_.-]+$",
+                        minLength=1,
+                        **forbid(
+                            "^A-Za-z0-9_.-",
+                            "use only letters, digits, `_`, `.` and `-`",
+                        ),
                     ),
                     "description": _string("What the experiment is about."),
                 },
@@ -470,8 +548,10 @@ def build_schema() -> JSON:
                                 "The log level.",
                             ),
                             "formatter": _string("A logging format string."),
-                            "path": _string(
-                                "Also log to this file, relative to the config file."
+                            "path": _no_control(
+                                _string(
+                                    "Also log to this file, relative to the config file."
+                                )
                             ),
                         },
                     ),

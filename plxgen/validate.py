@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from functools import lru_cache
 from importlib import resources
 from typing import Any, Iterator
 
 from plxgen.errors import Diagnostic
-from plxgen.load import Document, Path, format_path
+from plxgen.load import Document, Path, format_path, show
 
 # Keys of older files, or ones the 2017 tool silently ignored, with the fix.
 _KNOWN_MISTAKES = {
@@ -94,7 +95,18 @@ def _explain(doc: Document, error: Any) -> Iterator[Diagnostic]:
                 )  # fmt: skip
                 return
     for leaf in _leaves(error):
-        yield _diagnostic(doc, leaf)
+        if leaf.validator == "additionalProperties" and isinstance(leaf.instance, dict):
+            yield from _unknown_keys(doc, leaf)
+        else:
+            yield _diagnostic(doc, leaf)
+
+
+def _unknown_keys(doc: Document, error: Any) -> Iterator[Diagnostic]:
+    """One diagnostic per unknown key of a mapping (jsonschema reports them together)."""
+    known = error.schema.get("properties", {})
+    for key in error.instance:
+        if key not in known:
+            yield _unknown_key(doc, tuple(error.absolute_path), key, sorted(known))
 
 
 def _diagnostic(doc: Document, error: Any) -> Diagnostic:
@@ -126,10 +138,25 @@ def _diagnostic(doc: Document, error: Any) -> Diagnostic:
             f"missing required key {missing!r}",
             "missing-key",
         )
+    if kind == "not" and isinstance(error.instance, str):
+        forbidden = error.validator_value.get("pattern")
+        found = re.search(forbidden, error.instance) if forbidden else None
+        if found:
+            where = found.start() + 1
+            return Diagnostic(
+                file, line, col, format_path(path),
+                f"character {found.group()!r} (U+{ord(found.group()):04X}) at position {where} is not allowed here",
+                "bad-character", error.validator_value.get("description"),
+            )  # fmt: skip
+    if kind == "pattern" and "patternErrorMessage" in error.schema:
+        return Diagnostic(
+            file, line, col, format_path(path), f"{show(error.instance)}: {error.schema['patternErrorMessage']}",
+            "pattern",
+        )  # fmt: skip
     if kind == "enum":
         allowed = [str(v) for v in error.validator_value]
         return Diagnostic(
-            file, line, col, format_path(path), f"{error.instance!r} is not one of the allowed values", "enum",
+            file, line, col, format_path(path), f"{show(error.instance)} is not one of the allowed values", "enum",
             _did_you_mean(str(error.instance), allowed),
         )  # fmt: skip
     if kind == "const":
@@ -138,7 +165,7 @@ def _diagnostic(doc: Document, error: Any) -> Diagnostic:
             line,
             col,
             format_path(path),
-            f"must be {error.validator_value!r}, not {error.instance!r}",
+            f"must be {error.validator_value!r}, not {show(error.instance)}",
             "const",
         )
     if kind == "type":
@@ -163,7 +190,10 @@ def _diagnostic(doc: Document, error: Any) -> Diagnostic:
         return Diagnostic(
             file, line, col, format_path(path), _any_of_message(error), "type"
         )
-    return Diagnostic(file, line, col, format_path(path), error.message, kind)
+    message = (
+        error.message if len(error.message) <= 200 else error.message[:200] + "..."
+    )
+    return Diagnostic(file, line, col, format_path(path), message, kind)
 
 
 def _unknown_name(
@@ -173,7 +203,7 @@ def _unknown_name(
     where = format_path(path + (name,))
     hint = _KNOWN_MISTAKES.get(name) or _did_you_mean(name, choices)
     return Diagnostic(
-        file, line, col, where, f"unknown name {name!r}", "unknown-name", hint
+        file, line, col, where, f"unknown name {show(name)}", "unknown-name", hint
     )
 
 
@@ -181,7 +211,7 @@ def _unknown_key(doc: Document, path: Path, key: str, allowed: list[str]) -> Dia
     file, line, col = doc.where(path + (key,), key=True)
     hint = _KNOWN_MISTAKES.get(key) if key not in allowed else None
     return Diagnostic(
-        file, line, col, format_path(path + (key,)), f"unknown key {key!r}", "unknown-key",
+        file, line, col, format_path(path + (key,)), f"unknown key {show(key)}", "unknown-key",
         hint or _did_you_mean(key, allowed),
     )  # fmt: skip
 
