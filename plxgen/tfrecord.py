@@ -7,6 +7,7 @@ and numpy.
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 import struct
@@ -56,7 +57,9 @@ def encode_png(pixels: np.ndarray) -> bytes:
     return (
         _PNG_SIGNATURE
         + _png_chunk(b"IHDR", header)
-        + _png_chunk(b"IDAT", zlib.compress(raw, 9))
+        # Level 6 (zlib's default, as TensorFlow's encoder uses): level 9
+        # takes twice as long for about 2% smaller files.
+        + _png_chunk(b"IDAT", zlib.compress(raw, 6))
         + _png_chunk(b"IEND", b"")
     )
 
@@ -79,8 +82,13 @@ FeatureValue = Union[
 _WIRE_LENGTH = 2  # wire type of length-delimited fields
 
 
+_SMALL_VARINTS = tuple(bytes((value,)) for value in range(0x80))
+
+
 def _varint(value: int) -> bytes:
     """Encode a non-negative integer as a protobuf base-128 varint."""
+    if value < 0x80:
+        return _SMALL_VARINTS[value]
     out = bytearray()
     while value > 0x7F:
         out.append((value & 0x7F) | 0x80)
@@ -186,8 +194,142 @@ def crc32c(data: bytes, crc: int = 0) -> int:
 
 def masked_crc32c(data: bytes) -> int:
     """The rotated-and-offset CRC-32C that TFRecord files store."""
-    crc = crc32c(data)
+    return _mask(crc32c(data))
+
+
+def _mask(crc: int) -> int:
+    """Rotate and offset a CRC-32C the way TFRecord files store it."""
     return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
+
+
+# Batched CRC-32C in numpy. The CRC is linear over GF(2), so a message can be
+# cut into equal chunks whose CRCs are computed side by side (one numpy step
+# per 4-byte column) and then folded together with the "append CHUNK zero
+# bytes" operator. Two facts make the chunks independent: with a zero start
+# register, leading zero bytes leave the register at zero (so chunks can be
+# left-padded), and the standard start value 0xFFFFFFFF is the same as a zero
+# register with the message's first four bytes inverted.
+
+
+def _slice_tables() -> np.ndarray:
+    """Slicing-by-4 tables: row k maps a byte to its CRC followed by k zero bytes."""
+    tables = np.zeros((4, 256), np.uint32)
+    tables[0] = _CRC32C_TABLE
+    for k in range(1, 4):
+        previous = tables[k - 1]
+        tables[k] = (previous >> 8) ^ tables[0][previous & 0xFF]
+    return tables
+
+
+_SLICE_TABLES = _slice_tables()
+# The same maps for 16-bit halves of the register: two lookups per 4 bytes.
+_LOW_HALF = (
+    _SLICE_TABLES[3][np.arange(65536) & 0xFF] ^ _SLICE_TABLES[2][np.arange(65536) >> 8]
+)
+_HIGH_HALF = (
+    _SLICE_TABLES[1][np.arange(65536) & 0xFF] ^ _SLICE_TABLES[0][np.arange(65536) >> 8]
+)
+
+
+def _raw_zeros(register: int, count: int) -> int:
+    """The register after count zero bytes (no start value or final inversion)."""
+    table = _CRC32C_TABLE
+    for _ in range(count):
+        register = table[register & 0xFF] ^ (register >> 8)
+    return register
+
+
+_SHIFT_TABLES: dict[int, np.ndarray] = {}
+
+
+def _shift_tables(count: int) -> np.ndarray:
+    """Byte tables of the linear map "append count zero bytes" (4 x 256)."""
+    tables = _SHIFT_TABLES.get(count)
+    if tables is None:
+        basis = [_raw_zeros(1 << bit, count) for bit in range(32)]
+        tables = np.zeros((4, 256), np.uint32)
+        for position in range(4):
+            for value in range(256):
+                out = 0
+                for bit in range(8):
+                    if value >> bit & 1:
+                        out ^= basis[8 * position + bit]
+                tables[position, value] = out
+        _SHIFT_TABLES[count] = tables
+    return tables
+
+
+def _chunk_size(longest: int) -> int:
+    """A chunk length (a multiple of 4) that balances the two numpy loops."""
+    size = 4 * math.ceil(math.isqrt(max(longest, 1)) / 4)
+    return min(max(size, 16), 16384)
+
+
+def crc32c_many(messages: Sequence[bytes]) -> list[int]:
+    """CRC-32C of each message, computed together with numpy (equals map(crc32c, ...))."""
+    result = [0] * len(messages)
+    batch = [i for i, message in enumerate(messages) if len(message) >= 4]
+    for i, message in enumerate(messages):
+        if len(message) < 4:
+            result[i] = crc32c(message)
+    if not batch:
+        return result
+    lengths = np.array([len(messages[i]) for i in batch], np.int64)
+    chunk = _chunk_size(int(lengths.max()))
+    chunks = -(-lengths // chunk)
+    padding = chunks * chunk - lengths
+    # Left-pad every message with zeros to a whole number of chunks.
+    pieces: list[bytes] = []
+    for i, pad in zip(batch, padding.tolist()):
+        pieces.append(bytes(pad))
+        pieces.append(messages[i])
+    data = np.frombuffer(b"".join(pieces), np.uint8).copy()
+    starts = np.concatenate([[0], np.cumsum(chunks * chunk)[:-1]]) + padding
+    for offset in range(4):
+        data[starts + offset] ^= 0xFF
+    words = data.view("<u4").reshape(-1, chunk // 4)
+    low, high = _LOW_HALF, _HIGH_HALF
+    register = np.zeros(len(words), np.uint32)
+    for column in range(chunk // 4):
+        register ^= words[:, column]
+        register = low[register & 0xFFFF] ^ high[register >> 16]
+    # Fold each message's chunk CRCs; right-aligned so that the zero padding
+    # chunks come first and change nothing.
+    most = int(chunks.max())
+    grid = np.zeros((len(batch), most), np.uint32)
+    rows = np.repeat(np.arange(len(batch)), chunks)
+    cols = np.arange(len(words)) - np.repeat(np.cumsum(chunks) - chunks, chunks)
+    grid[rows, cols + (most - chunks)[rows]] = register
+    s0, s1, s2, s3 = _shift_tables(chunk)
+    folded = grid[:, 0].copy()
+    for column in range(1, most):
+        folded = (
+            s0[folded & 0xFF]
+            ^ s1[(folded >> 8) & 0xFF]
+            ^ s2[(folded >> 16) & 0xFF]
+            ^ s3[folded >> 24]
+        ) ^ grid[:, column]
+    for i, crc in zip(batch, (folded ^ np.uint32(0xFFFFFFFF)).tolist()):
+        result[i] = int(crc)
+    return result
+
+
+def frame_records(records: Sequence[bytes]) -> bytes:
+    """The TFRecord framing of records, back to back, with batched CRCs."""
+    lengths = [struct.pack("<Q", len(record)) for record in records]
+    length_crcs = crc32c_many(lengths)
+    data_crcs = crc32c_many(records)
+    parts: list[bytes] = []
+    for length, length_crc, record, data_crc in zip(
+        lengths, length_crcs, records, data_crcs
+    ):
+        parts += [
+            length,
+            struct.pack("<I", _mask(length_crc)),
+            record,
+            struct.pack("<I", _mask(data_crc)),
+        ]
+    return b"".join(parts)
 
 
 def _open_temp_beside(path: Path) -> tuple[Path, BinaryIO]:
@@ -235,6 +377,13 @@ class TFRecordWriter:
             + record
             + struct.pack("<I", masked_crc32c(record))
         )
+
+    def write_many(self, records: Sequence[bytes]) -> None:
+        """Append records, computing their checksums together (much faster than write())."""
+        if self._closed:
+            raise ValueError(f"{self.path}: write to a closed TFRecordWriter")
+        if records:
+            self._handle.write(frame_records(records))
 
     def close(self) -> None:
         """Flush the records and move the finished file to its final path."""

@@ -1,4 +1,4 @@
-"""Tests for the pure-Python TFRecord writers and `plxgen data digits`."""
+"""Tests for the pure-Python TFRecord writers and `plxgen data digits` (other kinds: test_convert.py)."""
 
 from __future__ import annotations
 
@@ -385,7 +385,9 @@ def test_bad_arguments(tmp_path: Path, kwargs: dict[str, object], message: str) 
     with pytest.raises(UserError, match=message) as caught:
         make_dataset(kind, source, tmp_path / "out", **args)  # type: ignore[arg-type]
     if kind == "cifar":
-        assert caught.value.hint == "known kinds: digits"
+        assert (
+            caught.value.hint == "known kinds: cifar10, csv, digits, images, mnist, npz"
+        )
     assert not (tmp_path / "out").exists()
 
 
