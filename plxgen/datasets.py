@@ -25,7 +25,14 @@ import numpy as np
 
 from plxgen.errors import UserError
 from plxgen.progress import Progress
-from plxgen.tfrecord import TFRecordWriter, encode_png, example_bytes, write_file_atomic
+from plxgen.tfrecord import (
+    TFRecordWriter,
+    encode_png,
+    example_bytes,
+    example_from_entries,
+    feature_entry,
+    write_file_atomic,
+)
 
 META_FILE = "meta_data.json"
 SPLITS = ("train", "eval", "predict")
@@ -221,19 +228,26 @@ def image_record(
     channels: int,
     filename: str,
 ) -> bytes:
-    """One TF-slim image example."""
-    return example_bytes(
-        {
-            "image/encoded": encoded,
-            "image/format": image_format.encode(),
-            "image/class/label": int(label),
-            "image/height": height,
-            "image/width": width,
-            "image/channels": channels,
-            "image/colorspace": COLORSPACES[channels].encode(),
-            "image/filename": filename.encode("utf-8"),
-        }
+    """One TF-slim image example (the same bytes as example_bytes of its features)."""
+    # Entries in key order; those shared by many records are serialised once.
+    return example_from_entries(
+        [
+            _shared_entry("image/channels", channels),
+            _shared_entry("image/class/label", int(label)),
+            _shared_entry("image/colorspace", COLORSPACES[channels]),
+            feature_entry("image/encoded", encoded),
+            feature_entry("image/filename", filename.encode("utf-8")),
+            _shared_entry("image/format", image_format),
+            _shared_entry("image/height", height),
+            _shared_entry("image/width", width),
+        ]
     )
+
+
+@functools.lru_cache(maxsize=1024)
+def _shared_entry(key: str, value: int | str) -> bytes:
+    """feature_entry for a value that many records share."""
+    return feature_entry(key, value.encode() if isinstance(value, str) else value)
 
 
 def tabular_record(features: np.ndarray, label: float | int, is_class: bool) -> bytes:

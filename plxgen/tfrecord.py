@@ -153,15 +153,24 @@ def _feature_bytes(key: str, value: FeatureValue) -> bytes:
     raise TypeError(f"feature {key!r}: cannot store values of type {', '.join(kinds)}")
 
 
+def feature_entry(key: str, value: FeatureValue) -> bytes:
+    """One serialised entry of the Features.feature map (key -> Feature)."""
+    entry = _length_field(1, key.encode("utf-8")) + _length_field(
+        2, _feature_bytes(key, value)
+    )
+    return _length_field(1, entry)
+
+
+def example_from_entries(entries: Sequence[bytes]) -> bytes:
+    """A tf.train.Example from feature_entry() results, given in key order."""
+    return _length_field(1, b"".join(entries))  # Example.features
+
+
 def example_bytes(features: dict[str, FeatureValue]) -> bytes:
     """Serialise a tf.train.Example; map entries are sorted by key for determinism."""
-    entries = b""
-    for key in sorted(features):
-        entry = _length_field(1, key.encode("utf-8")) + _length_field(
-            2, _feature_bytes(key, features[key])
-        )
-        entries += _length_field(1, entry)  # Features.feature map entry
-    return _length_field(1, entries)  # Example.features
+    return example_from_entries(
+        [feature_entry(key, features[key]) for key in sorted(features)]
+    )
 
 
 # ---------------------------------------------------------------------------

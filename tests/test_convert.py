@@ -358,6 +358,49 @@ def test_cifar10_from_the_archive_with_a_seeded_split(tmp_path: Path) -> None:
     assert len(names["eval"]) == 15
 
 
+class _Py2Pickler(pickle._Pickler):  # type: ignore[name-defined,misc]
+    """Writes bytes as Python 2 `str` opcodes, as cPickle wrote CIFAR-10's batches."""
+
+    dispatch = dict(pickle._Pickler.dispatch)  # type: ignore[attr-defined]
+
+    def save_bytes(self, obj: bytes) -> None:
+        if len(obj) < 256:
+            self.write(pickle.SHORT_BINSTRING + bytes([len(obj)]) + obj)
+        else:
+            self.write(pickle.BINSTRING + struct.pack("<i", len(obj)) + obj)
+        self.memoize(obj)
+
+    dispatch[bytes] = save_bytes
+
+
+def test_cifar10_python2_pickles(tmp_path: Path) -> None:
+    batches = make_cifar(tmp_path / "src")
+    for name in list(batches) + ["batches.meta"]:
+        obj = pickle.loads((tmp_path / "src" / name).read_bytes())
+        as_py2 = {
+            k.encode(): (
+                [v.encode() for v in value]
+                if isinstance(value, list) and value and isinstance(value[0], str)
+                else value.encode() if isinstance(value, str) else value
+            )
+            for k, value in obj.items()
+        }
+        buffer = io.BytesIO()
+        _Py2Pickler(buffer, protocol=2).dump(as_py2)
+        # NumPy 1 (and Python 2) name the array module numpy.core.multiarray.
+        blob = buffer.getvalue().replace(
+            b"numpy._core.multiarray", b"numpy.core.multiarray"
+        )
+        assert b"_codecs" not in blob
+        (tmp_path / "src" / name).write_bytes(blob)
+    make_dataset("cifar10", str(tmp_path / "src"), tmp_path / "out")
+    names = check_cifar(tmp_path / "out", batches)
+    assert (
+        len(names["train"]) == 24
+        and meta_of(tmp_path / "out")["classes"] == CIFAR_CLASSES
+    )
+
+
 class _Exploit:
     def __init__(self, marker: Path) -> None:
         self.marker = marker
@@ -552,6 +595,79 @@ def test_images_grey_only_folder_has_one_channel(tmp_path: Path) -> None:
         "png",
     )
     assert "image_formats" not in meta
+
+
+def _palette_png(indices: np.ndarray, palette: list[tuple[int, int, int]]) -> bytes:
+    """An 8-bit palette PNG, built by hand."""
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body))
+            + kind
+            + body
+            + struct.pack(">I", zlib.crc32(kind + body))
+        )
+
+    height, width = indices.shape
+    raw = b"".join(b"\x00" + row.astype(np.uint8).tobytes() for row in indices)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 3, 0, 0, 0))
+        + chunk(b"PLTE", bytes(v for colour in palette for v in colour))
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+
+
+def test_images_sixteen_bit_and_palette_pngs_decode_as_meta_says(
+    tmp_path: Path,
+) -> None:
+    deep = (np.arange(30).reshape(5, 6, 1) * 2000).astype(np.uint16)
+    indices = np.arange(30).reshape(5, 6) % 2
+    palette = [(255, 0, 0), (0, 0, 255)]
+    (tmp_path / "src" / "deep").mkdir(parents=True)
+    (tmp_path / "src" / "palette").mkdir()
+    for i in range(2):
+        (tmp_path / "src" / "deep" / f"{i}.png").write_bytes(
+            tf.io.encode_png(deep).numpy()
+        )
+        (tmp_path / "src" / "palette" / f"{i}.png").write_bytes(
+            _palette_png(indices, palette)
+        )
+    make_dataset("images", str(tmp_path / "src"), tmp_path / "out", eval_fraction=0.5)
+    meta = meta_of(tmp_path / "out")
+    assert (meta["height"], meta["width"], meta["channels"]) == (5, 6, 3)
+    for split in ("train", "eval"):
+        for example in read_split(tmp_path / "out" / f"images_{split}.tfrecord"):
+            image = decode(example, channels=meta["channels"])
+            assert image.shape == (5, 6, 3) and image.dtype == np.uint8
+            if example["image/class/label"] == [1]:
+                np.testing.assert_array_equal(
+                    image, np.array(palette, np.uint8)[indices]
+                )
+            else:
+                # TensorFlow scales 16 bits down to 8 (its rounding is its own).
+                assert np.abs(image[..., 0] - deep[..., 0] / 257).max() <= 1
+
+
+def test_image_record_is_the_example_of_its_features() -> None:
+    from plxgen.datasets import image_record
+    from plxgen.tfrecord import example_bytes
+
+    record = image_record(b"\x89PNG...", "png", 7, 28, 27, 3, "a/b.png")
+    assert record == example_bytes(
+        {
+            "image/encoded": b"\x89PNG...",
+            "image/format": b"png",
+            "image/class/label": 7,
+            "image/height": 28,
+            "image/width": 27,
+            "image/channels": 3,
+            "image/colorspace": b"RGB",
+            "image/filename": b"a/b.png",
+        }
+    )
 
 
 def _break_image_tree(src: Path, case: str) -> tuple[str, str]:
