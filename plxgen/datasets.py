@@ -37,6 +37,7 @@ from plxgen.tfrecord import (
 META_FILE = "meta_data.json"
 SPLITS = ("train", "eval", "predict")
 BATCH = 512  # records framed and checksummed together
+BATCH_BYTES = 16 << 20  # and at most about this many bytes of them (large photos)
 LABEL_TYPES = ("auto", "class", "float")
 
 
@@ -146,8 +147,9 @@ def _integral(values: np.ndarray) -> bool:
 def resolve_labels(raw: np.ndarray, label_type: str, where: str) -> Labels:
     """Turn raw labels into class ids or values, as --label-type (auto|class|float) says.
 
-    auto: integers are class ids, other numbers are values (a regression),
-    anything else is a class name (names are sorted to give the ids).
+    auto: integers are class ids (when some are negative, the sorted values
+    give the ids), other numbers are values (a regression), anything else is
+    a class name (names are sorted to give the ids).
     """
     if raw.dtype.kind in "US" or raw.dtype == object:
         text = [
@@ -184,10 +186,11 @@ def resolve_labels(raw: np.ndarray, label_type: str, where: str) -> Labels:
         )
     ids = raw.astype(np.int64)
     if len(ids) and ids.min() < 0:
-        raise UserError(
-            f"{where}: class ids must be 0 or more (found {int(ids.min())})",
-            hint="pass --label-type float for a regression target",
-        )
+        # Labels such as -1 / 1 name classes; their sorted values give the ids.
+        values = sorted(set(ids.tolist()))
+        lookup = {value: i for i, value in enumerate(values)}
+        mapped = np.array([lookup[v] for v in ids.tolist()], np.int64)
+        return Labels(mapped, [str(v) for v in values])
     top = int(ids.max()) + 1 if len(ids) else 0
     return Labels(ids, [str(i) for i in range(top)])
 
@@ -260,14 +263,18 @@ def tabular_record(features: np.ndarray, label: float | int, is_class: bool) -> 
     )
 
 
-def batched(items: Iterable[bytes], size: int = BATCH) -> Iterator[list[bytes]]:
-    """Group records into lists of at most size."""
+def batched(
+    items: Iterable[bytes], size: int = BATCH, max_bytes: int = BATCH_BYTES
+) -> Iterator[list[bytes]]:
+    """Group records into lists of at most size records and (about) max_bytes."""
     batch: list[bytes] = []
+    total = 0
     for item in items:
         batch.append(item)
-        if len(batch) == size:
+        total += len(item)
+        if len(batch) == size or total >= max_bytes:
             yield batch
-            batch = []
+            batch, total = [], 0
     if batch:
         yield batch
 

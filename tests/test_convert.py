@@ -769,6 +769,23 @@ def test_npz_images_with_a_test_split(tmp_path: Path) -> None:
     )
 
 
+def test_npz_many_batches_keep_order_and_count(tmp_path: Path) -> None:
+    # More records than one framing batch (512), so several batches per split.
+    x = np.arange(1500 * 4, dtype=np.int64).reshape(1500, 2, 2) % 256
+    y = np.arange(1500) % 3
+    np.savez(tmp_path / "d.npz", x=x.astype(np.uint8), y=y)
+    make_dataset("npz", str(tmp_path / "d.npz"), tmp_path / "out")
+    seen = []
+    for split in ("train", "eval"):
+        for example in read_split(tmp_path / "out" / f"npz_{split}.tfrecord"):
+            index = int(example["image/filename"][0].decode()[2:-4])
+            np.testing.assert_array_equal(decode(example)[..., 0], x[index])
+            assert example["image/class/label"] == [y[index]]
+            seen.append(index)
+    assert sorted(seen) == list(range(1500))
+    assert meta_of(tmp_path / "out")["num_samples"] == {"train": 1200, "eval": 300}
+
+
 def test_npz_rgb_images_with_named_classes(tmp_path: Path) -> None:
     rng = np.random.default_rng(4)
     x = rng.integers(0, 256, (10, 5, 5, 3)).astype(
@@ -850,8 +867,8 @@ def test_npz_tabular_regression(tmp_path: Path) -> None:
             "image records need class labels",
         ),
         (
-            {"x": np.zeros((5, 2)), "y": np.array([0, 1, -1, 0, 1])},
-            "class ids must be 0 or more",
+            {"x": np.zeros((5, 2)), "y": np.zeros(5, complex)},
+            "labels of type complex128 are neither numbers nor names",
         ),
         (
             {"x": np.zeros((5, 2)), "y": np.zeros((5, 2))},
@@ -867,6 +884,21 @@ def test_npz_bad_source(
         make_dataset("npz", str(tmp_path / "d.npz"), tmp_path / "out")
     assert "d.npz" in caught.value.message
     assert not (tmp_path / "out").exists()
+
+
+def test_npz_negative_labels_name_classes(tmp_path: Path) -> None:
+    x = np.arange(10, dtype=np.float64).reshape(5, 2)
+    np.savez(tmp_path / "d.npz", x=x, y=np.array([1, -1, 1, -1, 1]))
+    make_dataset("npz", str(tmp_path / "d.npz"), tmp_path / "out", eval_fraction=0.4)
+    meta = meta_of(tmp_path / "out")
+    assert meta["classes"] == ["-1", "1"] and meta["label_dtype"] == "int64"
+    pairs = []
+    for split in ("train", "eval"):
+        features, labels = read_tabular(
+            tmp_path / "out" / f"npz_{split}.tfrecord", meta
+        )
+        pairs += [(f[0], meta["classes"][label]) for f, label in zip(features, labels)]
+    assert sorted(pairs) == [(0, "1"), (2, "-1"), (4, "1"), (6, "-1"), (8, "1")]
 
 
 def test_npz_with_python_objects_is_refused(tmp_path: Path) -> None:
