@@ -140,11 +140,19 @@ def lower_document(
     from plxgen.templating import render_document
     from plxgen.validate import validate
 
-    doc = render_document(doc, matrix_values)
-    diagnostics = validate(doc)
-    if diagnostics:
-        raise ConfigError(diagnostics)
-    return lower(doc, config_rel, data_prefix)
+    doc, sources = render_document(doc, matrix_values)
+    try:
+        diagnostics = validate(doc)
+        if diagnostics:
+            raise ConfigError(diagnostics)
+        return lower(doc, config_rel, data_prefix)
+    except ConfigError as exc:
+        if not sources:
+            raise
+        # Name each problem by the path the user wrote (`layers[0].for.do[0]`).
+        raise ConfigError(
+            [replace(d, path=sources.get(d.path, d.path)) for d in exc.diagnostics]
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -153,6 +161,7 @@ class Output:
 
     path: Path | None  # None: standard output
     text: str
+    make_folder: bool = False  # whether writing may create the folder it goes in
 
 
 @dataclass(frozen=True)
@@ -162,6 +171,7 @@ class Target:
     config: Path
     script: Path | None
     matrix_folder: Path | None
+    make_folder: bool = False  # -o DIR/ or several configs: create DIR when missing
 
 
 def compile_config(config: Path, out: Path | None, sets: list[str]) -> str:
@@ -207,14 +217,18 @@ def compile_target(
         except ConfigError as exc:
             errors.extend(exc.diagnostics)
             continue
-        outputs.append(Output(path, text))
+        outputs.append(Output(path, text, True))
     if errors:
         raise ConfigError(errors)
     config_rel = _posix(
         os.path.relpath(os.path.abspath(config), os.path.abspath(folder))
     )
     outputs.append(
-        Output(folder / matrix.INDEX_FILE, matrix.index_text(config_rel, found, combos))
+        Output(
+            folder / matrix.INDEX_FILE,
+            matrix.index_text(config_rel, found, combos),
+            True,
+        )
     )
     return outputs
 

@@ -50,7 +50,7 @@ def targets(configs: list[Path], out: Path | None) -> list[Target]:
     if len(configs) == 1:
         (config,) = configs
         if out is not None and _is_folder(out):
-            return [Target(config, out / f"{stem(config)}.py", out)]
+            return [Target(config, out / f"{stem(config)}.py", out, True)]
         return [Target(config, out, out)]
     if out is None:
         raise UserError(
@@ -68,7 +68,7 @@ def targets(configs: list[Path], out: Path | None) -> list[Target]:
                 "compile them into different folders",
             )
         seen[name] = config
-        result.append(Target(config, out / f"{name}.py", out / name))
+        result.append(Target(config, out / f"{name}.py", out / name, True))
     return result
 
 
@@ -138,7 +138,8 @@ def write_all(outputs: list[Output], stale: list[Path], force: bool) -> list[Pat
     for output in outputs:
         assert output.path is not None
         try:
-            output.path.parent.mkdir(parents=True, exist_ok=True)
+            if output.make_folder:
+                output.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise UserError(
                 f"cannot create {_show(output.path.parent)}: {exc.strerror or exc}"

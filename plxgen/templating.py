@@ -202,6 +202,8 @@ class _Front:
     values: dict[Path, tuple[int, int]] = field(default_factory=dict)
     keys: dict[Path, tuple[int, int]] = field(default_factory=dict)
     overrides: dict[Path, str] = field(default_factory=dict)
+    # A rendered path that differs from its source path (operators, model_type) -> the source's.
+    sources: dict[str, str] = field(default_factory=dict)
     nodes: int = 0
 
     # ------------------------------------------------------------ positions
@@ -216,10 +218,14 @@ class _Front:
                 probe = probe[:-1]
             position = self.doc.values.get(probe, (1, 1))
         self.values.setdefault(new, position)
+        if new != old:
+            self.sources.setdefault(format_path(new), format_path(old))
         if old in self.doc.overrides:
             self.overrides.setdefault(new, self.doc.overrides[old])
 
     def record_key(self, new: Path, old: Path) -> None:
+        if new != old:
+            self.sources.setdefault(format_path(new), format_path(old))
         if old in self.doc.keys:
             self.keys.setdefault(new, self.doc.keys[old])
 
@@ -626,16 +632,19 @@ def _any_template(value: Any, depth: int) -> bool:
 
 def render_document(
     doc: Document, matrix_values: dict[str, Any] | None = None
-) -> Document:
+) -> tuple[Document, dict[str, str]]:
     """Apply declarations, expressions, operators and the legacy spelling to a document.
 
     `matrix_values` are the values of one matrix combination (`{{ lr }}`).
     The result has no `declarations` or `matrix` section: everything they
-    meant is in place. Raises ConfigError with every problem found.
+    meant is in place. With it comes a map from a rendered path (as
+    diagnostics show it) to its source path, for the paths that moved (a
+    layer made by `for`), so that diagnostics name what the user wrote.
+    Raises ConfigError with every problem found.
     """
     data = doc.data
     if not isinstance(data, dict) or not (matrix_values or has_templating(data)):
-        return doc
+        return doc, {}
     front = _Front(doc)
     names: dict[str, Any] = dict(matrix_values or {})
     try:
@@ -663,7 +672,8 @@ def render_document(
         )
     if front.errors:
         raise ConfigError(front.errors)
-    return Document(doc.file, out, front.values, front.keys, front.overrides)
+    rendered = Document(doc.file, out, front.values, front.keys, front.overrides)
+    return rendered, front.sources
 
 
 def _declarations(
