@@ -196,11 +196,8 @@ def compile_target(
     found = matrix.axes(doc, cap or matrix.MAX_COMBINATIONS)
     if found is None:
         out = target.script
-        return [
-            Output(
-                out, _script(doc, config, out, out.name if out else "train.py", sets)
-            )
-        ]
+        text = _script(doc, config, out, out.name if out else "train.py", sets)
+        return [Output(out, text, target.make_folder)]
     folder = target.matrix_folder
     if folder is None:
         raise UserError(

@@ -239,7 +239,10 @@ def _numbers(kind: str, value: Any, path: Path, fail: Any) -> list[int | float] 
             return None
         parts = [value[k] for k in fields if k in value]
     else:
-        fail(path, f"expected {form}, got {show(value)}", "type")
+        hint = None
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 60:
+            hint = 'YAML reads an unquoted a:b:n of small numbers as one base-60 number; quote it: "1:5:5"'
+        fail(path, f"expected {form}, got {show(value)}", "type", hint)
         return None
     if not required <= len(parts) <= len(fields):
         fail(path, f"expected {' or '.join(str(n) for n in sorted({required, len(fields)}))} numbers "
