@@ -271,3 +271,22 @@ def test_a_single_config_into_a_folder(work: Path) -> None:
     assert plxgen(work, "compile", "lenet.yaml", "-o", "scripts").returncode == 0
     assert (work / "scripts" / "lenet.py").exists()
     assert plxgen(work, "check", "lenet.yaml", "-o", "scripts/").returncode == 0
+
+
+def test_a_matrix_script_trains_in_its_own_model_folder(tmp_path: Path) -> None:
+    """Combinations never share checkpoints: each default model folder is its own."""
+    subprocess.run(
+        [sys.executable, "-m", "plxgen", "data", "digits", "-o", str(tmp_path / "data" / "digits")],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    folder = tmp_path / "generated_examples" / "sweeps"
+    shutil.copytree(SWEEP.with_suffix(""), folder / "lenet_sweep")
+    index = json.loads((folder / "lenet_sweep" / "matrix.json").read_text())
+    name = next(iter(index["scripts"]))
+    result = subprocess.run(
+        [sys.executable, str(folder / "lenet_sweep" / name), "--train-steps", "3", "--eval-steps", "1"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    model_dir = folder / "lenet_sweep" / name[: -len(".py")]
+    assert json.loads((model_dir / "metrics.json").read_text())["global_step"] == 3
