@@ -67,15 +67,15 @@ def test_expressions_keep_their_type(expression: str, expected: Any) -> None:
 
 
 def test_declarations_may_use_each_other_and_matrix_values() -> None:
-    data = render(
-        "declarations: {a: 2, b: '{{ a * lr }}'}\nx: '{{ b }}'\n", lr=0.25
-    )
+    data = render("declarations: {a: 2, b: '{{ a * lr }}'}\nx: '{{ b }}'\n", lr=0.25)
     assert data["x"] == 0.5
     assert "declarations" not in data
 
 
 def test_keys_are_rendered() -> None:
-    data = render("declarations: {loss: HuberLoss}\nmodel:\n  '{{ loss }}': {clip: 1}\n")
+    data = render(
+        "declarations: {loss: HuberLoss}\nmodel:\n  '{{ loss }}': {clip: 1}\n"
+    )
     assert data["model"] == {"HuberLoss": {"clip": 1}}
 
 
@@ -127,10 +127,14 @@ def test_version_is_never_rendered() -> None:
     ],
 )
 def test_hostile_expressions_are_located_errors(expression: str) -> None:
-    text = f"declarations: {{x: {{a: 1}}}}\nvalue: {yaml.safe_dump(expression).strip()}\n"
+    text = (
+        f"declarations: {{x: {{a: 1}}}}\nvalue: {yaml.safe_dump(expression).strip()}\n"
+    )
     started = time.monotonic()
     found = errors(text)
-    assert time.monotonic() - started < 10  # bounded, never a hang (a generous sanity bound)
+    assert (
+        time.monotonic() - started < 10
+    )  # bounded, never a hang (a generous sanity bound)
     assert len(found) == 1
     assert found[0].startswith("t.yaml:2:8: error: value: ")
     assert "[template" in found[0] or "[undefined]" in found[0]
@@ -194,7 +198,9 @@ def test_if_without_else_makes_nothing() -> None:
 
 
 def test_operators_need_their_keys() -> None:
-    found = errors("model:\n  layers:\n    - for: {do: [{A: }]}\n    - if: {do: {A: }}\n")
+    found = errors(
+        "model:\n  layers:\n    - for: {do: [{A: }]}\n    - if: {do: {A: }}\n"
+    )
     assert any("needs 'len'" in e for e in found)
     assert any("needs 'cond'" in e for e in found)
 
@@ -206,16 +212,23 @@ def test_tags_name_layers_made_by_a_loop() -> None:
         "      - Flatten: {inbound_nodes: ['{{ tags.conv[0] }}']}\n"
     )
     layers = data["model"]["graph"]["layers"]
-    assert [next(iter(layer.values()))["name"] for layer in layers[:2]] == ["Conv2D_1", "Conv2D_2"]
+    assert [next(iter(layer.values()))["name"] for layer in layers[:2]] == [
+        "Conv2D_1",
+        "Conv2D_2",
+    ]
     assert layers[2]["Flatten"]["inbound_nodes"] == ["Conv2D_1"]
 
 
 def test_a_diagnostic_inside_a_loop_points_at_the_template_line() -> None:
-    text = SEED.read_text().replace(
-        "        - Conv2D:\n            filters: 32\n",
-        "        - for:\n            len: 2\n            do:\n"
-        "              - Conv2D:\n                  filters: '{{ 32 }}'\n                  units: 3\n",
-    ).replace("            kernel_size: 5\n            strides: 1\n", "", 1)
+    text = (
+        SEED.read_text()
+        .replace(
+            "        - Conv2D:\n            filters: 32\n",
+            "        - for:\n            len: 2\n            do:\n"
+            "              - Conv2D:\n                  filters: '{{ 32 }}'\n                  units: 3\n",
+        )
+        .replace("            kernel_size: 5\n            strides: 1\n", "", 1)
+    )
     doc = load_text(text, "seed.yaml")
     with pytest.raises(ConfigError) as info:
         lower_document(doc, "seed.yaml", "")
@@ -228,7 +241,9 @@ def test_a_diagnostic_inside_a_loop_points_at_the_template_line() -> None:
 # ------------------------------------------------------------------ legacy model_type
 def test_legacy_model_type_compiles_like_the_model_kind_key(tmp_path: Path) -> None:
     seed = SEED.read_text()
-    legacy = seed.replace("model:\n  classifier:\n", "model:\n  model_type: classifier\n")
+    legacy = seed.replace(
+        "model:\n  classifier:\n", "model:\n  model_type: classifier\n"
+    )
     lines = []
     in_model = False
     for line in legacy.splitlines(keepends=True):
@@ -241,13 +256,19 @@ def test_legacy_model_type_compiles_like_the_model_kind_key(tmp_path: Path) -> N
     (tmp_path / "old.yaml").write_text("".join(lines))
     new = compile_config(tmp_path / "new.yaml", tmp_path / "a.py", [])
     old = compile_config(tmp_path / "old.yaml", tmp_path / "a.py", [])
-    assert old.split("\n", 3)[3].replace("old.yaml", "new.yaml") == new.split("\n", 3)[3]
+    assert (
+        old.split("\n", 3)[3].replace("old.yaml", "new.yaml") == new.split("\n", 3)[3]
+    )
 
 
 def test_legacy_model_type_positions_point_at_the_source() -> None:
-    text = "model:\n  model_type: regressor\n  graph:\n    layers: [{Dense: {unit: 1}}]\n"
+    text = (
+        "model:\n  model_type: regressor\n  graph:\n    layers: [{Dense: {unit: 1}}]\n"
+    )
     doc, sources = render_document(load_text(text, "t.yaml"))
-    assert doc.data == {"model": {"regressor": {"graph": {"layers": [{"Dense": {"unit": 1}}]}}}}
+    assert doc.data == {
+        "model": {"regressor": {"graph": {"layers": [{"Dense": {"unit": 1}}]}}}
+    }
     assert doc.where(("model", "regressor", "graph", "layers", 0, "Dense"))[1] == 4
     assert sources["model.regressor.graph"] == "model.graph"
 

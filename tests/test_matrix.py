@@ -130,7 +130,9 @@ def test_names_fall_back_to_numbers(values: tuple[Any, ...]) -> None:
 
 
 def test_readable_text_values() -> None:
-    combos = combinations("s", [Axis("act", ("relu", "leaky relu")), Axis("k", ([3, 3],))])
+    combos = combinations(
+        "s", [Axis("act", ("relu", "leaky relu")), Axis("k", ([3, 3],))]
+    )
     assert [c.name for c in combos] == ["s-act_relu-k_3x3", "s-act_leaky_relu-k_3x3"]
 
 
@@ -177,7 +179,9 @@ def test_check_reports_stale_missing_and_extra_scripts(work: Path) -> None:
     scripts[0].unlink()
     scripts[1].write_text(scripts[1].read_text().replace("units=", "units=1 + "))
     config = work / "sweep.yaml"
-    config.write_text(config.read_text().replace("values: [256, 1024]", "values: [256, 1024, 64]"))
+    config.write_text(
+        config.read_text().replace("values: [256, 1024]", "values: [256, 1024, 64]")
+    )
     result = plxgen(work, "check", "sweep.yaml", "-o", "out")
     assert result.returncode == 1
     assert f"{scripts[0].name}: missing" in result.stderr.replace("out/", "")
@@ -185,7 +189,9 @@ def test_check_reports_stale_missing_and_extra_scripts(work: Path) -> None:
     assert "checked 7 files: 2 up to date; 2 stale, 3 missing" in result.stderr
     assert result.stdout.count("(compiled)") == 5  # a diff per stale or missing file
 
-    config.write_text(config.read_text().replace("values: [256, 1024, 64]", "values: [256]"))
+    config.write_text(
+        config.read_text().replace("values: [256, 1024, 64]", "values: [256]")
+    )
     result = plxgen(work, "check", "sweep.yaml", "-o", "out")
     assert "not part of the matrix any more" in result.stderr and result.returncode == 1
     # The hand-edited leftover is kept until --force.
@@ -200,55 +206,93 @@ def test_check_reports_stale_missing_and_extra_scripts(work: Path) -> None:
 def test_a_matrix_needs_a_folder_and_respects_the_cap(work: Path) -> None:
     result = plxgen(work, "compile", "sweep.yaml")
     assert result.returncode == 2 and "-o DIR" in result.stderr
-    result = plxgen(work, "compile", "sweep.yaml", "-o", "out", "--set", "matrix.dense_units={range: '1:300:1'}")
+    result = plxgen(
+        work,
+        "compile",
+        "sweep.yaml",
+        "-o",
+        "out",
+        "--set",
+        "matrix.dense_units={range: '1:300:1'}",
+    )
     assert result.returncode == 2 and "[too-many-combinations]" in result.stderr
     assert "--set matrix.dense_units=" in result.stderr
-    result = plxgen(work, "validate", "sweep.yaml", "--set", "matrix.dense_units.values=[8]")
+    result = plxgen(
+        work, "validate", "sweep.yaml", "--set", "matrix.dense_units.values=[8]"
+    )
     assert result.returncode == 0, result.stderr
 
 
 def test_set_overrides_a_matrix_axis(work: Path) -> None:
-    result = plxgen(work, "compile", "sweep.yaml", "-o", "out", "--set", "matrix.learning_rate={values: [0.5]}")
+    result = plxgen(
+        work,
+        "compile",
+        "sweep.yaml",
+        "-o",
+        "out",
+        "--set",
+        "matrix.learning_rate={values: [0.5]}",
+    )
     assert result.returncode == 0, result.stderr
     names = sorted(p.name for p in (work / "out").glob("*.py"))
-    assert names == ["sweep-learning_rate_0.5-dense_units_1024.py", "sweep-learning_rate_0.5-dense_units_256.py"]
+    assert names == [
+        "sweep-learning_rate_0.5-dense_units_1024.py",
+        "sweep-learning_rate_0.5-dense_units_256.py",
+    ]
     text = (work / "out" / names[0]).read_text()
     assert "--set 'matrix.learning_rate={values: [0.5]}'" in text.splitlines()[1]
 
 
 def test_a_value_one_combination_cannot_take_is_located(work: Path) -> None:
-    result = plxgen(work, "validate", "sweep.yaml", "--set", "matrix.dense_units.values=[64, wide]")
+    result = plxgen(
+        work, "validate", "sweep.yaml", "--set", "matrix.dense_units.values=[64, wide]"
+    )
     assert result.returncode == 2
     lines = [line for line in result.stderr.splitlines() if ": error:" in line]
     assert len(lines) == 1 and 'got string "wide"' in lines[0]
-    line = SWEEP.read_text().splitlines().index('        - Dense: {units: "{{ dense_units }}", activation: relu}') + 1
+    line = (
+        SWEEP.read_text()
+        .splitlines()
+        .index('        - Dense: {units: "{{ dense_units }}", activation: relu}')
+        + 1
+    )
     assert lines[0].startswith(f"sweep.yaml:{line}:")
 
 
 def test_several_configs_compile_into_one_folder(work: Path) -> None:
     shutil.copy(ROOT / "generated_examples" / "lenet_digits.yaml", work / "digits.yaml")
-    result = plxgen(work, "compile", "lenet.yaml", "digits.yaml", "sweep.yaml", "-o", "all")
+    result = plxgen(
+        work, "compile", "lenet.yaml", "digits.yaml", "sweep.yaml", "-o", "all"
+    )
     assert result.returncode == 0, result.stderr
     out = work / "all"
     assert sorted(p.name for p in out.iterdir()) == ["digits.py", "lenet.py", "sweep"]
     assert len(list((out / "sweep").glob("*.py"))) == 4
     single = plxgen(out, "compile", "../lenet.yaml")
-    assert (out / "lenet.py").read_text().split("\n", 3)[3] == single.stdout.split("\n", 3)[3]
+    assert (out / "lenet.py").read_text().split("\n", 3)[3] == single.stdout.split(
+        "\n", 3
+    )[3]
     header = (out / "lenet.py").read_text().splitlines()[1]
     assert header.endswith("plxgen compile ../lenet.yaml -o lenet.py")
     result = plxgen(work, "check", "*.yaml", "-o", "all")
     assert result.returncode == 0, result.stderr
     assert "checked 7 files: 7 up to date" in result.stderr
     (out / "digits.py").write_text((out / "digits.py").read_text() + "# edited\n")
-    result = plxgen(work, "check", "lenet.yaml", "digits.yaml", "sweep.yaml", "-o", "all")
+    result = plxgen(
+        work, "check", "lenet.yaml", "digits.yaml", "sweep.yaml", "-o", "all"
+    )
     assert result.returncode == 1
     assert "all/digits.py: stale or edited" in result.stderr
     assert "+# edited" not in result.stdout and "-# edited" in result.stdout
 
 
 def test_several_configs_report_every_diagnostic(work: Path) -> None:
-    (work / "bad.yaml").write_text(SEED.read_text().replace("filters: 32", "filter: 32"))
-    (work / "worse.yaml").write_text(SEED.read_text().replace("units: 10", "units: ten"))
+    (work / "bad.yaml").write_text(
+        SEED.read_text().replace("filters: 32", "filter: 32")
+    )
+    (work / "worse.yaml").write_text(
+        SEED.read_text().replace("units: 10", "units: ten")
+    )
     result = plxgen(work, "compile", "bad.yaml", "worse.yaml", "-o", "all")
     assert result.returncode == 2
     assert "bad.yaml:" in result.stderr and "worse.yaml:" in result.stderr
