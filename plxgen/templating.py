@@ -22,7 +22,16 @@ from functools import lru_cache
 from typing import Any, Iterator
 
 from plxgen.errors import ConfigError, Diagnostic
-from plxgen.load import MAX_NODES, MAX_STRING, Document, Path, format_path, show
+from plxgen.load import (
+    INT64_MAX,
+    INT64_MIN,
+    MAX_NODES,
+    MAX_STRING,
+    Document,
+    Path,
+    format_path,
+    show,
+)
 
 # A rendered text, a string or list made by an operator inside an expression, at most.
 MAX_TEXT = MAX_STRING
@@ -167,7 +176,11 @@ def plain(value: Any, depth: int = 0) -> Any:
     """A JSON-like copy of an expression's result, or raise TypeError."""
     if depth > 32:
         raise TypeError("nests too deeply")
-    if value is None or isinstance(value, (bool, int, str)):
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        if not INT64_MIN <= value <= INT64_MAX:
+            raise TypeError("an integer that does not fit in 64 bits")
         return value
     if isinstance(value, float):
         if not math.isfinite(value):
@@ -683,7 +696,8 @@ def _declarations(
     if not isinstance(declared, dict):
         front.fail(path, "`declarations` must be a mapping of names to values", "type")
         return {}
-    raw_scope = _Scope({**matrix, **declared})
+    # In order: a declaration sees the ones above it rendered, the ones below as written.
+    names: dict[str, Any] = {**declared, **matrix}
     out: dict[str, Any] = {}
     for name, value in declared.items():
         if not _NAME.match(name):
@@ -699,5 +713,8 @@ def _declarations(
                 "rename one of the two", key=True,
             )  # fmt: skip
             continue
-        out[name] = front.node(value, path + (name,), path + (name,), raw_scope, False)
+        out[name] = front.node(
+            value, path + (name,), path + (name,), _Scope(dict(names)), False
+        )
+        names[name] = out[name]
     return out
