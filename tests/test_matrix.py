@@ -203,6 +203,19 @@ def test_check_reports_stale_missing_and_extra_scripts(work: Path) -> None:
     assert plxgen(work, "check", "sweep.yaml", "-o", "out").returncode == 0
 
 
+def test_two_sweeps_can_share_a_folder(work: Path) -> None:
+    shutil.copy(work / "sweep.yaml", work / "other.yaml")
+    assert plxgen(work, "compile", "sweep.yaml", "-o", "out").returncode == 0
+    result = plxgen(work, "compile", "other.yaml", "-o", "out")
+    assert result.returncode == 0 and "removed" not in result.stderr
+    assert len(list((work / "out").glob("*.py"))) == 8
+    # matrix.json is the last sweep's; the scripts of both stay.
+    assert (
+        json.loads((work / "out" / "matrix.json").read_text())["config"]
+        == "../other.yaml"
+    )
+
+
 def test_a_matrix_needs_a_folder_and_respects_the_cap(work: Path) -> None:
     result = plxgen(work, "compile", "sweep.yaml")
     assert result.returncode == 2 and "-o DIR" in result.stderr
