@@ -6,6 +6,7 @@ import argparse
 import sys
 import traceback
 from pathlib import Path
+from typing import Any
 
 from plxgen import __version__
 from plxgen.errors import ConfigError, UserError
@@ -39,12 +40,27 @@ def _parser() -> argparse.ArgumentParser:
         "metavar": "PATH=VALUE",
         "help": "override one value (YAML)",
     }
+    cap = {
+        "type": int,
+        "default": None,
+        "metavar": "N",
+        "help": "the most scripts a matrix may make (default: 256)",
+    }
     compile_ = commands.add_parser(
         "compile", help="write the training script for a config"
     )
-    compile_.add_argument("config", type=Path)
     compile_.add_argument(
-        "-o", "--output", type=Path, help="the script to write (default: stdout)"
+        "configs",
+        type=Path,
+        nargs="+",
+        metavar="CONFIG",
+        help="one or more configs (a quoted glob such as 'exps/*.yaml' works too)",
+    )
+    compile_.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        help="the script to write (default: stdout); a folder for a matrix or several configs",
     )
     compile_.add_argument("--set", dest="sets", **sets)  # type: ignore[arg-type]
     compile_.add_argument(
@@ -52,19 +68,22 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="overwrite a file plxgen did not write, or one edited since",
     )
+    compile_.add_argument("--max-combinations", **cap)  # type: ignore[arg-type]
 
     check = commands.add_parser(
         "check", help="exit 1 with a diff if OUT is not what compile would write"
     )
-    check.add_argument("config", type=Path)
+    check.add_argument("configs", type=Path, nargs="+", metavar="CONFIG")
     check.add_argument("-o", "--output", type=Path, required=True)
     check.add_argument("--set", dest="sets", **sets)  # type: ignore[arg-type]
+    check.add_argument("--max-combinations", **cap)  # type: ignore[arg-type]
 
     validate = commands.add_parser(
         "validate", help="report every problem in configs; write nothing"
     )
     validate.add_argument("configs", type=Path, nargs="+")
     validate.add_argument("--set", dest="sets", **sets)  # type: ignore[arg-type]
+    validate.add_argument("--max-combinations", **cap)  # type: ignore[arg-type]
 
     commands.add_parser("schema", help="print the JSON Schema of the experiment file")
 
@@ -121,55 +140,43 @@ def _show(path: Path) -> str:
 
 
 def _compile(args: argparse.Namespace) -> int:
-    from plxgen.compiler import compile_config
-    from plxgen.write import check_overwrite, write_atomic
+    from plxgen.outputs import compile_all, write_all
 
-    if args.output is not None:
-        check_overwrite(args.output, args.force)
-    text = compile_config(args.config, args.output, args.sets)
-    if args.output is None:
-        sys.stdout.write(text)
-    else:
-        write_atomic(args.output, text)
-        print(f"wrote {_show(args.output)}", file=sys.stderr)
+    outputs, stale = compile_all(_targets(args), args.sets, args.max_combinations)
+    if len(outputs) == 1 and outputs[0].path is None:
+        sys.stdout.write(outputs[0].text)
+        return EXIT_OK
+    for path in write_all(outputs, stale, args.force):
+        print(f"wrote {_show(path)}", file=sys.stderr)
     return EXIT_OK
 
 
 def _check(args: argparse.Namespace) -> int:
-    from plxgen.compiler import compile_config
-    from plxgen.write import MAX_SCRIPT_BYTES, diff
+    from plxgen.outputs import check_all
 
-    expected = compile_config(args.config, args.output, args.sets)
-    try:
-        with open(args.output, encoding="utf-8") as f:  # bounded: OUT may be a device
-            actual = f.read(MAX_SCRIPT_BYTES)
-    except FileNotFoundError:
-        sys.stdout.write(diff("", expected, _show(args.output)))
-        print(
-            f"{_show(args.output)}: missing; run: plxgen compile {_show(args.config)} -o {_show(args.output)}",
-            file=sys.stderr,
-        )
-        return EXIT_DIFFERS
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-        raise UserError(f"cannot read {_show(args.output)}: {reason}") from None
-    if actual == expected:
-        return EXIT_OK
-    sys.stdout.write(diff(actual, expected, _show(args.output)))
-    print(
-        f"{_show(args.output)}: stale or edited; run: plxgen compile {_show(args.config)} -o {_show(args.output)}",
-        file=sys.stderr,
+    return (
+        EXIT_DIFFERS
+        if check_all(_targets(args), args.sets, args.max_combinations)
+        else EXIT_OK
     )
-    return EXIT_DIFFERS
+
+
+def _targets(args: argparse.Namespace) -> list[Any]:
+    from plxgen.outputs import targets
+
+    return targets(args.configs, args.output)
 
 
 def _validate(args: argparse.Namespace) -> int:
     from plxgen.compiler import apply_overrides, check, read_config
+    from plxgen.outputs import expand
 
     diagnostics = []
-    for config in args.configs:
+    for config in expand(args.configs):
         try:
-            check(apply_overrides(read_config(config), args.sets))
+            check(
+                apply_overrides(read_config(config), args.sets), args.max_combinations
+            )
         except ConfigError as exc:
             diagnostics.extend(exc.diagnostics)
     if diagnostics:

@@ -6,7 +6,7 @@ import copy
 import os
 import posixpath
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -106,39 +106,166 @@ def _assign(data: Any, path: JsonPath, value: Any) -> str | None:
     return None
 
 
-def check(doc: Document) -> ir.Experiment:
-    """Validate and lower a document (no paths needed): the `validate` command."""
-    return lower_document(doc, "config.yaml", "")
+def check(doc: Document, cap: int | None = None) -> ir.Experiment:
+    """Validate and lower a document (no paths needed): the `validate` command.
+
+    A matrix document is checked for every combination; the diagnostics of
+    all of them are reported together.
+    """
+    from plxgen import matrix
+
+    found = matrix.axes(doc, cap or matrix.MAX_COMBINATIONS)
+    if found is None:
+        return lower_document(doc, "config.yaml", "")
+    experiments = []
+    errors: list[Diagnostic] = []
+    for combo in matrix.combinations("config", found):
+        try:
+            experiments.append(lower_document(doc, "config.yaml", "", combo.values))
+        except ConfigError as exc:
+            errors.extend(exc.diagnostics)
+    if errors:
+        raise ConfigError(errors)
+    return experiments[0]
 
 
-def lower_document(doc: Document, config_rel: str, data_prefix: str) -> ir.Experiment:
-    """Schema validation, then semantic checks and lowering to the IR."""
+def lower_document(
+    doc: Document,
+    config_rel: str,
+    data_prefix: str,
+    matrix_values: dict[str, Any] | None = None,
+) -> ir.Experiment:
+    """The front end (declarations, expressions, operators), schema validation, then lowering to the IR."""
     from plxgen.lower import lower
+    from plxgen.templating import render_document
     from plxgen.validate import validate
 
-    diagnostics = validate(doc)
-    if diagnostics:
-        raise ConfigError(diagnostics)
-    return lower(doc, config_rel, data_prefix)
+    doc, sources = render_document(doc, matrix_values)
+    try:
+        diagnostics = validate(doc)
+        if diagnostics:
+            raise ConfigError(diagnostics)
+        return lower(doc, config_rel, data_prefix)
+    except ConfigError as exc:
+        if not sources:
+            raise
+        # Name each problem by the path the user wrote (`layers[0].for.do[0]`).
+        raise ConfigError(
+            [replace(d, path=sources.get(d.path, d.path)) for d in exc.diagnostics]
+        ) from None
+
+
+@dataclass(frozen=True)
+class Output:
+    """One file that `plxgen compile` writes: a script or a matrix index."""
+
+    path: Path | None  # None: standard output
+    text: str
+    make_folder: bool = False  # whether writing may create the folder it goes in
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where one config's output goes: its script (None: stdout), or its folder if it has a matrix."""
+
+    config: Path
+    script: Path | None
+    matrix_folder: Path | None
+    make_folder: bool = False  # -o DIR/ or several configs: create DIR when missing
 
 
 def compile_config(config: Path, out: Path | None, sets: list[str]) -> str:
     """The complete script (header included) that `plxgen compile` writes for a config."""
+    outputs = compile_target(Target(config, out, out), sets)
+    if len(outputs) != 1:
+        raise UserError(
+            f"{comment(str(config))} has a matrix: it compiles to a folder of scripts",
+            "pass the folder: -o DIR",
+        )
+    return outputs[0].text
+
+
+def compile_target(
+    target: Target, sets: list[str], cap: int | None = None
+) -> list[Output]:
+    """Every file `plxgen compile` writes for one config: one script, or a matrix folder."""
+    from plxgen import matrix
+
+    config = target.config
+    doc = apply_overrides(read_config(config), sets)
+    found = matrix.axes(doc, cap or matrix.MAX_COMBINATIONS)
+    if found is None:
+        out = target.script
+        text = _script(doc, config, out, out.name if out else "train.py", sets)
+        return [Output(out, text, target.make_folder)]
+    folder = target.matrix_folder
+    if folder is None:
+        raise UserError(
+            f"{comment(str(config))} has a matrix: it compiles to a folder of scripts, not to stdout",
+            "pass the folder: -o DIR",
+        )
+    combos = matrix.combinations(stem(config), found)
+    outputs: list[Output] = []
+    errors: list[Diagnostic] = []
+    for combo in combos:
+        path = folder / f"{combo.name}.py"
+        try:
+            text = _script(doc, config, path, ".", sets, combo)
+        except ConfigError as exc:
+            errors.extend(exc.diagnostics)
+            continue
+        outputs.append(Output(path, text, True))
+    if errors:
+        raise ConfigError(errors)
+    config_rel = _posix(
+        os.path.relpath(os.path.abspath(config), os.path.abspath(folder))
+    )
+    outputs.append(
+        Output(
+            folder / matrix.INDEX_FILE,
+            matrix.index_text(config_rel, found, combos),
+            True,
+        )
+    )
+    return outputs
+
+
+def _script(
+    doc: Document,
+    config: Path,
+    out: Path | None,
+    regenerate: str,
+    sets: list[str],
+    combo: Any = None,
+) -> str:
     from plxgen.format import format_source
     from plxgen.render import render
     from plxgen.write import with_header
 
-    doc = apply_overrides(read_config(config), sets)
     script_dir = os.path.abspath(out.parent if out else Path("."))
     config_abs = os.path.abspath(config)
     config_rel = _posix(os.path.relpath(config_abs, script_dir))
     data_prefix = _posix(os.path.relpath(os.path.dirname(config_abs), script_dir))
     experiment = lower_document(
-        doc, config_rel, "" if data_prefix == "." else data_prefix
+        doc,
+        config_rel,
+        "" if data_prefix == "." else data_prefix,
+        combo.values if combo else None,
     )
+    if combo is not None:
+        # Each combination trains in its own default model folder.
+        experiment = replace(experiment, project=f"{experiment.project}-{combo.suffix}")
     body = format_source(render(experiment))
-    script_name = out.name if out else "train.py"
-    return with_header(body, config_rel, script_name, sets)
+    return with_header(body, config_rel, regenerate, sets)
+
+
+def stem(config: Path) -> str:
+    """A config's file name without `.yaml` / `.yml`: the name of its script."""
+    name = config.name
+    for suffix in (".yaml", ".yml", ".json"):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name
 
 
 def _posix(path: str) -> str:

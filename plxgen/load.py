@@ -163,8 +163,11 @@ class _Walker:
                 or key_node.tag not in _SCALAR_TAGS
             ):
                 self.error(
-                    key_node, path, "a mapping key must be a plain name", "yaml-key"
-                )
+                    key_node, path, "a mapping key must be a plain name", "yaml-key",
+                    'quote a {{ expression }}: `key: "{{ name }}"`'
+                    if isinstance(key_node, yaml.MappingNode) and key_node.flow_style
+                    else None,
+                )  # fmt: skip
                 continue
             key = key_node.value
             child = path + (key,)

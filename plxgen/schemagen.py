@@ -199,6 +199,61 @@ def _obj(
     return schema
 
 
+def _declarations() -> JSON:
+    return {
+        "type": "object",
+        "description": "Named values, used anywhere below as `{{ name }}` or `{{ a.b[0] }}`.",
+        "propertyNames": {"pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
+    }
+
+
+def _matrix() -> JSON:
+    number = {"type": "number"}
+
+    def spaced(fields: list[str], optional: list[str], description: str) -> JSON:
+        described = {
+            "start": "The first value (an exponent for logspace).",
+            "stop": "The last value (excluded by range; an exponent for logspace).",
+            "step": "The distance between values.",
+            "num": "How many values.",
+            "base": "The base of the exponents (10).",
+        }
+        return {
+            "description": description,
+            "anyOf": [
+                {"type": "string", "pattern": "^[^:]+(:[^:]+){%d,%d}$" % (len(fields) - 1, len(fields) + len(optional) - 1)},
+                {"type": "array", "items": number, "minItems": len(fields), "maxItems": len(fields) + len(optional)},
+                _obj("The bounds by name.", {k: {**number, "description": described[k]} for k in fields + optional}, fields),
+            ],
+        }  # fmt: skip
+
+    axis = {
+        "type": "object",
+        "description": "One axis: exactly one of values, range, linspace, logspace, geomspace.",
+        "minProperties": 1,
+        "maxProperties": 1,
+        "additionalProperties": False,
+        "properties": {
+            "values": {
+                "type": "array",
+                "minItems": 1,
+                "description": "The values, as written.",
+            },
+            "range": spaced(["start", "stop", "step"], [], "`start:stop:step`, stop excluded."),
+            "linspace": spaced(["start", "stop", "num"], [], "`start:stop:num` evenly spaced values."),
+            "logspace": spaced(["start", "stop", "num"], ["base"], "`start:stop:num[:base]`: base**x for x evenly spaced."),
+            "geomspace": spaced(["start", "stop", "num"], [], "`start:stop:num` values in a geometric progression."),
+        },
+    }  # fmt: skip
+    return {
+        "type": "object",
+        "description": "Hyperparameter axes: one script per combination, each axis used as `{{ name }}`.",
+        "propertyNames": {"pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
+        "additionalProperties": axis,
+        "minProperties": 1,
+    }
+
+
 def _string(description: str, **extra: Any) -> JSON:
     return {"type": "string", "description": description, **extra}
 
@@ -521,6 +576,8 @@ def build_schema() -> JSON:
         "required": ["version", "project", "model", "train"],
         "properties": {
             "version": {"const": 1, "description": "The file format version: 1."},
+            "declarations": _declarations(),
+            "matrix": _matrix(),
             "project": _obj(
                 "The project.",
                 {

@@ -16,8 +16,6 @@ from plxgen.load import Document, Path, format_path, show
 _KNOWN_MISTAKES = {
     "model_type": "write the model kind as a key: `model: {classifier: {...}}`",
     "steps": "the number of training steps is `train.train_steps`",
-    "matrix": "matrix sweeps are not supported by this version of plxgen",
-    "declarations": "declarations and {{ }} templating are not supported by this version of plxgen",
     "generator": "generator models are not supported by this version of plxgen",
     "hooks": "hooks are not supported; checkpoints and summaries come from environment.run_config",
 }

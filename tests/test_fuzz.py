@@ -230,7 +230,7 @@ def _typed(node: dict[str, Any], kind: str, depth: int) -> st.SearchStrategy[Any
         )
     if kind == "object":
         props: dict[str, Any] = node.get("properties", {})
-        if "propertyNames" in node:  # a family: `Name: {arguments}`
+        if "propertyNames" in node and props:  # a family: `Name: {arguments}`
             return st.sampled_from(sorted(props)).flatmap(
                 lambda name: _member(name, props[name], depth + 1)
             )

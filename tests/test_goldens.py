@@ -57,3 +57,29 @@ def test_output_is_deterministic_across_cwd_and_hash_seed(tmp_path: Path) -> Non
         )  # fmt: skip
         outputs.append((out / "lenet.py").read_text())
     assert outputs[0] == outputs[1]
+
+
+SWEEPS = sorted((ROOT / "generated_examples" / "sweeps").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("config", SWEEPS, ids=[p.stem for p in SWEEPS])
+def test_matrix_example_matches_its_golden_folder(
+    config: Path, update_goldens: bool
+) -> None:
+    from plxgen.compiler import Target, compile_target
+
+    folder = config.with_suffix("")
+    outputs = compile_target(Target(config, folder, folder), [])
+    expected = set()
+    for output in outputs:
+        assert output.path is not None
+        expected.add(output.path.name)
+        compare_golden(output.path, output.text, update_goldens)
+        if output.path.suffix == ".py":
+            assert black.format_str(output.text, mode=black.Mode()) == output.text
+            assert state(output.text) == "generated"
+    if update_goldens:
+        for stale in folder.iterdir():
+            if stale.name not in expected:
+                stale.unlink()
+    assert {p.name for p in folder.iterdir()} == expected

@@ -69,9 +69,8 @@ HOSTILE = [
     "a\x00b",
     "a\tb\x0bc\x0c",
     "a\x1bb\x7f",
-    "{{ exp }}",
-    "{{ 7 * 7 }}",
-    "{% for x in range(3) %}x{% endfor %}",
+    # `{{ }}` and `{% %}` are expressions of the file format, evaluated in a
+    # sandbox before validation: tests/test_front.py tries hostile ones.
     "{# comment #}",
     "__import__('os').system('x')",
     '"); import os; ("',
@@ -151,7 +150,9 @@ def _places(node: Any, defs: dict[str, Any], place: Place, seen: frozenset[str])
 def string_places() -> list[Place]:
     """The free-text places of the experiment schema (model kinds and layers folded)."""
     schema = json.loads(schema_text())
-    return sorted(set(_places(schema, schema["definitions"], (), frozenset())))
+    places = set(_places(schema, schema["definitions"], (), frozenset()))
+    # `matrix` and `declarations` feed expressions (tests/test_front.py), not the script.
+    return sorted(p for p in places if p[0] not in ("matrix", "declarations"))
 
 
 def placeholder(place: Place) -> str:

@@ -8,6 +8,9 @@ import jsonschema
 import yaml
 
 from plxgen import schemagen
+from plxgen.load import load_text
+from plxgen.matrix import Axis, axes, combinations
+from plxgen.templating import render_document
 from plxgen.validate import schema_text
 from tests.conftest import ROOT
 
@@ -18,9 +21,19 @@ def test_committed_schema_is_up_to_date() -> None:
 
 def test_schema_accepts_every_example_and_rejects_a_misspelt_layer() -> None:
     validator = jsonschema.Draft7Validator(json.loads(schema_text()))
-    for config in sorted((ROOT / "generated_examples").glob("*.yaml")):
-        data = yaml.safe_load(config.read_text())
-        assert not list(validator.iter_errors(data)), config
+    configs = sorted((ROOT / "generated_examples").glob("**/*.yaml"))
+    for config in configs:
+        doc = load_text(config.read_text(), str(config))
+        # The file as written: `declarations` and `matrix` are described too.
+        matrix = jsonschema.Draft7Validator(validator.schema["properties"]["matrix"])
+        assert not list(
+            matrix.iter_errors(doc.data.get("matrix", {"a": {"values": [1]}}))
+        )
+        for combination in combinations(config.stem, axes(doc) or [Axis("_", (0,))]):
+            rendered, _ = render_document(
+                doc, combination.values if "matrix" in doc.data else None
+            )
+            assert not list(validator.iter_errors(rendered.data)), config
     seed = yaml.safe_load((ROOT / "generated_examples" / "lenet.yaml").read_text())
     seed["model"]["classifier"]["graph"]["layers"][0] = {
         "Conv2d": {"filters": 32, "kernel_size": 5}
