@@ -23,6 +23,8 @@ _RESERVED = {
 
 PIPELINE_FEATURES = {"TFRecordImagePipeline": ("image",), "CsvPipeline": ("x",)}
 # Processors that work on any numeric feature; the others are image operations.
+# Modules a processor function uses: a feature (its argument) must not shadow them.
+_MODULES = {"tf", "keras", "np", "os", "sys", "json", "math", "seed"}
 _GENERIC_PROCESSORS = {"Cast", "Reshape", "Rescaling", "Normalization", "GaussianNoise"}
 _IMAGE_PIPELINES = {"TFRecordImagePipeline", "NumpyPipeline"}
 _THRESHOLD_METRICS = {
@@ -271,7 +273,12 @@ class Lowerer:
                     "features: " + ", ".join(features), key=True,
                 )  # fmt: skip
                 continue
-            if _safe_var(feature, "") != feature:
+            if (
+                not _IDENT.fullmatch(feature)
+                or keyword.iskeyword(feature)
+                or feature.startswith("__")
+                or feature in _MODULES
+            ):
                 self.fail(
                     fpath, f"the feature name {show(feature)} is not a Python identifier", "bad-name",
                     "feature processors need features named like variables", key=True,
@@ -336,7 +343,7 @@ class Lowerer:
     def _op(self, name: str, args: dict[str, Any], path: Path, index: int) -> ir.Op:
         """One processor with its defaults filled in, checked beyond the schema."""
         entry = registry.FEATURE_PROCESSORS[name]
-        full = {k: v["default"] for k, v in entry.params.items() if "default" in v}
+        full = {k: v.get("default") for k, v in entry.params.items()}
         full.update(args)
         source = format_path(path)
         if name == "Reshape":
