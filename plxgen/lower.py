@@ -343,7 +343,7 @@ class Lowerer:
     def _op(self, name: str, args: dict[str, Any], path: Path, index: int) -> ir.Op:
         """One processor with its defaults filled in, checked beyond the schema."""
         entry = registry.FEATURE_PROCESSORS[name]
-        full = {k: v.get("default") for k, v in entry.params.items()}
+        full: dict[str, Any] = {k: v.get("default") for k, v in entry.params.items()}
         full.update(args)
         source = format_path(path)
         if name == "Reshape":
