@@ -111,7 +111,10 @@ class Lowerer:
         eval_pipe = self.pipeline(eval_section, ("eval",)) if eval_section else None
         train_pipe, eval_pipe = self._name_processors(train_pipe, eval_pipe)
         features = pipeline_features(train_pipe)
-        if eval_pipe is not None and eval_pipe.kind != train_pipe.kind:
+        supported = not {train_pipe.kind, eval_pipe.kind if eval_pipe else ""} & set(
+            registry.UNSUPPORTED_PIPELINES
+        )
+        if eval_pipe is not None and eval_pipe.kind != train_pipe.kind and supported:
             self.fail(
                 ("eval", "data_pipeline", eval_pipe.kind), f"the eval pipeline must be a {train_pipe.kind}, as in train",
                 "pipeline-kind", "the model reads the same features from both", key=True,
