@@ -120,11 +120,18 @@ class Model:
 
 @dataclass(frozen=True)
 class Op:
-    """One feature-processor operation applied to a batch of one feature."""
+    """One feature-processor operation applied to a batch of one feature.
 
-    kind: str  # cast | standardize | reshape
+    `kind` is the processor's config name (`Resize`, `Flip`, ...); `args` are its
+    arguments with defaults filled in; `index` numbers it within its processor,
+    which keys its random numbers.
+    """
+
+    kind: str
     args: tuple[tuple[str, Any], ...]
     source: str
+    index: int = 0
+    random: bool = False
 
 
 @dataclass(frozen=True)
@@ -135,14 +142,19 @@ class Processor:
     func: str
     ops: tuple[Op, ...]
 
+    @property
+    def random(self) -> bool:
+        """Whether any operation draws random numbers (it then takes a seed)."""
+        return any(op.random for op in self.ops)
+
 
 @dataclass(frozen=True)
 class Pipeline:
-    """A TFRecord image pipeline."""
+    """A data pipeline: `kind` is its config name; `options` its kind-specific fields."""
 
     section: str  # train | eval
     data_files: tuple[str, ...]
-    meta_data_file: str
+    meta_data_file: str | None
     batch_size: int
     num_epochs: int
     shuffle: bool
@@ -150,6 +162,16 @@ class Pipeline:
     drop_remainder: bool
     num_threads: int
     processors: tuple[Processor, ...]
+    kind: str = "TFRecordImagePipeline"
+    cache: bool = False
+    dynamic_pad: bool = False
+    bucket_boundaries: tuple[int, ...] = ()
+    options: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def random(self) -> bool:
+        """Whether a processor of this pipeline draws random numbers."""
+        return any(p.random for p in self.processors)
 
 
 @dataclass(frozen=True)

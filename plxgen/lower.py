@@ -21,7 +21,12 @@ _RESERVED = {
     "features", "labels", "inputs", "outputs", "model", "x", "build_model",
 }  # fmt: skip
 
-PIPELINE_FEATURES = {"TFRecordImagePipeline": ("image",)}
+PIPELINE_FEATURES = {"TFRecordImagePipeline": ("image",), "CsvPipeline": ("x",)}
+# Processors that work on any numeric feature; the others are image operations.
+# Modules a processor function uses: a feature (its argument) must not shadow them.
+_MODULES = {"tf", "keras", "np", "os", "sys", "json", "math", "seed"}
+_GENERIC_PROCESSORS = {"Cast", "Reshape", "Rescaling", "Normalization", "GaussianNoise"}
+_IMAGE_PIPELINES = {"TFRecordImagePipeline", "NumpyPipeline"}
 _THRESHOLD_METRICS = {
     "TruePositives", "TrueNegatives", "FalsePositives", "FalseNegatives", "Precision", "Recall", "AUC",
     "SpecificityAtSensitivity", "SensitivityAtSpecificity", "PrecisionAtThresholds", "RecallAtThresholds",
@@ -105,7 +110,15 @@ class Lowerer:
         eval_section = data.get("eval")
         eval_pipe = self.pipeline(eval_section, ("eval",)) if eval_section else None
         train_pipe, eval_pipe = self._name_processors(train_pipe, eval_pipe)
-        features = PIPELINE_FEATURES[_one(data["train"]["data_pipeline"])[0]]
+        features = pipeline_features(train_pipe)
+        supported = not {train_pipe.kind, eval_pipe.kind if eval_pipe else ""} & set(
+            registry.UNSUPPORTED_PIPELINES
+        )
+        if eval_pipe is not None and eval_pipe.kind != train_pipe.kind and supported:
+            self.fail(
+                ("eval", "data_pipeline", eval_pipe.kind), f"the eval pipeline must be a {train_pipe.kind}, as in train",
+                "pipeline-kind", "the model reads the same features from both", key=True,
+            )  # fmt: skip
         model = self.model(kind, spec, model_path, features, data["project"]["name"])
         settings = data.get("settings", {}).get("logging", {})
         experiment = ir.Experiment(
@@ -211,24 +224,75 @@ class Lowerer:
         """A data pipeline section (train or eval)."""
         name, spec = _one(section["data_pipeline"])
         ppath: Path = path + ("data_pipeline", name)
+        if name in registry.UNSUPPORTED_PIPELINES:
+            self.fail(
+                ppath, f"{name} is not supported by this version of plxgen", "not-implemented",
+                "supported: TFRecordImagePipeline, TFRecordSequencePipeline, NumpyPipeline, CsvPipeline",
+                key=True,
+            )  # fmt: skip
+            spec = {"data_files": "unsupported"}
         files = spec["data_files"]
         files = [files] if isinstance(files, str) else files
+        options: dict[str, Any] = {}
+        features: tuple[str, ...] | None = PIPELINE_FEATURES.get(name)
+        if name == "NumpyPipeline":
+            features = tuple(spec.get("features", ["x"]))
+            options["label"] = spec.get("label", "y")
+            if options["label"] in features:
+                self.fail(
+                    ppath + ("label",), f"the array {show(options['label'])} is both a feature and the label",
+                    "conflict", key=True,
+                )  # fmt: skip
+            options["features"] = list(features)
+        elif name == "CsvPipeline":
+            options["label_column"] = spec["label_column"]
+            options["feature_columns"] = spec.get("feature_columns")
+            options["field_delim"] = spec.get("field_delim", ",")
+            if options["label_column"] in (options["feature_columns"] or ()):
+                self.fail(
+                    ppath + ("feature_columns",), f"the label column {show(options['label_column'])} is listed as a feature",
+                    "conflict", key=True,
+                )  # fmt: skip
+        elif name == "TFRecordSequencePipeline":
+            options["label_feature"] = spec.get("label_feature", "label")
+        boundaries = spec.get("bucket_boundaries") or []
+        if boundaries and name != "TFRecordSequencePipeline":
+            self.fail(
+                ppath + ("bucket_boundaries",), f"{name} has no sequences to bucket by length", "not-sequences",
+                "remove bucket_boundaries", key=True,
+            )  # fmt: skip
+        if boundaries and sorted(set(boundaries)) != list(boundaries):
+            self.fail(
+                ppath + ("bucket_boundaries",), "bucket boundaries must increase strictly", "bad-boundaries",
+                f"e.g. {sorted(set(boundaries))}", key=True,
+            )  # fmt: skip
         batch_size = spec.get("batch_size", 64)
         processors = []
-        features = PIPELINE_FEATURES[name]
         for feature, graph in (spec.get("feature_processors") or {}).items():
             fpath = ppath + ("feature_processors", feature)
-            if feature not in features:
+            if features is not None and feature not in features:
                 self.fail(
                     fpath, f"{name} provides no feature {show(feature)}", "unknown-feature",
                     "features: " + ", ".join(features), key=True,
                 )  # fmt: skip
                 continue
-            processors.append(self.processor(feature, graph, fpath))
+            if (
+                not _IDENT.fullmatch(feature)
+                or keyword.iskeyword(feature)
+                or feature.startswith("__")
+                or feature in _MODULES
+            ):
+                self.fail(
+                    fpath, f"the feature name {show(feature)} is not a Python identifier", "bad-name",
+                    "feature processors need features named like variables", key=True,
+                )  # fmt: skip
+                continue
+            processors.append(self.processor(feature, graph, fpath, name))
+        meta = spec.get("meta_data_file")
         return ir.Pipeline(
             section=path[0],  # type: ignore[arg-type]
             data_files=tuple(self._data_path(f) for f in files),
-            meta_data_file=self._data_path(spec["meta_data_file"]),
+            meta_data_file=self._data_path(meta) if meta else None,
             batch_size=batch_size,
             num_epochs=spec.get("num_epochs", 1),
             shuffle=spec.get("shuffle", True),
@@ -236,6 +300,11 @@ class Lowerer:
             drop_remainder=not spec.get("allow_smaller_final_batch", True),
             num_threads=spec.get("num_threads", 3),
             processors=tuple(processors),
+            kind=name,
+            cache=spec.get("cache", False),
+            dynamic_pad=spec.get("dynamic_pad", False),
+            bucket_boundaries=tuple(boundaries),
+            options=tuple(sorted(options.items())),
         )
 
     def _shuffle_buffer(self, spec: dict[str, Any], path: Path) -> int:
@@ -252,7 +321,7 @@ class Lowerer:
         return size
 
     def processor(
-        self, feature: str, graph: dict[str, Any], path: Path
+        self, feature: str, graph: dict[str, Any], path: Path, pipeline: str
     ) -> ir.Processor:
         """The feature processors of one feature."""
         inputs = graph.get("input_layers", [feature])
@@ -265,21 +334,56 @@ class Lowerer:
         ops = []
         for i, item in enumerate(graph["layers"]):
             name, args = _one(item)
-            source = format_path(path + ("layers", i, name))
-            if name == "Cast":
-                ops.append(ir.Op("cast", (("dtype", args["dtype"]),), source))
-            elif name == "Standardization":
-                ops.append(ir.Op("standardize", (), source))
-            else:
-                shape = args["target_shape"]
-                if any(size < 1 for size in shape):
-                    # The batch axis is already -1, and tf.reshape takes one -1 at most.
-                    self.fail(
-                        path + ("layers", i, name, "target_shape"), f"{shape} has a size below 1",
-                        "unsupported-value", "give every size of one example (the batch axis is kept)",
-                    )  # fmt: skip
-                ops.append(ir.Op("reshape", (("shape", [-1, *shape]),), source))
+            opath = path + ("layers", i, name)
+            if name not in _GENERIC_PROCESSORS and pipeline not in _IMAGE_PIPELINES:
+                self.fail(
+                    opath, f"{name} is an image operation; {pipeline} has no images", "not-images",
+                    "use " + ", ".join(sorted(_GENERIC_PROCESSORS)), key=True,
+                )  # fmt: skip
+            ops.append(self._op(name, args, opath, i))
         return ir.Processor(feature, f"process_{feature}", tuple(ops))
+
+    def _op(self, name: str, args: dict[str, Any], path: Path, index: int) -> ir.Op:
+        """One processor with its defaults filled in, checked beyond the schema."""
+        entry = registry.FEATURE_PROCESSORS[name]
+        full: dict[str, Any] = {k: v.get("default") for k, v in entry.params.items()}
+        full.update(args)
+        source = format_path(path)
+        if name == "Reshape":
+            shape = full["target_shape"]
+            if any(size < 1 for size in shape):
+                # The batch axis is already -1, and tf.reshape takes one -1 at most.
+                self.fail(
+                    path + ("target_shape",), f"{shape} has a size below 1",
+                    "unsupported-value", "give every size of one example (the batch axis is kept)",
+                )  # fmt: skip
+            full = {"shape": [-1, *shape]}
+        elif name == "Resize":
+            full["method"] = registry.RESIZE_METHODS[full["method"]]
+        elif name == "ConvertColorSpace":
+            if full["from_space"] == full["to_space"]:
+                self.fail(path + ("to_space",), "the color space is already " + full["to_space"], "no-op",
+                          "remove this processor")  # fmt: skip
+        elif name == "Normalization":
+            mean, variance = full["mean"], full["variance"]
+            if (
+                isinstance(mean, list)
+                and isinstance(variance, list)
+                and len(mean) != len(variance)
+            ):
+                self.fail(path + ("variance",), f"{len(variance)} variances for {len(mean)} means",
+                          "length-mismatch")  # fmt: skip
+            if any(
+                v <= 0 for v in (variance if isinstance(variance, list) else [variance])
+            ):
+                self.fail(
+                    path + ("variance",), "a variance must be above 0", "out-of-range"
+                )
+        random = name in ("RandomCrop", "GaussianNoise") or (
+            name in ("Flip", "Rotate90", "AdjustBrightness")
+            and bool(full.get("is_random"))
+        )
+        return ir.Op(name, tuple(sorted(full.items())), source, index, random)
 
     def _name_processors(
         self, train: ir.Pipeline, evaluation: ir.Pipeline | None
@@ -317,7 +421,7 @@ class Lowerer:
         kind: str,
         spec: dict[str, Any],
         path: Path,
-        features: tuple[str, ...],
+        features: tuple[str, ...] | None,
         project: str,
     ) -> ir.Model:
         """model.classifier / model.regressor."""
@@ -427,7 +531,7 @@ class Lowerer:
             )  # fmt: skip
 
     def graph(
-        self, graph: dict[str, Any], path: Path, features: tuple[str, ...]
+        self, graph: dict[str, Any], path: Path, features: tuple[str, ...] | None
     ) -> ir.Graph:
         """A graph of layers, sequential or with inbound_nodes."""
         if len(graph["layers"]) > MAX_LAYERS:
@@ -440,7 +544,7 @@ class Lowerer:
         inputs = [inputs] if isinstance(inputs, str) else list(inputs)
         graph_inputs = []
         for feature in inputs:
-            if feature not in features:
+            if features is not None and feature not in features:
                 self.fail(
                     path + ("input_layers",), f"the data pipeline provides no feature {show(feature)}", "unknown-feature",
                     "features: " + ", ".join(features),
@@ -916,6 +1020,13 @@ def _join(prefix: str, path: str) -> str:
         if prefix
         else posixpath.normpath(path)
     )
+
+
+def pipeline_features(pipe: ir.Pipeline) -> tuple[str, ...] | None:
+    """The features a pipeline gives the model (None: named by its meta data at run time)."""
+    if pipe.kind == "NumpyPipeline":
+        return tuple(dict(pipe.options)["features"])
+    return PIPELINE_FEATURES.get(pipe.kind)
 
 
 def lower(doc: Document, config_path: str, data_prefix: str) -> ir.Experiment:

@@ -635,39 +635,183 @@ _PIPELINE_COMMON: dict[str, JSON] = {
     "dynamic_pad": boolean(
         False, "Sequence pipelines: pad each batch to its longest example."
     ),
+    "cache": boolean(
+        False,
+        "Keep the decoded examples in memory after the first epoch (when the data fits).",
+    ),
 }
 
-PIPELINES: dict[str, Entry] = {
-    "TFRecordImagePipeline": Entry(
-        "Images in TFRecord files, TF-slim layout, described by a meta_data.json.",
+_FILES: JSON = {
+    "anyOf": [
+        {"type": "string", "minLength": 1},
         {
-            **_PIPELINE_COMMON,
-            "data_files": {
-                "anyOf": [
-                    {"type": "string", "minLength": 1},
-                    {
-                        "type": "array",
-                        "items": {"type": "string", "minLength": 1},
-                        "minItems": 1,
-                    },
-                ],
-                "description": "TFRecord files, relative to the config file.",
-            },
-            "meta_data_file": {
+            "type": "array",
+            "items": {"type": "string", "minLength": 1},
+            "minItems": 1,
+        },
+    ],
+    "description": "Files, relative to the config file.",
+}
+_META_DATA_FILE: JSON = {
+    "type": "string",
+    "minLength": 1,
+    "description": "The meta_data.json written beside the records, relative to the config file.",
+}
+_FEATURE_PROCESSORS: JSON = {
+    "type": "object",
+    "additionalProperties": {"$ref": "#/definitions/feature_processor_graph"},
+    "description": "Per feature, a graph of layers applied in the input pipeline.",
+}
+_NAME = "^[A-Za-z_][A-Za-z0-9_]{0,63}$"
+_DELIMITER: JSON = {"type": "string", "minLength": 1, "maxLength": 8}
+
+
+def _pipeline(
+    description: str, fields: dict[str, JSON], required: tuple[str, ...]
+) -> Entry:
+    return Entry(
+        description,
+        {**_PIPELINE_COMMON, **fields, "feature_processors": _FEATURE_PROCESSORS},
+        required,
+    )
+
+
+PIPELINES: dict[str, Entry] = {
+    "TFRecordImagePipeline": _pipeline(
+        "Images in TFRecord files, TF-slim layout, described by a meta_data.json "
+        "(image_format png, jpeg or raw uint8 bytes). Feature `image`.",
+        {"data_files": _FILES, "meta_data_file": _META_DATA_FILE},
+        ("data_files", "meta_data_file"),
+    ),
+    "TFRecordSequencePipeline": _pipeline(
+        "tf.train.SequenceExample records whose context and sequence features are typed by "
+        "`context_features_types` / `sequence_features_types` in the meta_data.json; every "
+        "feature but the label is a model input.",
+        {
+            "data_files": _FILES,
+            "meta_data_file": _META_DATA_FILE,
+            "label_feature": {
                 "type": "string",
-                "minLength": 1,
-                "description": "The meta_data.json written beside the records, relative to the config file.",
-            },
-            "feature_processors": {
-                "type": "object",
-                "additionalProperties": {
-                    "$ref": "#/definitions/feature_processor_graph"
-                },
-                "description": "Per feature, a graph of layers applied in the input pipeline.",
+                "pattern": _NAME,
+                "default": "label",
+                "description": "The context feature that holds the label.",
             },
         },
         ("data_files", "meta_data_file"),
     ),
+    "NumpyPipeline": _pipeline(
+        "Arrays of .npz files (numpy.savez), one example per row; features are named by their arrays.",
+        {
+            "data_files": _FILES,
+            "features": {
+                "type": "array",
+                "items": {"type": "string", "pattern": _NAME},
+                "minItems": 1,
+                "uniqueItems": True,
+                "default": ["x"],
+                "description": "The arrays that are model inputs.",
+            },
+            "label": {
+                "type": "string",
+                "pattern": _NAME,
+                "default": "y",
+                "description": "The array of labels.",
+            },
+        },
+        ("data_files",),
+    ),
+    "CsvPipeline": _pipeline(
+        "Tabular data in CSV files with a header line: the numeric feature columns become one "
+        "float32 feature `x` (in the order given), the label column the labels.",
+        {
+            "data_files": _FILES,
+            "label_column": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 200,
+                "description": "The header name of the label column.",
+            },
+            "feature_columns": {
+                "type": "array",
+                "items": {"type": "string", "minLength": 1, "maxLength": 200},
+                "minItems": 1,
+                "uniqueItems": True,
+                "description": "Header names of the feature columns (default: every other column).",
+            },
+            "field_delim": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 1,
+                "default": ",",
+                "description": "The field delimiter.",
+            },
+        },
+        ("data_files", "label_column"),
+    ),
+    "ParallelTextPipeline": _pipeline(
+        "Parallel text files, one example per line (2017 seq2seq input); not supported by this "
+        "version of plxgen.",
+        {
+            "source_files": _FILES,
+            "target_files": _FILES,
+            "source_delimiter": {**_DELIMITER, "default": " ", "description": "Splits source lines."},
+            "target_delimiter": {**_DELIMITER, "default": " ", "description": "Splits target lines."},
+        },
+        ("source_files",),
+    ),
+    "TFRecordSourceSequencePipeline": _pipeline(
+        "Source and target token sequences in TFRecord files (2017 seq2seq input); not supported "
+        "by this version of plxgen.",
+        {
+            "files": _FILES,
+            "source_field": {"type": "string", "default": "source", "description": "The source feature."},
+            "target_field": {"type": "string", "default": "target", "description": "The target feature."},
+            "source_delimiter": {**_DELIMITER, "default": " ", "description": "Splits the source."},
+            "target_delimiter": {**_DELIMITER, "default": " ", "description": "Splits the target."},
+        },
+        ("files",),
+    ),
+    "ImageCaptioningPipeline": _pipeline(
+        "Images with captions in TFRecord files (2017 im2txt input); not supported by this "
+        "version of plxgen.",
+        {
+            "files": _FILES,
+            "image_field": {"type": "string", "default": "image/data", "description": "The encoded image."},
+            "image_format": enum(["jpg", "jpeg", "png"], "jpg", "The image encoding."),
+            "caption_ids_field": {"type": "string", "default": "image/caption_ids", "description": "Caption ids."},
+            "caption_tokens_field": {"type": "string", "default": "image/caption", "description": "Caption tokens."},
+        },
+        ("files",),
+    ),
+}  # fmt: skip
+# Kinds the schema knows (the 2017 vocabulary) but lowering rejects as `not-implemented`.
+UNSUPPORTED_PIPELINES = (
+    "ParallelTextPipeline",
+    "TFRecordSourceSequencePipeline",
+    "ImageCaptioningPipeline",
+)
+
+_IS_RANDOM = boolean(False, "Draw it at random per example (seeded by tf_random_seed).")
+COLOR_SPACES = ["rgb", "grayscale", "hsv", "yiq", "yuv"]
+# 2017 tf.image.ResizeMethod numbers, then TensorFlow 2 names.
+RESIZE_METHODS: dict[Any, str] = {
+    0: "bilinear", 1: "nearest", 2: "bicubic", 3: "area",
+    "bilinear": "bilinear", "nearest": "nearest", "bicubic": "bicubic", "area": "area",
+    "lanczos3": "lanczos3", "lanczos5": "lanczos5", "gaussian": "gaussian", "mitchellcubic": "mitchellcubic",
+}  # fmt: skip
+_SIZE: JSON = {"type": "integer", "minimum": 1, "maximum": 65536}
+_BOX: JSON = {
+    "type": "array",
+    "items": {"type": "number", "minimum": 0, "maximum": 1},
+    "minItems": 4,
+    "maxItems": 4,
+    "description": "[y_min, x_min, y_max, x_max], as fractions of the image.",
+}
+_PER_CHANNEL: JSON = {
+    "anyOf": [
+        {"type": "number"},
+        {"type": "array", "items": {"type": "number"}, "minItems": 1, "maxItems": 4096},
+    ]
 }
 
 FEATURE_PROCESSORS: dict[str, Entry] = {
@@ -691,4 +835,139 @@ FEATURE_PROCESSORS: dict[str, Entry] = {
         },
         ("target_shape",),
     ),
-}
+    "Resize": Entry(
+        "Resize images (tf.image.resize); float32 output unless the method is nearest.",
+        {
+            "height": {**_SIZE, "description": "Output height."},
+            "width": {**_SIZE, "description": "Output width."},
+            "method": enum(list(RESIZE_METHODS), "bilinear", "Interpolation: a 2017 number (0-3) or a name."),
+        },
+        ("height", "width"),
+    ),
+    "CentralCrop": Entry(
+        "Keep the central part of each image (tf.image.central_crop).",
+        {"central_fraction": number(None, "The fraction of each side kept.", exclusiveMinimum=0, maximum=1)},
+        ("central_fraction",),
+    ),
+    "RandomCrop": Entry(
+        "Crop a height x width window at a random place in each image.",
+        {"height": {**_SIZE, "description": "Crop height."}, "width": {**_SIZE, "description": "Crop width."}},
+        ("height", "width"),
+    ),
+    "ExtractGlimpse": Entry(
+        "A window of each image at given offsets (tf.image.extract_glimpse); float32 output.",
+        {
+            "size": {"type": "array", "items": _SIZE, "minItems": 2, "maxItems": 2, "description": "[height, width]."},
+            "offsets": {
+                "type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2,
+                "description": "[y, x] of the window, the same for every image.",
+            },
+            "centered": boolean(True, "Offsets are relative to the image centre."),
+            "normalized": boolean(True, "Offsets are fractions of the image size."),
+            "uniform_noise": boolean(True, "Outside the image: uniform noise, else zeros."),
+        },
+        ("size", "offsets"),
+    ),
+    "ToBoundingBox": Entry(
+        "Crop each image to a box (tf.image.crop_to_bounding_box).",
+        {
+            "offset_height": integer(None, "Top row of the box.", minimum=0),
+            "offset_width": integer(None, "Left column of the box.", minimum=0),
+            "target_height": {**_SIZE, "description": "Box height."},
+            "target_width": {**_SIZE, "description": "Box width."},
+        },
+        ("offset_height", "offset_width", "target_height", "target_width"),
+    ),
+    "Flip": Entry(
+        "Flip images: axis 0 up-down, axis 1 left-right.",
+        {"axis": enum([0, 1], 0, "0: up-down, 1: left-right."), "is_random": _IS_RANDOM},
+    ),
+    "Transpose": Entry("Swap the height and width of each image (tf.image.transpose)."),
+    "Rotate90": Entry(
+        "Rotate images by k quarter turns counter-clockwise (random: 0-3 turns, square images).",
+        {"k": integer(1, "Quarter turns.", minimum=0, maximum=3), "is_random": _IS_RANDOM},
+    ),
+    "ConvertColorSpace": Entry(
+        "Convert images between color spaces (tf.image.rgb_to_* / *_to_rgb); float32 output.",
+        {
+            "from_space": enum(COLOR_SPACES, None, "The color space of the input."),
+            "to_space": enum(COLOR_SPACES, None, "The color space of the output."),
+        },
+        ("from_space", "to_space"),
+    ),
+    "ConvertImagesDtype": Entry(
+        "Convert images to a dtype, rescaling the values (tf.image.convert_image_dtype).",
+        {
+            "dtype": enum(["uint8", "uint16", "int32", "float16", "float32", "float64"], None, "The target dtype."),
+            "saturate": boolean(False, "Clip before converting between integer types."),
+        },
+        ("dtype",),
+    ),
+    "AdjustBrightness": Entry(
+        "Add delta to every pixel (random: a delta in [-delta, delta] per image); float32 output.",
+        {"delta": number(None, "The brightness change.", minimum=-1e6, maximum=1e6), "is_random": _IS_RANDOM},
+        ("delta",),
+    ),
+    "AdjustContrast": Entry(
+        "Scale each channel's distance from its mean (tf.image.adjust_contrast); float32 output.",
+        {"contrast_factor": number(None, "The contrast factor.", minimum=-1e6, maximum=1e6)},
+        ("contrast_factor",),
+    ),
+    "AdjustHue": Entry(
+        "Rotate the hue of RGB images (tf.image.adjust_hue); float32 output.",
+        {"delta": number(None, "Hue change in [-1, 1].", minimum=-1, maximum=1)},
+        ("delta",),
+    ),
+    "AdjustSaturation": Entry(
+        "Scale the saturation of RGB images (tf.image.adjust_saturation); float32 output.",
+        {"saturation_factor": number(None, "The saturation factor.", minimum=0, maximum=1e6)},
+        ("saturation_factor",),
+    ),
+    "AdjustGamma": Entry(
+        "Gamma correction, gain * image ** gamma (tf.image.adjust_gamma); float32 output.",
+        {
+            "gamma": number(1.0, "The exponent.", minimum=0, maximum=1e6),
+            "gain": number(1.0, "The multiplier.", minimum=-1e6, maximum=1e6),
+        },
+    ),
+    "DrawBoundingBoxes": Entry(
+        "Draw the same boxes on every image (tf.image.draw_bounding_boxes); float32 output.",
+        {
+            "boxes": {"type": "array", "items": _BOX, "minItems": 1, "maxItems": 100, "description": "The boxes."},
+            "colors": {
+                "type": "array",
+                "items": {"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 4},
+                "minItems": 1,
+                "maxItems": 100,
+                "description": "RGBA colors cycled over the boxes (default: TensorFlow's).",
+            },
+        },
+        ("boxes",),
+    ),
+    "TotalVariation": Entry(
+        "Replace each image by its total variation, a float32 vector of one value "
+        "(tf.image.total_variation)."
+    ),
+    # Keras preprocessing layers, applied to whole batches in the pipeline.
+    "Rescaling": Entry(
+        "x * scale + offset, as float32 (keras.layers.Rescaling).",
+        {
+            "scale": number(None, "The multiplier.", minimum=-1e6, maximum=1e6),
+            "offset": number(0.0, "Added after scaling.", minimum=-1e6, maximum=1e6),
+        },
+        ("scale",),
+    ),
+    "Normalization": Entry(
+        "(x - mean) / sqrt(variance), per channel when lists (keras.layers.Normalization).",
+        {
+            "mean": {**_PER_CHANNEL, "description": "The mean, or one per channel."},
+            "variance": {**_PER_CHANNEL, "description": "The variance (above 0), or one per channel."},
+        },
+        ("mean", "variance"),
+    ),
+    "GaussianNoise": Entry(
+        "Add zero-mean Gaussian noise drawn per example (augmentation of training data).",
+        {"stddev": number(None, "Standard deviation of the noise.", minimum=0, maximum=1e6)},
+        ("stddev",),
+    ),
+}  # fmt: skip

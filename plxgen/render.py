@@ -44,6 +44,33 @@ def _has_processors(exp: ir.Experiment) -> bool:
     return any(p.processors for p in (exp.train, exp.eval) if p)
 
 
+def _random_processor_kinds(exp: ir.Experiment) -> set[str]:
+    return {
+        op.kind
+        for pipe in (exp.train, exp.eval)
+        if pipe
+        for p in pipe.processors
+        for op in p.ops
+        if op.random
+    }
+
+
+_DATASET_FUNCTIONS = {
+    "TFRecordImagePipeline": "image_dataset",
+    "TFRecordSequencePipeline": "sequence_dataset",
+    "NumpyPipeline": "numpy_dataset",
+    "CsvPipeline": "csv_dataset",
+}
+
+
+def _processors_function(pipe: ir.Pipeline, exp: ir.Experiment) -> str:
+    """`process_features` where train and eval process alike, else one per section."""
+    funcs = [[p.func for p in q.processors] for q in (exp.train, exp.eval) if q]
+    if len(funcs) == 2 and funcs[0] != funcs[1]:
+        return f"process_{pipe.section}_features"
+    return "process_features"
+
+
 def _schedules(exp: ir.Experiment) -> list[str]:
     if exp.eval:
         return ["train", "evaluate", "train_and_evaluate", "predict", "export"]
@@ -87,6 +114,9 @@ def environment() -> jinja2.Environment:
         has_regularizers=_has_regularizers,
         has_processors=_has_processors,
         schedules=_schedules,
+        random_processor_kinds=_random_processor_kinds,
+        processors_function=_processors_function,
+        dataset_function_name=lambda kind: _DATASET_FUNCTIONS[kind],
         reads_in_order=lambda p: not p.shuffle
         and p.num_epochs == 1
         and not p.drop_remainder,

@@ -144,7 +144,17 @@ def _pipelines() -> dict[str, JSON]:
         args["properties"] = {
             key: (
                 _no_control(prop)
-                if key in ("data_files", "meta_data_file", "name")
+                if key
+                in (
+                    "data_files",
+                    "meta_data_file",
+                    "name",
+                    "files",
+                    "source_files",
+                    "target_files",
+                    "label_column",
+                    "feature_columns",
+                )
                 else prop
             )
             for key, prop in args["properties"].items()

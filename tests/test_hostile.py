@@ -197,6 +197,49 @@ def _layer_args(layer: dict[str, Any]) -> dict[str, Any]:
     return args  # type: ignore[no-any-return]
 
 
+# Minimal specs of the pipelines whose fields the base's TFRecordImagePipeline lacks.
+_PIPELINE_SPECS: dict[str, dict[str, Any]] = {
+    "NumpyPipeline": {"data_files": ["d.npz"], "features": ["image"]},
+    "CsvPipeline": {"data_files": ["d.csv"], "label_column": "y"},
+    "TFRecordSequencePipeline": {
+        "data_files": ["d.tfrecord"],
+        "meta_data_file": "m.json",
+    },
+    "ParallelTextPipeline": {"source_files": ["s.txt"]},
+    "TFRecordSourceSequencePipeline": {"files": ["f.tfrecord"]},
+    "ImageCaptioningPipeline": {"files": ["f.tfrecord"]},
+}
+
+
+def _pipeline_kind(place: Place) -> str | None:
+    """The pipeline kind that has the field at `place`, if the base's does not."""
+    from plxgen.registry import PIPELINES
+
+    if (
+        len(place) < 4
+        or place[1] != "data_pipeline"
+        or place[3] in PIPELINES["TFRecordImagePipeline"].params
+    ):
+        return None
+    return next(kind for kind, entry in PIPELINES.items() if place[3] in entry.params)
+
+
+def _switch_pipelines(data: dict[str, Any], place: Place, text: str) -> None:
+    """Both sections read a pipeline kind that has the field at `place`."""
+    kind = _pipeline_kind(place)
+    if kind is None:
+        return
+    spec = copy.deepcopy(_PIPELINE_SPECS[kind])
+    graph = data["model"]["classifier"]["graph"]
+    if kind == "CsvPipeline":
+        graph["input_layers"] = "x"
+    elif "features" in place:
+        graph["input_layers"] = text
+        spec["features"] = [text]
+    for section in ("train", "eval"):
+        data[section]["data_pipeline"] = {kind: copy.deepcopy(spec)}
+
+
 def fill(place: Place, text: str) -> dict[str, Any]:
     """The base config with `text` at `place` (parts it lacks are added).
 
@@ -204,6 +247,7 @@ def fill(place: Place, text: str) -> dict[str, Any]:
     layer 1 and layer 0 gets that name; `output_layers` names the last layer.
     """
     data = copy.deepcopy(_base_data())
+    _switch_pipelines(data, place, text)
     layers = data["model"]["classifier"]["graph"]["layers"]
     if "inbound_nodes" in place:
         _layer_args(layers[0])["name"] = text
@@ -329,7 +373,7 @@ def check_code(place: Place, text: str, got: Code, base: Code) -> None:
         n
         for n in got.names - base.names
         if n != text
-        and not re.fullmatch(r"layer_[0-9]+_*", n)
+        and not re.fullmatch(r"layer_[0-9]+_*|input", n)
         and n.rstrip("_") not in base.names
     }
     assert not renamed, renamed
@@ -383,7 +427,12 @@ def baseline(place: Place) -> Code:
         try:
             code = Code(_render_data(fill(place, placeholder(place))))
         except ConfigError:
-            code = Code(_render_data(copy.deepcopy(_base_data())))
+            data = copy.deepcopy(_base_data())
+            _switch_pipelines(data, place, placeholder(place))
+            try:
+                code = Code(_render_data(data))
+            except ConfigError:  # a pipeline kind that does not compile
+                code = Code(_render_data(copy.deepcopy(_base_data())))
             code.exact = False  # the text's own place is not in it
         _BASELINES[place] = code
     return _BASELINES[place]
@@ -483,7 +532,10 @@ def test_the_schema_walk_finds_the_known_places() -> None:
 def test_placeholder_reaches_the_script(place: Place) -> None:
     """The placeholder compiles at every place but those that must name a feature or a host."""
     accepted = try_rendered(place, placeholder(place))
-    assert accepted != ("input_layers" in place or "cluster" in place)
+    from plxgen.registry import UNSUPPORTED_PIPELINES
+
+    rejected = _pipeline_kind(place) in UNSUPPORTED_PIPELINES or "field_delim" in place
+    assert accepted != ("input_layers" in place or "cluster" in place or rejected)
 
 
 @pytest.mark.parametrize("group", sorted(KINDS), ids=sorted(KINDS))
@@ -511,6 +563,12 @@ _TAKES = {
     "graph.name": 1, "data_pipeline.name": 1, "path": 1, "data_files": 1,
     "meta_data_file": 1, "layers.name": 4, "model.name": 4, "inbound_nodes": 4,
     "output_layers": 4, "project.name": None, "input_layers": None, "environment.cluster": None,
+    # Pipeline fields: names, delimiters and columns are short; the rest belong to
+    # pipelines that do not compile.
+    "features": None, "label": None, "label_feature": None, "label_column": None, "feature_columns": None,
+    "field_delim": None, "files": None, "source_files": None, "target_files": None, "source_field": None,
+    "target_field": None, "source_delimiter": None, "target_delimiter": None, "image_field": None,
+    "caption_ids_field": None, "caption_tokens_field": None,
 }  # fmt: skip
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
+from tests.pipeline_data import make_pipeline_data
 
 EXAMPLES = sorted(p.stem for p in (ROOT / "generated_examples").glob("*.yaml"))
 SEED_METRICS = {
@@ -38,6 +39,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
         check=True,
         capture_output=True,
     )
+    make_pipeline_data(root / "data")
     (root / "generated_examples").mkdir()
     for name in EXAMPLES:
         shutil.copy(

@@ -1,0 +1,87 @@
+"""Data for the pipeline examples, made here (no network): npz, CSV and sequence records.
+
+Layout under a `data/` folder, as the examples in generated_examples/ expect:
+`npz/digits_{train,eval}.npz`, `diabetes/diabetes_{train,eval}.csv` and
+`sequences/sequences_{train,eval}.tfrecord` + `sequences/meta_data.json`.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+
+SEQUENCE_VOCABULARY = 10  # token ids 1..9; 0 pads
+
+
+def write_npz(folder: Path) -> None:
+    """scikit-learn's digits as arrays x (float32, 64 pixels in [0, 1]) and y (int64)."""
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    x = (digits.data / 16.0).astype(np.float32)
+    y = digits.target.astype(np.int64)
+    folder.mkdir(parents=True, exist_ok=True)
+    np.savez(folder / "digits_train.npz", x=x[:1400], y=y[:1400])
+    np.savez(folder / "digits_eval.npz", x=x[1400:], y=y[1400:])
+
+
+def write_csv(folder: Path) -> None:
+    """scikit-learn's diabetes table with a header; `target` is the label column."""
+    from sklearn.datasets import load_diabetes
+
+    data = load_diabetes()
+    folder.mkdir(parents=True, exist_ok=True)
+    header = [*data.feature_names, "target"]
+    rows = np.column_stack([data.data, data.target])
+    for split, part in (("train", rows[:350]), ("eval", rows[350:])):
+        with open(folder / f"diabetes_{split}.csv", "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(header)
+            writer.writerows(part.tolist())
+
+
+def sequence_examples(n: int, seed: int) -> list[tuple[list[int], int]]:
+    """Token sequences of 3 to 20 ids; the label says whether 7s outnumber 3s."""
+    rng = np.random.default_rng(seed)
+    examples = []
+    for _ in range(n):
+        tokens = rng.integers(1, SEQUENCE_VOCABULARY, size=int(rng.integers(3, 21)))
+        label = int((tokens == 7).sum() > (tokens == 3).sum())
+        examples.append((tokens.tolist(), label))
+    return examples
+
+
+def write_sequences(folder: Path) -> None:
+    """tf.train.SequenceExample records: context `label` and `length`, sequence `tokens`."""
+    import tensorflow as tf
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for split, n, seed in (("train", 600, 1), ("eval", 200, 2)):
+        with tf.io.TFRecordWriter(str(folder / f"sequences_{split}.tfrecord")) as w:
+            for tokens, label in sequence_examples(n, seed):
+                example = tf.train.SequenceExample()
+                context = example.context.feature
+                context["label"].int64_list.value.append(label)
+                context["length"].int64_list.value.append(len(tokens))
+                steps = example.feature_lists.feature_list["tokens"]
+                for token in tokens:
+                    steps.feature.add().int64_list.value.append(token)
+                w.write(example.SerializeToString())
+    meta = {
+        "context_features_types": {"label": "int64", "length": "int64"},
+        "sequence_features_types": {"tokens": "int64"},
+        "num_classes": 2,
+        "vocabulary_size": SEQUENCE_VOCABULARY,
+        "num_samples": {"train": 600, "eval": 200},
+    }
+    (folder / "meta_data.json").write_text(json.dumps(meta, indent=2))
+
+
+def make_pipeline_data(data: Path) -> None:
+    """Everything the pipeline examples read, under `data`."""
+    write_npz(data / "npz")
+    write_csv(data / "diabetes")
+    write_sequences(data / "sequences")

@@ -1,0 +1,319 @@
+"""The compiled input pipelines, run in-process on data made by the project.
+
+Each test compiles a config next to a data folder, imports the script as a
+module and reads batches from its `train_dataset` / `eval_dataset`.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import pytest
+import yaml
+
+from plxgen.compiler import compile_config
+from tests.conftest import ROOT
+from tests.pipeline_data import make_pipeline_data
+
+tf = pytest.importorskip("tensorflow")
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder: digits records (png), npz, CSV and sequence records."""
+    root = tmp_path_factory.mktemp("pipelines")
+    subprocess.run(
+        [sys.executable, "-m", "plxgen", "data", "digits", "-o", str(root / "data" / "digits")],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    make_pipeline_data(root / "data")
+    return root / "data"
+
+
+def example(name: str) -> dict[str, Any]:
+    """A config of generated_examples/ as data."""
+    config: dict[str, Any] = yaml.safe_load(
+        (ROOT / "generated_examples" / f"{name}.yaml").read_text()
+    )
+    return config
+
+
+def load(config: dict[str, Any], data: Path, name: str) -> ModuleType:
+    """Compile `config` into data/../scripts/NAME.py and import it."""
+    folder = data.parent / "scripts"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(config))
+    script = folder / f"{name}.py"
+    script.write_text(compile_config(path, script, []))
+    spec = importlib.util.spec_from_file_location(f"pipeline_{name}", script)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def batches(dataset: Any, n: int) -> list[Any]:
+    return [tf.nest.map_structure(lambda t: t.numpy(), b) for b in dataset.take(n)]
+
+
+def pipe(config: dict[str, Any], section: str = "train") -> dict[str, Any]:
+    ((_, spec),) = config[section]["data_pipeline"].items()
+    return spec  # type: ignore[no-any-return]
+
+
+EVERY_PROCESSOR = [
+    {"ConvertColorSpace": {"from_space": "grayscale", "to_space": "rgb"}},
+    {"AdjustHue": {"delta": 0.1}},
+    {"AdjustSaturation": {"saturation_factor": 1.5}},
+    {"AdjustContrast": {"contrast_factor": 1.2}},
+    {"AdjustGamma": {"gamma": 0.9, "gain": 1.0}},
+    {"AdjustBrightness": {"delta": 0.05}},
+    {"AdjustBrightness": {"delta": 0.1, "is_random": True}},
+    {"Flip": {"axis": 1}},
+    {"Flip": {"axis": 0, "is_random": True}},
+    "Transpose",
+    {"Rotate90": {"k": 1}},
+    {"Rotate90": {"is_random": True}},
+    {"RandomCrop": {"height": 24, "width": 24}},
+    {"CentralCrop": {"central_fraction": 0.9}},
+    {"ToBoundingBox": {"offset_height": 1, "offset_width": 1, "target_height": 20, "target_width": 20}},
+    {"Resize": {"height": 16, "width": 16, "method": 1}},
+    {"ConvertImagesDtype": {"dtype": "float32"}},
+    {"ConvertColorSpace": {"from_space": "rgb", "to_space": "hsv"}},
+    {"ConvertColorSpace": {"from_space": "hsv", "to_space": "yiq"}},
+    {"ConvertColorSpace": {"from_space": "yiq", "to_space": "yuv"}},
+    {"ConvertColorSpace": {"from_space": "yuv", "to_space": "rgb"}},
+    {"ExtractGlimpse": {"size": [12, 12], "offsets": [0.0, 0.0]}},
+    {"DrawBoundingBoxes": {"boxes": [[0.1, 0.1, 0.5, 0.5]]}},
+    {"GaussianNoise": {"stddev": 0.1}},
+    {"Rescaling": {"scale": 2.0, "offset": -1.0}},
+    {"Normalization": {"mean": [0.1, 0.2, 0.3], "variance": [1.0, 2.0, 3.0]}},
+    "Standardization",
+    {"ConvertColorSpace": {"from_space": "rgb", "to_space": "grayscale"}},
+    {"Cast": {"dtype": "float32"}},
+    {"Reshape": {"target_shape": [144]}},
+    {"Reshape": {"target_shape": [12, 12, 1]}},
+    "TotalVariation",
+]  # fmt: skip
+
+
+def every_processor_config() -> dict[str, Any]:
+    config = example("augmented_digits")
+    pipe(config)["feature_processors"]["image"]["layers"] = EVERY_PROCESSOR
+    pipe(config)["cache"] = False
+    config["model"]["classifier"]["graph"]["layers"] = [{"Dense": {"units": 10}}]
+    return config
+
+
+def test_every_processor_runs_on_batches_and_resumes_bit_identically(
+    data: Path,
+) -> None:
+    """The whole chain runs; a resumed pipeline (skip_batches) draws the same random numbers."""
+    module = load(every_processor_config(), data, "every_processor")
+    fresh = batches(module.train_dataset(seed=9), 3)
+    features, labels = fresh[0]
+    assert features["image"].shape == (64, 1) and features["image"].dtype == np.float32
+    assert labels.shape == (64,) and np.isfinite(features["image"]).all()
+    resumed = batches(module.train_dataset(seed=9, skip_batches=2), 1)
+    np.testing.assert_array_equal(resumed[0][0]["image"], fresh[2][0]["image"])
+    again = batches(module.train_dataset(seed=9), 3)
+    for a, b in zip(fresh, again):
+        np.testing.assert_array_equal(a[0]["image"], b[0]["image"])
+    other = batches(module.train_dataset(seed=10), 1)
+    assert not np.array_equal(other[0][0]["image"], fresh[0][0]["image"])
+
+
+def test_processors_do_what_tf_image_does(data: Path) -> None:
+    config = example("augmented_digits")
+    for section in ("train", "eval"):
+        pipe(config, section).pop("feature_processors", None)
+    plain = load(config, data, "plain_digits")
+    pipe(config, "eval")["feature_processors"] = {
+        "image": {
+            "layers": [
+                {"Flip": {"axis": 1}},
+                {"Rotate90": {"k": 3}},
+                {"ToBoundingBox": {"offset_height": 2, "offset_width": 3, "target_height": 20, "target_width": 10}},
+            ]
+        }
+    }  # fmt: skip
+    module = load(config, data, "flip_rotate_box")
+    ((got, _),) = batches(module.eval_dataset(), 1)
+    images = np.concatenate([b[0]["image"] for b in batches(plain.eval_dataset(), 100)])
+    images = images[: len(got["image"])]
+    expected = np.rot90(images[:, :, ::-1], k=3, axes=(1, 2))[:, 2:22, 3:13]
+    np.testing.assert_array_equal(got["image"], expected)
+
+
+def test_random_crop_flip_and_brightness_vary_per_image(data: Path) -> None:
+    config = example("augmented_digits")
+    pipe(config)["feature_processors"]["image"]["layers"] = [
+        {"RandomCrop": {"height": 20, "width": 20}},
+        {"Flip": {"axis": 1, "is_random": True}},
+    ]
+    pipe(config)["shuffle"] = False
+    pipe(config)["cache"] = False
+    module = load(config, data, "random_crop")
+    ((got, _),) = batches(module.train_dataset(seed=4), 1)
+    reader = tf.data.TFRecordDataset(str(data / "digits" / "digits_train.tfrecord"))
+    first = []
+    for record in reader.take(64):
+        example_ = tf.train.Example.FromString(record.numpy())
+        png = example_.features.feature["image/encoded"].bytes_list.value[0]
+        first.append(tf.io.decode_png(png).numpy())
+    flipped = 0
+    offsets = set()
+    for image, crop in zip(first, got["image"]):
+        found = None
+        for flip in (False, True):
+            src = image[:, ::-1] if flip else image
+            for y in range(9):
+                for x in range(9):
+                    if np.array_equal(src[y : y + 20, x : x + 20], crop):
+                        found = (flip, y, x)
+        assert found is not None, "a crop is not a window of its image"
+        flipped += found[0]
+        offsets.add(found[1:])
+    assert 0 < flipped < 64 and len(offsets) > 5
+
+
+def test_cache_gives_the_same_batches(data: Path) -> None:
+    config = example("augmented_digits")
+    cached = load(config, data, "cached")
+    uncached_config = copy.deepcopy(config)
+    pipe(uncached_config)["cache"] = False
+    uncached = load(uncached_config, data, "uncached")
+    for a, b in zip(
+        batches(cached.train_dataset(seed=3), 4),
+        batches(uncached.train_dataset(seed=3), 4),
+    ):
+        np.testing.assert_array_equal(a[0]["image"], b[0]["image"])
+        np.testing.assert_array_equal(a[1], b[1])
+
+
+def test_raw_records_read_like_png_records(data: Path, tmp_path: Path) -> None:
+    """image_format raw: uint8 pixels decoded for a whole batch at once."""
+    raw = data / "raw"
+    raw.mkdir(exist_ok=True)
+    for split in ("train", "eval"):
+        with tf.io.TFRecordWriter(str(raw / f"digits_{split}.tfrecord")) as writer:
+            source = data / "digits" / f"digits_{split}.tfrecord"
+            for record in tf.data.TFRecordDataset(str(source)):
+                ex = tf.train.Example.FromString(record.numpy())
+                feature = ex.features.feature
+                png = feature["image/encoded"].bytes_list.value[0]
+                feature["image/encoded"].bytes_list.value[0] = (
+                    tf.io.decode_png(png).numpy().tobytes()
+                )
+                feature["image/format"].bytes_list.value[0] = b"raw"
+                writer.write(ex.SerializeToString())
+    meta = json.loads((data / "digits" / "meta_data.json").read_text())
+    (raw / "meta_data.json").write_text(json.dumps({**meta, "image_format": "raw"}))
+    config = example("lenet_digits")
+    for section in ("train", "eval"):
+        spec = pipe(config, section)
+        spec["data_files"] = [
+            f.replace("/digits/", "/raw/") for f in spec["data_files"]
+        ]
+        spec["meta_data_file"] = spec["meta_data_file"].replace("/digits/", "/raw/")
+    from_raw = load(config, data, "raw_digits")
+    from_png = load(example("lenet_digits"), data, "png_digits")
+    for a, b in zip(
+        batches(from_raw.train_dataset(seed=1), 3),
+        batches(from_png.train_dataset(seed=1), 3),
+    ):
+        np.testing.assert_array_equal(a[0]["image"], b[0]["image"])
+        np.testing.assert_array_equal(a[1], b[1])
+
+
+def test_csv_feature_columns_in_the_order_given(data: Path) -> None:
+    config = example("diabetes_csv")
+    for section in ("train", "eval"):
+        pipe(config, section)["feature_columns"] = ["bmi", "age"]
+        pipe(config, section).pop("feature_processors")
+    module = load(config, data, "csv_columns")
+    ((features, labels),) = batches(module.eval_dataset(), 1)
+    table = np.genfromtxt(
+        data / "diabetes" / "diabetes_eval.csv", delimiter=",", names=True
+    )
+    np.testing.assert_allclose(
+        features["x"], np.stack([table["bmi"], table["age"]], 1), rtol=1e-6
+    )
+    np.testing.assert_allclose(labels[:, 0], table["target"], rtol=1e-6)
+    assert len(labels) == 92
+
+
+def test_csv_reads_every_row_once_per_epoch(data: Path) -> None:
+    config = example("diabetes_csv")
+    pipe(config)["num_epochs"] = 2
+    module = load(config, data, "csv_epochs")
+    labels = np.concatenate(
+        [b[1][:, 0] for b in batches(module.train_dataset(seed=1), 100)]
+    )
+    table = np.genfromtxt(
+        data / "diabetes" / "diabetes_train.csv", delimiter=",", names=True
+    )
+    np.testing.assert_allclose(
+        np.sort(labels), np.sort(np.tile(table["target"], 2)), rtol=1e-6
+    )
+
+
+def test_numpy_pipeline_keeps_every_example(data: Path) -> None:
+    module = load(example("npz_digits"), data, "npz")
+    got = batches(module.eval_dataset(), 10)
+    arrays = np.load(data / "npz" / "digits_eval.npz")
+    x = np.concatenate([b[0]["x"] for b in got])
+    y = np.concatenate([b[1].argmax(1) for b in got])
+    np.testing.assert_array_equal(x, arrays["x"])
+    np.testing.assert_array_equal(y, arrays["y"])
+
+
+def test_numpy_pipeline_names_a_missing_array(data: Path) -> None:
+    config = example("npz_digits")
+    pipe(config)["label"] = "labels"
+    module = load(config, data, "npz_missing")
+    with pytest.raises(
+        module.RunError, match=r"digits_train.npz: no array 'labels' \(it has x, y\)"
+    ):
+        module.train_dataset()
+
+
+def test_sequences_bucket_by_length(data: Path) -> None:
+    module = load(example("sequence_classifier"), data, "sequences")
+    lengths = []
+    for features, labels in batches(module.train_dataset(seed=2), 30):
+        per_example = (features["tokens"] > 0).sum(1)
+        assert features["tokens"].shape[1] == per_example.max()  # padded to its longest
+        buckets = np.digitize(per_example, [8, 14], right=False)
+        assert len(set(buckets)) == 1, per_example
+        lengths.append(per_example)
+        assert set(labels) <= {0, 1}
+    assert len({np.digitize(x[0], [8, 14]) for x in lengths}) == 3
+
+
+def test_sequences_without_dynamic_pad_must_have_one_length(data: Path) -> None:
+    config = example("sequence_classifier")
+    pipe(config)["dynamic_pad"] = False
+    pipe(config).pop("bucket_boundaries")
+    module = load(config, data, "fixed_length")
+    with pytest.raises(tf.errors.InvalidArgumentError, match="set dynamic_pad: true"):
+        batches(module.train_dataset(seed=1), 1)
+
+
+def test_sequence_meta_data_must_list_the_model_inputs(data: Path) -> None:
+    config = example("sequence_classifier")
+    config["model"]["classifier"]["graph"]["input_layers"] = "words"
+    module = load(config, data, "no_words")
+    with pytest.raises(
+        module.RunError, match="feature 'words' that the records do not have"
+    ):
+        module.train_dataset()
