@@ -425,7 +425,9 @@ class Lowerer:
                 key = f"{var}_{metric.key}"
                 inner = ir.Call(
                     metric.call.func,
-                    tuple((k, key if k == "name" else v) for k, v in metric.call.kwargs),
+                    tuple(
+                        (k, key if k == "name" else v) for k, v in metric.call.kwargs
+                    ),
                     metric.call.args,
                 )
                 call = ir.Call(
@@ -448,7 +450,7 @@ class Lowerer:
             )  # fmt: skip
         if len(encoder.outputs) != 1:
             self.fail(
-                path + ("encoder", "output_layers"), "the encoder has one output: what the bridge takes",
+                path + ("encoder", "output_layers"), f"the encoder has {len(encoder.outputs)} outputs; the bridge takes one",
                 "generator-output",
             )  # fmt: skip
         name, args = _one(spec.get("bridge") or "NoOpBridge")
@@ -475,7 +477,9 @@ class Lowerer:
                     ("name", "bridge"),
                 ),
             )
-            layers.append(ir.Layer(var, call, (code,), format_path(path + ("bridge", name))))
+            layers.append(
+                ir.Layer(var, call, (code,), format_path(path + ("bridge", name)))
+            )
             code = var
         decoder = self.graph(
             spec["decoder"], path + ("decoder",), features, given=code, taken=taken
@@ -535,7 +539,11 @@ class Lowerer:
         names: dict[str, str] = {}
         for n, feature in enumerate(inputs):
             if feature in inputs[:n]:
-                self.fail(path + ("input_layers",), f"{show(feature)} is listed twice", "duplicate-input")
+                self.fail(
+                    path + ("input_layers",),
+                    f"{show(feature)} is listed twice",
+                    "duplicate-input",
+                )
                 continue
             if given is not None:
                 names[feature] = given
@@ -620,11 +628,15 @@ class Lowerer:
                 )
             elif names[out] not in outputs:
                 outputs.append(names[out])
+        if "output_layers" not in graph:
+            outputs.append(previous)  # the default: the last layer
         outputs.extend(var for var in marked if var not in outputs)
-        if not outputs:
-            outputs = [previous]
         if any(o not in {layer.var for layer in layers} for o in outputs):
-            self.fail(path + ("output_layers",), "an output must be a layer, not an input", "input-as-output")
+            self.fail(
+                path + ("output_layers",),
+                "an output must be a layer, not an input",
+                "input-as-output",
+            )
         self._check_used(layers, outputs, path)
         return ir.Graph(tuple(graph_inputs), tuple(layers), tuple(outputs))
 
@@ -639,7 +651,11 @@ class Lowerer:
             self.fail(path, f"{name} merges several inputs: list them in inbound_nodes", "merge-inputs",
                       "e.g. inbound_nodes: [left, right]", key=True)  # fmt: skip
         elif name in ("Dot", "Subtract") and len(sources) != 2:
-            self.fail(path + ("inbound_nodes",), f"{name} takes exactly two inputs, got {len(sources)}", "merge-inputs")
+            self.fail(
+                path + ("inbound_nodes",),
+                f"{name} takes exactly two inputs, got {len(sources)}",
+                "merge-inputs",
+            )
         elif not merge and len(sources) > 1:
             self.fail(path + ("inbound_nodes",), f"{name} takes one input, got {len(sources)}", "layer-inputs",
                       "merge them first with Concatenate, Add, ...")  # fmt: skip
