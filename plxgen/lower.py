@@ -572,6 +572,8 @@ class Lowerer:
         previous = given or (graph_inputs[0].var if graph_inputs else "x")
         outputs: list[str] = []  # output_layers, then the layers marked is_output
         marked: list[str] = []
+        counters: dict[str, int] = {}
+        auto: dict[str, str] = {}  # 2017 default names of unnamed layers
         for i, item in enumerate(graph["layers"]):
             name, args = _one(item)
             lpath = path + ("layers", i, name)
@@ -594,13 +596,14 @@ class Lowerer:
                 sources = (previous,)
             else:
                 inbound = [inbound] if isinstance(inbound, str) else inbound
-                unknown = [n for n in inbound if n not in names]
+                known = {**auto, **names}
+                unknown = [n for n in inbound if n not in known]
                 for n in unknown:
                     self.fail(
                         lpath + ("inbound_nodes",), f"no earlier layer or input is named {show(n)}", "unknown-node",
-                        _near(n, list(names)),
+                        _near(n, list(known)),
                     )  # fmt: skip
-                sources = tuple(names.get(n, previous) for n in inbound)
+                sources = tuple(known.get(n, previous) for n in inbound)
             self._check_arity(name, sources, lpath)
             layers.append(
                 ir.Layer(
@@ -615,9 +618,17 @@ class Lowerer:
                         "duplicate-name",
                     )
                 names[args["name"]] = var
+            # An unnamed layer is also known as `Type_N` (the N-th unnamed one of its
+            # type), as the 2017 tool named it; a name given that way counts too.
+            own = args.get("name")
+            if not own or own == f"{name}_{counters.get(name, 0) + 1}":
+                counters[name] = counters.get(name, 0) + 1
+                if not own:
+                    auto.setdefault(f"{name}_{counters[name]}", var)
             if is_output:
                 marked.append(var)
             previous = var
+        names = {**auto, **names}
         for out in _names(graph.get("output_layers")):
             if out not in names:
                 self.fail(

@@ -371,3 +371,18 @@ def test_attention_layers_take_query_and_value(folder: Path) -> None:
         {"Dense": {"units": 10}},
     ]  # fmt: skip
     train(folder, "attention", config(classifier(graph_layers)))
+
+
+def test_unnamed_layers_are_known_by_their_2017_names() -> None:
+    graph_layers = [
+        {"Flatten": None},
+        {"Dense": {"units": 8}},
+        {"Dense": {"units": 8, "name": "Dense_2", "inbound_nodes": ["Flatten_1"]}},
+        {"Dense": {"units": 8, "inbound_nodes": ["Flatten_1"]}},
+        {"Concatenate": {"inbound_nodes": ["Dense_1", "Dense_2", "Dense_3"]}},
+        {"Dense": {"units": 10}},
+    ]
+    exp = lowered(config(classifier(graph_layers)))
+    layers = exp.model.graph.layers
+    assert layers[4].inputs == (layers[1].var, layers[2].var, layers[3].var)
+    assert layers[2].inputs == layers[3].inputs == (layers[0].var,)
