@@ -96,6 +96,23 @@ def vae(inputs: Any) -> Any:
     return layers.Dense(784)(x)
 
 
+def rows(inputs: Any) -> Any:
+    x = layers.Reshape((28, 28))(inputs)
+    lstm = layers.LSTM(
+        32,
+        return_sequences=True,
+        kernel_initializer=keras.initializers.GlorotUniform(seed=3),
+        recurrent_regularizer=keras.regularizers.L2(0.0001),
+    )
+    x = layers.Bidirectional(lstm)(x)
+    dense = layers.Dense(
+        16, activation="relu", kernel_constraint=keras.constraints.MaxNorm(3)
+    )
+    x = layers.TimeDistributed(dense)(x)
+    x = layers.GlobalMaxPooling1D()(x)
+    return layers.Dense(10)(x)
+
+
 def recurrent(inputs: Any) -> Any:
     x = layers.Reshape((28, 28))(inputs)
     x = layers.Bidirectional(layers.LSTM(8, return_sequences=True))(x)
@@ -167,6 +184,7 @@ CASES = {
     "functional_digits": (IMAGE, functional),
     "autoencoder_digits": (FLAT, autoencoder),
     "vae_digits": (FLAT, vae),
+    "recurrent_digits": (IMAGE, rows),
 }
 
 
@@ -195,6 +213,14 @@ def test_wrappers_and_nested_arguments_equal_keras_by_hand(tmp_path: Path) -> No
     conv = next(l for l in generated.layers if isinstance(l, layers.Conv1D))
     assert isinstance(conv.kernel_regularizer, keras.regularizers.L2)
     assert conv.kernel_regularizer.l2 == pytest.approx(0.01)
+
+
+def test_same_initializer_seed_gives_the_same_weights() -> None:
+    generated = example("recurrent_digits").build_model(IMAGE)
+    expected = by_hand(IMAGE, rows)
+    ours = generated.get_layer(index=2).forward_layer.cell.kernel
+    theirs = expected.get_layer(index=2).forward_layer.cell.kernel
+    assert bool(tf.reduce_all(ours == theirs))
 
 
 def test_same_weights_give_same_outputs() -> None:
