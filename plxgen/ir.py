@@ -55,6 +55,16 @@ class Graph:
 
 
 @dataclass(frozen=True)
+class Bridge:
+    """A generator's bridge between encoder and decoder (NoOpBridge or a VAE's LatentBridge)."""
+
+    kind: str  # NoOpBridge | LatentBridge
+    latent_dim: int
+    mean: float
+    stddev: float
+
+
+@dataclass(frozen=True)
 class Loss:
     """The loss: a Keras loss object (per example) or one of the script's own functions."""
 
@@ -105,7 +115,7 @@ class Optimizer:
 class Model:
     """The model: graph, loss, optimizer, metrics and how labels are shaped."""
 
-    kind: str  # classifier | regressor
+    kind: str  # classifier | regressor | generator
     name: str
     graph: Graph
     loss: Loss
@@ -116,6 +126,11 @@ class Model:
     scores: (
         str | None
     )  # softmax | sigmoid | None: how outputs become scores for metrics
+    # A generator's bridge; its target is then its input feature, not the labels.
+    bridge: Bridge | None = None
+    target: str | None = None  # the feature a generator reconstructs
+    summaries: tuple[str, ...] = ()  # besides loss, metrics and learning_rate
+    clip_embed: float = 0.0  # clip_embed_gradients, when the graph has embeddings
 
 
 @dataclass(frozen=True)

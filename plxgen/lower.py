@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import json
 import keyword
 import re
@@ -27,12 +28,17 @@ PIPELINE_FEATURES = {"TFRecordImagePipeline": ("image",), "CsvPipeline": ("x",)}
 _MODULES = {"tf", "keras", "np", "os", "sys", "json", "math", "seed"}
 _GENERIC_PROCESSORS = {"Cast", "Reshape", "Rescaling", "Normalization", "GaussianNoise"}
 _IMAGE_PIPELINES = {"TFRecordImagePipeline", "NumpyPipeline"}
+_BUILTINS = frozenset(dir(builtins))
 _THRESHOLD_METRICS = {
     "TruePositives", "TrueNegatives", "FalsePositives", "FalseNegatives", "Precision", "Recall", "AUC",
     "SpecificityAtSensitivity", "SensitivityAtSpecificity", "PrecisionAtThresholds", "RecallAtThresholds",
 }  # fmt: skip
 _SNAKE = {"AUC": "auc", "MeanIOU": "mean_iou"}
-_SUPPORTED_SUMMARIES = {"loss", "learning_rate"}
+# Layers called with a query, a value and maybe a key.
+_ATTENTION = {"Attention", "AdditiveAttention", "MultiHeadAttention"}
+_ALL_SUMMARIES = (
+    "loss", "learning_rate", "variables", "activations", "gradients", "image_input", "image_result",
+)  # fmt: skip
 # Layer arguments that are themselves `Name: {arguments}` (by their schema's $ref).
 _NESTED_KINDS = {"layer", "initializer", "regularizer", "constraint"}
 # Bounds on what one config may ask for: beyond them the script is absurd and
@@ -44,10 +50,16 @@ _FORMAT_FIELD = re.compile(r"%%|%\([^)]*\)[#0 +-]*([0-9]*)(?:\.([0-9]*))?")
 
 
 @lru_cache(maxsize=1)
+def keras_layers_document() -> dict[str, Any]:
+    """The committed table of Keras layers (and of removed ones)."""
+    text = resources.files("plxgen.schemas").joinpath("keras_layers.json").read_text()
+    document: dict[str, Any] = json.loads(text)
+    return document
+
+
 def keras_layers() -> dict[str, Any]:
     """The committed table of Keras layers and their arguments."""
-    text = resources.files("plxgen.schemas").joinpath("keras_layers.json").read_text()
-    layers: dict[str, Any] = json.loads(text)["layers"]
+    layers: dict[str, Any] = keras_layers_document()["layers"]
     return layers
 
 
@@ -434,8 +446,13 @@ class Lowerer:
             labels = "one_hot" if one_hot else ("sparse" if n_classes else "binary")
         else:
             labels = "float"
-        graph = self.graph(spec["graph"], path + ("graph",), features)
-        self._check_output_units(graph, spec, path, labels, n_classes)
+        bridge: ir.Bridge | None = None
+        target: str | None = None
+        if kind == "generator":
+            graph, bridge, target = self.generator(spec, path, features)
+        else:
+            graph = self.graph(spec["graph"], path + ("graph",), features)
+            self._check_output_units(graph, spec, path, labels, n_classes)
         default_loss = (
             "SigmoidCrossEntropy" if kind == "classifier" else "MeanSquaredError"
         )
@@ -450,8 +467,9 @@ class Lowerer:
         keys: set[str] = set()
         for i, item in enumerate(spec.get("metrics") or []):
             name, args = _one(item)
-            for metric in self.metric(
-                name, args, path + ("metrics", i), labels, n_classes
+            for metric in self._per_output(
+                self.metric(name, args, path + ("metrics", i), labels, n_classes),
+                graph.outputs,
             ):
                 if metric.key in keys:
                     self.fail(
@@ -467,20 +485,14 @@ class Lowerer:
                     "report fewer metrics (each threshold of PrecisionAtThresholds is one)", key=True,
                 )  # fmt: skip
                 break
-        summaries = spec.get("summaries")
-        if summaries:
-            wanted = (
-                ["activations", "gradients", "variables", "image_input", "image_result"]
-                if summaries == "all"
-                else summaries
-            )
-            for item in wanted:
-                if item not in _SUPPORTED_SUMMARIES:
-                    self.fail(
-                        path + ("summaries",), f"the {item!r} summary is not supported by this version of plxgen",
-                        "not-implemented", "loss, metrics and learning_rate are always written", key=True,
-                    )  # fmt: skip
-                    break
+        summaries = spec.get("summaries") or []
+        wanted = _ALL_SUMMARIES if summaries == "all" else tuple(summaries)
+        clip_embed = float(spec.get("clip_embed_gradients", 0.1))
+        if not any(
+            layer.call.func.qualname == "keras.layers.Embedding"
+            for layer in graph.layers
+        ):
+            clip_embed = 0.0  # nothing to clip: no code for it
         opt_name, opt_args = _one(spec.get("optimizer") or "Adam")
         optimizer = self.optimizer(
             opt_name,
@@ -499,7 +511,85 @@ class Lowerer:
             labels=labels,
             n_classes=n_classes,
             scores=scores,
+            bridge=bridge,
+            target=target,
+            summaries=tuple(k for k in wanted if k not in ("loss", "learning_rate")),
+            clip_embed=clip_embed,
         )
+
+    def _per_output(
+        self, metrics: list[ir.Metric], outputs: tuple[str, ...]
+    ) -> list[ir.Metric]:
+        """With several outputs, each metric once per output, keyed `<output>_<metric>`."""
+        if len(outputs) < 2:
+            return metrics
+        out = []
+        for index, var in enumerate(outputs):
+            for metric in metrics:
+                key = f"{var}_{metric.key}"
+                inner = ir.Call(
+                    metric.call.func,
+                    tuple(
+                        (k, key if k == "name" else v) for k, v in metric.call.kwargs
+                    ),
+                    metric.call.args,
+                )
+                call = ir.Call(
+                    ir.Symbol("OutputMetric"),
+                    (("metric", inner), ("index", index), ("name", key)),
+                )
+                out.append(ir.Metric(key, call, metric.helper))
+        return out
+
+    def generator(
+        self, spec: dict[str, Any], path: Path, features: tuple[str, ...] | None
+    ) -> tuple[ir.Graph, ir.Bridge, str | None]:
+        """model.generator: encoder -> bridge -> decoder as one graph."""
+        encoder = self.graph(spec["encoder"], path + ("encoder",), features)
+        target = encoder.inputs[0].feature if len(encoder.inputs) == 1 else None
+        if len(encoder.inputs) > 1:
+            self.fail(
+                path + ("encoder", "input_layers"), "a generator reconstructs one feature: its encoder has one input",
+                "generator-input",
+            )  # fmt: skip
+        if len(encoder.outputs) != 1:
+            self.fail(
+                path + ("encoder", "output_layers"), f"the encoder has {len(encoder.outputs)} outputs; the bridge takes one",
+                "generator-output",
+            )  # fmt: skip
+        name, args = _one(spec.get("bridge") or "NoOpBridge")
+        bridge = ir.Bridge(
+            name,
+            int(args.get("latent_dim", 1)),
+            float(args.get("mean", 0.0)),
+            float(args.get("stddev", 1.0)),
+        )
+        taken = {i.var for i in encoder.inputs} | {l.var for l in encoder.layers}
+        code = encoder.outputs[0] if encoder.outputs else "x"
+        layers = list(encoder.layers)
+        if name == "LatentBridge":
+            var = "latent"
+            while var in taken:
+                var += "_"
+            taken.add(var)
+            call = ir.Call(
+                ir.Symbol("LatentBridge"),
+                (
+                    ("latent_dim", bridge.latent_dim),
+                    ("mean", bridge.mean),
+                    ("stddev", bridge.stddev),
+                    ("name", "bridge"),
+                ),
+            )
+            layers.append(
+                ir.Layer(var, call, (code,), format_path(path + ("bridge", name)))
+            )
+            code = var
+        decoder = self.graph(
+            spec["decoder"], path + ("decoder",), features, given=code, taken=taken
+        )
+        graph = ir.Graph(encoder.inputs, (*layers, *decoder.layers), decoder.outputs)
+        return graph, bridge, target
 
     def _check_output_units(
         self,
@@ -509,61 +599,85 @@ class Lowerer:
         labels: str,
         n_classes: int | None,
     ) -> None:
-        last = (
-            {layer.var: layer for layer in graph.layers}.get(graph.outputs[-1])
-            if graph.outputs
-            else None
-        )
-        if last is None or last.call.func.qualname != "keras.layers.Dense":
-            return
-        units = dict(last.call.kwargs).get("units")
-        expected = n_classes if labels in ("one_hot", "sparse") else 1
-        if expected is not None and units != expected:
-            what = (
-                f"n_classes ({n_classes})"
-                if labels in ("one_hot", "sparse")
-                else "1 (one value per example)"
-            )
-            self.fail(
-                _parse_source(last.source) + ("units",),
-                f"the output layer has {units} units but the labels need {what}", "output-units",
-                f"set units: {expected}",
-            )  # fmt: skip
+        by_var = {layer.var: layer for layer in graph.layers}
+        for out in graph.outputs:
+            last = by_var.get(out)
+            if last is None or last.call.func.qualname != "keras.layers.Dense":
+                continue
+            units = dict(last.call.kwargs).get("units")
+            expected = n_classes if labels in ("one_hot", "sparse") else 1
+            if expected is not None and units != expected:
+                what = (
+                    f"n_classes ({n_classes})"
+                    if labels in ("one_hot", "sparse")
+                    else "1 (one value per example)"
+                )
+                self.fail(
+                    _parse_source(last.source) + ("units",),
+                    f"the output layer has {units} units but the labels need {what}", "output-units",
+                    f"set units: {expected}",
+                )  # fmt: skip
 
     def graph(
-        self, graph: dict[str, Any], path: Path, features: tuple[str, ...] | None
+        self,
+        graph: dict[str, Any],
+        path: Path,
+        features: tuple[str, ...] | None,
+        *,
+        given: str | None = None,
+        taken: set[str] | None = None,
     ) -> ir.Graph:
-        """A graph of layers, sequential or with inbound_nodes."""
+        """A graph of layers, sequential or with inbound_nodes.
+
+        `given` is the variable a decoder starts from (the bridge's output; its
+        input_layers only name it); `taken` holds variables already in use.
+        """
         if len(graph["layers"]) > MAX_LAYERS:
             self.fail(
                 path + ("layers",), f"the graph has {len(graph['layers'])} layers, more than the {MAX_LAYERS} allowed",
                 "too-large", key=True,
             )  # fmt: skip
             return ir.Graph((), (), ())
-        inputs = graph["input_layers"]
-        inputs = [inputs] if isinstance(inputs, str) else list(inputs)
-        graph_inputs = []
-        for feature in inputs:
+        inputs = _names(graph.get("input_layers"))
+        graph_inputs: list[ir.Input] = []
+        names: dict[str, str] = {}
+        for n, feature in enumerate(inputs):
+            if feature in inputs[:n]:
+                self.fail(
+                    path + ("input_layers",),
+                    f"{show(feature)} is listed twice",
+                    "duplicate-input",
+                )
+                continue
+            if given is not None:
+                names[feature] = given
+                continue
             if features is not None and feature not in features:
                 self.fail(
                     path + ("input_layers",), f"the data pipeline provides no feature {show(feature)}", "unknown-feature",
                     "features: " + ", ".join(features),
                 )  # fmt: skip
-            graph_inputs.append(ir.Input(feature, _safe_var(feature, "input")))
+            graph_inputs.append(ir.Input(feature, _safe_var(feature, f"input_{n}")))
+            names[feature] = graph_inputs[-1].var
+        if given is not None and len(inputs) > 1:
+            self.fail(path + ("input_layers",), "a decoder has one input: the bridge's output", "decoder-input",
+                      "name it once, e.g. input_layers: latent")  # fmt: skip
         sequential = (
-            len(inputs) == 1
+            len(inputs) <= 1
             and not any(
                 "inbound_nodes" in (_one(item)[1]) or "is_output" in (_one(item)[1])
                 for item in graph["layers"]
             )
             and "output_layers" not in graph
         )
-        names: dict[str, str] = {i.feature: i.var for i in graph_inputs}
-        used = set(names.values())  # variables taken
+        used = set(taken or ()) | {i.var for i in graph_inputs}  # variables taken
         renamed: dict[str, str] = {}  # a taken variable -> its last free variant
         layers: list[ir.Layer] = []
-        previous = graph_inputs[0].var if graph_inputs else "x"
-        outputs: list[str] = []
+        previous = given or (graph_inputs[0].var if graph_inputs else "x")
+        outputs: list[str] = []  # output_layers, then the layers marked is_output
+        marked: list[str] = []
+        counters: dict[str, int] = {}
+        auto: dict[str, str] = {}  # 2017 default names of unnamed layers
         for i, item in enumerate(graph["layers"]):
             name, args = _one(item)
             lpath = path + ("layers", i, name)
@@ -586,13 +700,15 @@ class Lowerer:
                 sources = (previous,)
             else:
                 inbound = [inbound] if isinstance(inbound, str) else inbound
-                unknown = [n for n in inbound if n not in names]
+                known = {**auto, **names}
+                unknown = [n for n in inbound if n not in known]
                 for n in unknown:
                     self.fail(
                         lpath + ("inbound_nodes",), f"no earlier layer or input is named {show(n)}", "unknown-node",
-                        _near(n, list(names)),
+                        _near(n, list(known)),
                     )  # fmt: skip
-                sources = tuple(names.get(n, previous) for n in inbound)
+                sources = tuple(known.get(n, previous) for n in inbound)
+            self._check_arity(name, sources, lpath)
             layers.append(
                 ir.Layer(
                     var, self.layer_call(name, args, lpath), sources, format_path(lpath)
@@ -606,9 +722,17 @@ class Lowerer:
                         "duplicate-name",
                     )
                 names[args["name"]] = var
+            # An unnamed layer is also known as `Type_N` (the N-th unnamed one of its
+            # type), as the 2017 tool named it; a name given that way counts too.
+            own = args.get("name")
+            if not own or own == f"{name}_{counters.get(name, 0) + 1}":
+                counters[name] = counters.get(name, 0) + 1
+                if not own:
+                    auto.setdefault(f"{name}_{counters[name]}", var)
             if is_output:
-                outputs.append(var)
+                marked.append(var)
             previous = var
+        names = {**auto, **names}
         for out in _names(graph.get("output_layers")):
             if out not in names:
                 self.fail(
@@ -617,15 +741,39 @@ class Lowerer:
                     "unknown-node",
                     _near(out, list(names)),
                 )
-            else:
+            elif names[out] not in outputs:
                 outputs.append(names[out])
-        if not outputs:
-            outputs = [previous]
-        if len(outputs) > 1:
-            self.fail(path + ("output_layers",), "models with several outputs are not supported by this version of plxgen",
-                      "not-implemented")  # fmt: skip
+        if "output_layers" not in graph:
+            outputs.append(previous)  # the default: the last layer
+        outputs.extend(var for var in marked if var not in outputs)
+        if any(o not in {layer.var for layer in layers} for o in outputs):
+            self.fail(
+                path + ("output_layers",),
+                "an output must be a layer, not an input",
+                "input-as-output",
+            )
         self._check_used(layers, outputs, path)
         return ir.Graph(tuple(graph_inputs), tuple(layers), tuple(outputs))
+
+    def _check_arity(self, name: str, sources: tuple[str, ...], path: Path) -> None:
+        """Merge layers take several inputs (Dot and Subtract exactly two); others one."""
+        merge = keras_layers().get(name, {}).get("merge", False)
+        if name in _ATTENTION:
+            if not 2 <= len(sources) <= 3:
+                self.fail(path, f"{name} takes a query and a value (and optionally a key) in inbound_nodes",
+                          "layer-inputs", "e.g. inbound_nodes: [query, value]", key=True)  # fmt: skip
+        elif merge and len(sources) < 2:
+            self.fail(path, f"{name} merges several inputs: list them in inbound_nodes", "merge-inputs",
+                      "e.g. inbound_nodes: [left, right]", key=True)  # fmt: skip
+        elif name in ("Dot", "Subtract") and len(sources) != 2:
+            self.fail(
+                path + ("inbound_nodes",),
+                f"{name} takes exactly two inputs, got {len(sources)}",
+                "merge-inputs",
+            )
+        elif not merge and len(sources) > 1:
+            self.fail(path + ("inbound_nodes",), f"{name} takes one input, got {len(sources)}", "layer-inputs",
+                      "merge them first with Concatenate, Add, ...")  # fmt: skip
 
     def _check_used(
         self, layers: list[ir.Layer], outputs: list[str], path: Path
@@ -1001,7 +1149,8 @@ def _safe_var(name: str, fallback: str) -> str:
         and name not in _RESERVED
         and not name.startswith("__")
     ):
-        return name
+        # A layer named `sum` or `input` must not shadow the builtin.
+        return f"{name}_" if name in _BUILTINS else name
     return fallback
 
 

@@ -20,10 +20,22 @@ _CPP_LOG_LEVEL = {
 
 
 def _helpers_used(exp: ir.Experiment) -> set[str]:
+    """The script's own functions and classes that the model's calls name."""
     used = {m.helper for m in exp.model.metrics if m.helper}
-    for value in exp.model.loss.call.args:
-        if isinstance(value, ir.Symbol):
+
+    def walk(value: Any) -> None:
+        if isinstance(value, ir.Symbol) and "." not in value.qualname:
             used.add(value.qualname)
+        elif isinstance(value, ir.Call):
+            walk(value.func)
+            for item in (*value.args, *(v for _, v in value.kwargs)):
+                walk(item)
+
+    walk(exp.model.loss.call)
+    for metric in exp.model.metrics:
+        walk(metric.call)
+    for layer in exp.model.graph.layers:
+        walk(layer.call)
     return used
 
 
@@ -35,7 +47,8 @@ def _has_regularizers(exp: ir.Experiment) -> bool:
 
     return any(
         calls(layer.call)
-        or layer.call.func.qualname == "keras.layers.ActivityRegularization"
+        or layer.call.func.qualname
+        in ("keras.layers.ActivityRegularization", "LatentBridge")
         for layer in exp.model.graph.layers
     )
 

@@ -398,7 +398,7 @@ def _environment() -> JSON:
     )
 
 
-def _graph() -> JSON:
+def _graph(input_required: bool = True) -> JSON:
     names = _no_control(
         {
             "anyOf": [
@@ -426,8 +426,32 @@ def _graph() -> JSON:
             },
             "name": _no_control(_string("A name for the graph.")),
         },
-        ["input_layers", "layers"],
+        ["input_layers", "layers"] if input_required else ["layers"],
     )
+
+
+def _bridge() -> JSON:
+    latent = Entry(
+        "A variational autoencoder's latent code: the encoder's output gives the mean and "
+        "log-variance of a Gaussian; the decoder takes a sample (reparameterised) and the KL "
+        "divergence from the unit Gaussian is added to the loss.",
+        {
+            "latent_dim": integer(1, "Size of the latent code.", minimum=1),
+            "mean": number(0.0, "Mean of the noise eps in z = mean + sigma * eps."),
+            "stddev": number(
+                1.0, "Standard deviation of the noise eps.", exclusiveMinimum=0
+            ),
+        },
+    )
+    noop = Entry("The decoder takes the encoder's output as it is.")
+    return {
+        **named(
+            {"NoOpBridge": _args_object(noop), "LatentBridge": _args_object(latent)},
+            "Between encoder and decoder (default NoOpBridge).",
+            strings=["LatentBridge", "NoOpBridge"],
+        ),
+        "default": "NoOpBridge",
+    }
 
 
 _SUMMARIES = [
@@ -504,8 +528,26 @@ def _model() -> JSON:
         ["graph"],
     )
     regressor = _obj("A regressor.", _model_fields("MeanSquaredError"), ["graph"])
+    fields = _model_fields("MeanSquaredError")
+    del fields["graph"]
+    generator = _obj(
+        "A generator (autoencoder): encoder -> bridge -> decoder, trained to reconstruct its input feature.",
+        {
+            **fields,
+            "encoder": {
+                "$ref": "#/definitions/graph",
+                "description": "The encoder: its input_layers name the feature to reconstruct.",
+            },
+            "decoder": {
+                "$ref": "#/definitions/decoder_graph",
+                "description": "The decoder: it takes the bridge's output; its last layer is the reconstruction.",
+            },
+            "bridge": _bridge(),
+        },
+        ["encoder", "decoder"],
+    )
     return named(
-        {"classifier": classifier, "regressor": regressor},
+        {"classifier": classifier, "regressor": regressor, "generator": generator},
         "The model: exactly one kind.",
     )
 
@@ -531,6 +573,10 @@ def build_schema() -> JSON:
             strings=_bare(_layers()),
         ),
         "graph": _graph(),
+        "decoder_graph": {
+            **_graph(input_required=False),
+            "description": "A decoder's layers; input_layers, if given, names the bridge's output.",
+        },
         "feature_processor_graph": _obj(
             "Layers applied to one feature inside the input pipeline.",
             {

@@ -199,10 +199,23 @@ def _unknown_name(
 ) -> Diagnostic:
     file, line, col = doc.where(path + (name,), key=True)
     where = format_path(path + (name,))
+    removed = _removed_layers()
+    if name in removed and "Dense" in choices:
+        return Diagnostic(
+            file, line, col, where, f"Keras 3 has no layer {show(name)}", "removed-layer", removed[name]
+        )  # fmt: skip
     hint = _KNOWN_MISTAKES.get(name) or _did_you_mean(name, choices)
     return Diagnostic(
         file, line, col, where, f"unknown name {show(name)}", "unknown-name", hint
     )
+
+
+def _removed_layers() -> dict[str, str]:
+    """Layers of the 2017 vocabulary that Keras 3 removed, with what to use instead."""
+    from plxgen.lower import keras_layers_document
+
+    removed: dict[str, str] = keras_layers_document()["removed"]
+    return removed
 
 
 def _unknown_key(doc: Document, path: Path, key: str, allowed: list[str]) -> Diagnostic:
