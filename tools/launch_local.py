@@ -59,12 +59,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ps", type=int, help="parameter servers (default: the script's)")
     parser.add_argument("--logs", help="folder of the other tasks' logs (default: a new temporary folder)")
     parser.add_argument("--grace", type=float, default=60, help="seconds the other tasks get after the chief")
-    parser.add_argument("options", nargs=argparse.REMAINDER, help="options for the script, after --")
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    cut = argv.index("--") if "--" in argv else len(argv)
+    args, options = parser.parse_args(argv[:cut]), argv[cut + 1 :]
     workers, ps = cluster_shape(args.script)
     workers = workers if args.workers is None else args.workers
     ps = ps if args.ps is None else args.ps
-    options = args.options[1:] if args.options[:1] == ["--"] else args.options
     logs = args.logs or tempfile.mkdtemp(prefix="plxgen-tasks-")
     os.makedirs(logs, exist_ok=True)
 
