@@ -160,7 +160,7 @@ class Lowerer:
         for key, job, n in (("n_workers", "worker", n_workers), ("n_ps", "ps", n_ps)):
             if cluster is not None and n and n != len(jobs.get(job, ())):
                 self.fail(
-                    base + (key,), f"{key} is {n} but run_config.cluster lists {len(jobs.get(job, ()))} {job} tasks",
+                    base + (key,), f"{key} is {n} but run_config.cluster lists {len(jobs.get(job, ()))} {job} task(s)",
                     "conflict", "give the same number, or leave n_workers / n_ps out", key=True,
                 )  # fmt: skip
         if cluster is not None:
