@@ -161,9 +161,8 @@ class Session:
     soft_placement: bool
     log_device_placement: bool
     memory_growth: bool
-    memory_fraction: float | None = (
-        None  # of each GPU, as a logical device memory limit
-    )
+    # per_process_gpu_memory_fraction: a logical GPU with that share of the memory
+    memory_fraction: float | None = None
     visible_gpus: tuple[int, ...] | None = None  # gpu_options.visible_device_list
 
 
