@@ -90,9 +90,11 @@ def _environment_text(env: ir.Environment) -> str | None:
         shape = f"a chief (2017 'master'), {env.n_workers} worker(s)"
         if env.n_ps:
             shape += f" and {env.n_ps} parameter server(s)"
+        how = "--task-type/--task-index or TF_CONFIG" if env.cluster else "TF_CONFIG"
         lines.append(
-            f"Distributed ({env.strategy}): start one process per task of {shape},\n"
-            "each with --task-type/--task-index or TF_CONFIG; the chief writes --model-dir."
+            f"Distributed ({env.strategy}): start one process per task of\n"
+            f"{shape}, each with {how};\n"
+            "the chief writes --model-dir."
         )
     elif env.strategy == "mirrored":
         devices = f"{env.replicas} local devices" if env.replicas else "every local GPU"
