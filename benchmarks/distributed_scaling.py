@@ -45,11 +45,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def compile_variant(folder: Path, name: str, environment: dict[str, Any], steps: int) -> Path:
-    config = yaml.safe_load((ROOT / "generated_examples" / "lenet_digits.yaml").read_text())
+def compile_variant(
+    folder: Path, name: str, environment: dict[str, Any], steps: int
+) -> Path:
+    config = yaml.safe_load(
+        (ROOT / "generated_examples" / "lenet_digits.yaml").read_text()
+    )
     config["train"]["train_steps"] = steps
     config["environment"].update(environment)
-    config["environment"]["run_config"].update(save_summary_steps=EVERY, save_checkpoints_steps=steps)
+    config["environment"]["run_config"].update(
+        save_summary_steps=EVERY, save_checkpoints_steps=steps
+    )
     path = folder / "scripts" / f"{name}.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     script = path.with_suffix(".py")
@@ -65,13 +71,28 @@ def examples_per_second(log: str, batch: int) -> float:
 
 
 def run(script: Path, model_dir: Path, cluster: bool) -> str:
-    args = [sys.executable, str(script), "--model-dir", str(model_dir), "--schedule", "train"]
+    args = [
+        sys.executable,
+        str(script),
+        "--model-dir",
+        str(model_dir),
+        "--schedule",
+        "train",
+    ]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     if not cluster:
-        return subprocess.run(args, capture_output=True, text=True, env=env, check=True).stderr
+        return subprocess.run(
+            args, capture_output=True, text=True, env=env, check=True
+        ).stderr
     worker = subprocess.Popen([*args, "--task-type", "worker"], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    chief = subprocess.run([*args, "--task-type", "chief"], capture_output=True, text=True, env=env, check=True)
+    chief = subprocess.run(
+        [*args, "--task-type", "chief"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
     worker.wait()
     return chief.stderr
 

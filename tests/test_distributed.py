@@ -77,7 +77,9 @@ def compile_env(workspace: Path, name: str, environment: dict[str, Any]) -> Path
     return script
 
 
-def start(script: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+def start(
+    script: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, str(script), *args],
         stdout=subprocess.PIPE,
@@ -141,8 +143,18 @@ def test_master_and_worker_train_together(
     script = compile_env(workspace, "cluster", {"run_config": {"cluster": cluster}})
     model_dir = workspace / "runs" / "cluster"
     tf_config = {"cluster": cluster, "task": {"type": "master", "index": 0}}
-    worker = start(script, "--model-dir", str(model_dir), "--task-type", "worker", "--task-index", "0")
-    chief = start(script, "--model-dir", str(model_dir), env={"TF_CONFIG": json.dumps(tf_config)})
+    worker = start(
+        script,
+        "--model-dir",
+        str(model_dir),
+        "--task-type",
+        "worker",
+        "--task-index",
+        "0",
+    )
+    chief = start(
+        script, "--model-dir", str(model_dir), env={"TF_CONFIG": json.dumps(tf_config)}
+    )
     chief_out, worker_out = finish(chief), finish(worker)
     assert "task chief 0" in chief_out and "task worker 0" in worker_out
     report = metrics(model_dir)
@@ -168,26 +180,45 @@ def test_parameter_servers_and_two_workers(workspace: Path) -> None:
     out = finish(launcher)
     assert "exit codes chief0 0, ps0 0, worker0 0, worker1 0" in out, out[-3000:]
     report = metrics(model_dir)
-    assert report["global_step"] == STEPS  # counted exactly, though the workers run concurrently
+    assert (
+        report["global_step"] == STEPS
+    )  # counted exactly, though the workers run concurrently
     assert report["eval"]["loss"] > 0 and 0 <= report["eval"]["accuracy"] <= 1
 
 
+@pytest.mark.slow
 def test_a_cluster_experiment_trains_alone_without_a_task(workspace: Path) -> None:
     hosts = [f"127.0.0.1:{port}" for port in free_ports(2)]
     script = compile_env(
-        workspace, "alone", {"run_config": {"cluster": {"master": hosts[:1], "worker": hosts[1:]}}}
+        workspace,
+        "alone",
+        {"run_config": {"cluster": {"master": hosts[:1], "worker": hosts[1:]}}},
     )
     model_dir = workspace / "runs" / "alone"
-    out = finish(start(script, "--model-dir", str(model_dir), "--train-steps", "2", "--eval-steps", "1"))
+    out = finish(
+        start(
+            script,
+            "--model-dir",
+            str(model_dir),
+            "--train-steps",
+            "2",
+            "--eval-steps",
+            "1",
+        )
+    )
     assert "training in this one process" in out
     assert metrics(model_dir)["global_step"] == 2
 
 
 @pytest.mark.slow
-def test_a_cluster_resumes_where_it_stopped(workspace: Path, one_process: dict[str, Any]) -> None:
+def test_a_cluster_resumes_where_it_stopped(
+    workspace: Path, one_process: dict[str, Any]
+) -> None:
     hosts = [f"127.0.0.1:{port}" for port in free_ports(2)]
     script = compile_env(
-        workspace, "resume", {"run_config": {"cluster": {"master": hosts[:1], "worker": hosts[1:]}}}
+        workspace,
+        "resume",
+        {"run_config": {"cluster": {"master": hosts[:1], "worker": hosts[1:]}}},
     )
     model_dir = workspace / "runs" / "resume"
     for steps in ("3", str(STEPS)):
@@ -246,7 +277,11 @@ REJECTED = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize("environment, path, code", REJECTED, ids=[r[1] + ":" + str(i) for i, r in enumerate(REJECTED)])
+@pytest.mark.parametrize(
+    "environment, path, code",
+    REJECTED,
+    ids=[r[1] + ":" + str(i) for i, r in enumerate(REJECTED)],
+)
 def test_inconsistent_environments_are_located_errors(
     tmp_path: Path, environment: dict[str, Any], path: str, code: str
 ) -> None:
@@ -273,7 +308,10 @@ def test_sessions_per_task_and_gpu_options_reach_the_script(tmp_path: Path) -> N
         default_ps_resources={"cpu": {"requests": 2}, "memory": {"limits": "4Gi"}},
     )
     config["environment"]["run_config"]["session"] = {
-        "gpu_options": {"per_process_gpu_memory_fraction": 0.25, "visible_device_list": [1, 0]}
+        "gpu_options": {
+            "per_process_gpu_memory_fraction": 0.25,
+            "visible_device_list": [1, 0],
+        }
     }
     file = tmp_path / "c.yaml"
     file.write_text(yaml.safe_dump(config, sort_keys=False))

@@ -47,7 +47,9 @@ def cluster_shape(script: str) -> tuple[int, int]:
     for name in ("N_WORKERS", "N_PS"):
         found = re.search(rf"^{name} = (\d+)$", text, re.MULTILINE)
         if not found:
-            sys.exit(f"{script}: no {name}: was it compiled from a distributed experiment?")
+            sys.exit(
+                f"{script}: no {name}: was it compiled from a distributed experiment?"
+            )
         shape.append(int(found.group(1)))
     return shape[0], shape[1]
 
@@ -55,10 +57,22 @@ def cluster_shape(script: str) -> tuple[int, int]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("script", help="the compiled training script")
-    parser.add_argument("--workers", type=int, help="workers besides the chief (default: the script's)")
-    parser.add_argument("--ps", type=int, help="parameter servers (default: the script's)")
-    parser.add_argument("--logs", help="folder of the other tasks' logs (default: a new temporary folder)")
-    parser.add_argument("--grace", type=float, default=60, help="seconds the other tasks get after the chief")
+    parser.add_argument(
+        "--workers", type=int, help="workers besides the chief (default: the script's)"
+    )
+    parser.add_argument(
+        "--ps", type=int, help="parameter servers (default: the script's)"
+    )
+    parser.add_argument(
+        "--logs",
+        help="folder of the other tasks' logs (default: a new temporary folder)",
+    )
+    parser.add_argument(
+        "--grace",
+        type=float,
+        default=60,
+        help="seconds the other tasks get after the chief",
+    )
     argv = sys.argv[1:] if argv is None else argv
     cut = argv.index("--") if "--" in argv else len(argv)
     args, options = parser.parse_args(argv[:cut]), argv[cut + 1 :]
@@ -80,33 +94,48 @@ def main(argv: list[str] | None = None) -> int:
             name = f"{job}{index}"
             env = {
                 **os.environ,
-                "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": job, "index": index}}),
+                "TF_CONFIG": json.dumps(
+                    {"cluster": cluster, "task": {"type": job, "index": index}}
+                ),
             }
             command = [sys.executable, args.script, *options]
             if job == "chief":
                 process = subprocess.Popen(command, env=env)
             else:
                 with open(os.path.join(logs, f"{name}.log"), "wb") as log:
-                    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+                    process = subprocess.Popen(
+                        command, env=env, stdout=log, stderr=subprocess.STDOUT
+                    )
             tasks.append((name, process))
-    print(f"launch_local: cluster {json.dumps(cluster)}; logs of the other tasks in {logs}", file=sys.stderr)
+    print(
+        f"launch_local: cluster {json.dumps(cluster)}; logs of the other tasks in {logs}",
+        file=sys.stderr,
+    )
     chief = tasks[-1][1]
     try:
         codes = {"chief0": chief.wait()}
         deadline = time.monotonic() + args.grace
         for name, process in tasks[:-1]:
             try:
-                codes[name] = process.wait(timeout=max(0.0, deadline - time.monotonic()))
+                codes[name] = process.wait(
+                    timeout=max(0.0, deadline - time.monotonic())
+                )
             except subprocess.TimeoutExpired:
                 process.send_signal(signal.SIGTERM)
                 codes[name] = process.wait()
-                print(f"launch_local: stopped {name} after the grace period", file=sys.stderr)
+                print(
+                    f"launch_local: stopped {name} after the grace period",
+                    file=sys.stderr,
+                )
     finally:
         for _, process in tasks:
             if process.poll() is None:
                 process.kill()
                 process.wait()
-    print("launch_local: exit codes " + ", ".join(f"{n} {c}" for n, c in codes.items()), file=sys.stderr)
+    print(
+        "launch_local: exit codes " + ", ".join(f"{n} {c}" for n, c in codes.items()),
+        file=sys.stderr,
+    )
     failed = [code for code in codes.values() if code]
     return codes["chief0"] or (failed[0] if failed else 0)
 
