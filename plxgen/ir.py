@@ -198,6 +198,9 @@ class Session:
     soft_placement: bool
     log_device_placement: bool
     memory_growth: bool
+    # per_process_gpu_memory_fraction: a logical GPU with that share of the memory
+    memory_fraction: float | None = None
+    visible_gpus: tuple[int, ...] | None = None  # gpu_options.visible_device_list
 
 
 @dataclass(frozen=True)
@@ -211,6 +214,38 @@ class RunConfig:
     keep_checkpoint_max: int
     keep_checkpoint_every_n_hours: float | None
     session: Session
+
+
+@dataclass(frozen=True)
+class TaskSession:
+    """The session of the tasks of one type (index None: the type's default)."""
+
+    task_type: str  # worker | ps
+    index: int | None
+    session: Session
+
+
+@dataclass(frozen=True)
+class Environment:
+    """Where the experiment runs: strategy, cluster, tasks, precision, resources."""
+
+    # one_device | mirrored | multi_worker_mirrored | parameter_server
+    strategy: str = "one_device"
+    replicas: int | None = None  # mirrored: local devices (GPUs, else logical CPUs)
+    # run_config.cluster as TensorFlow names the jobs (chief, worker, ps), if given
+    cluster: tuple[tuple[str, tuple[str, ...]], ...] | None = None
+    n_workers: int = 0  # workers besides the chief
+    n_ps: int = 0
+    delay_workers: bool = False
+    task_sessions: tuple[TaskSession, ...] = ()
+    mixed_precision: str | None = None  # mixed_float16 | mixed_bfloat16
+    # (who, resource, requests or limits, amount), for the docstring
+    resources: tuple[tuple[str, str, str, str], ...] = ()
+
+    @property
+    def distributed(self) -> bool:
+        """True when the script takes part in a cluster of processes."""
+        return self.strategy in ("multi_worker_mirrored", "parameter_server")
 
 
 @dataclass(frozen=True)
@@ -239,3 +274,4 @@ class Experiment:
     eval_delay_secs: int
     eval_throttle_secs: int
     resolved_config: dict[str, Any]
+    environment: Environment = Environment()

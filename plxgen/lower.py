@@ -115,7 +115,6 @@ class Lowerer:
                 ("project", "name"), "a name of only dots is no folder name", "bad-name",
                 "the default model folder is named after the project; use letters or digits",
             )  # fmt: skip
-        self._unsupported_environment(data.get("environment", {}))
         ((kind, spec),) = data["model"].items()
         model_path: Path = ("model", kind)
         train_pipe = self.pipeline(data["train"], ("train",))
@@ -159,7 +158,15 @@ class Lowerer:
                 else 60
             ),
             resolved_config=data,
+            environment=self.environment(data.get("environment", {})),
         )
+        if model.clip_embed and experiment.environment.mixed_precision == "mixed_float16":
+            # Under loss scaling the embedding gradients are scaled too, so a fixed
+            # clipping norm would clip by the wrong amount.
+            self.fail(
+                model_path + ("clip_embed_gradients",), "clip_embed_gradients does not work with mixed_float16",
+                "clip-embed-float16", "use mixed_precision: mixed_bfloat16, or clip_embed_gradients: 0",
+            )  # fmt: skip
         if self.errors:
             raise ConfigError(self.errors)
         return experiment
@@ -176,31 +183,154 @@ class Lowerer:
             )  # fmt: skip
         return fmt
 
-    def _unsupported_environment(self, env: dict[str, Any]) -> None:
-        distributed = [k for k in ("n_workers", "n_ps") if env.get(k)]
-        if env.get("run_config", {}).get("cluster"):
-            distributed.append("run_config.cluster")
-        gpu = env.get("run_config", {}).get("session", {}).get("gpu_options", {})
-        for key in ("per_process_gpu_memory_fraction", "gpu_memory_fraction"):
-            if key in gpu:
-                distributed.append(f"run_config.session.gpu_options.{key}")
-        for key in distributed:
-            path: Path = ("environment", *key.split("."))
-            what = (
-                "GPU memory fractions are"
-                if "fraction" in key
-                else "distributed training is"
+    def environment(self, env: dict[str, Any]) -> ir.Environment:
+        """environment: the strategy, the cluster and the sessions of its tasks."""
+        base: Path = ("environment",)
+        cluster = self._cluster(env.get("run_config", {}).get("cluster"))
+        jobs = dict(cluster or ())
+        n_workers, n_ps = env.get("n_workers", 0), env.get("n_ps", 0)
+        for key, job, n in (("n_workers", "worker", n_workers), ("n_ps", "ps", n_ps)):
+            if cluster is not None and n and n != len(jobs.get(job, ())):
+                self.fail(
+                    base + (key,), f"{key} is {n} but run_config.cluster lists {len(jobs.get(job, ()))} {job} task(s)",
+                    "conflict", "give the same number, or leave n_workers / n_ps out", key=True,
+                )  # fmt: skip
+        if cluster is not None:
+            n_workers, n_ps = len(jobs.get("worker", ())), len(jobs.get("ps", ()))
+        replicas = env.get("replicas")
+        derived = (
+            "parameter_server"
+            if n_ps
+            else (
+                "multi_worker_mirrored"
+                if n_workers or cluster
+                else "mirrored" if replicas else "one_device"
             )
+        )
+        strategy = env.get("strategy") or derived
+        if strategy != derived:
+            why = {
+                "parameter_server": "needs parameter servers: set n_ps or list ps tasks in run_config.cluster",
+                "multi_worker_mirrored": "trains on workers without parameter servers",
+                "mirrored": "trains on the devices of one machine, without a cluster",
+                "one_device": "trains on one device, without a cluster",
+            }[strategy]
+            self.fail(base + ("strategy",), f"{strategy} {why}", "conflict",
+                      f"this environment asks for {derived}")  # fmt: skip
+        if replicas and strategy != "mirrored":
             self.fail(
-                path, f"{what} not supported by this version of plxgen", "not-implemented",
-                "remove it to train in one process" if "fraction" not in key else "remove it; allow_growth is on by default",
+                base + ("replicas",), "replicas sets the local devices of the mirrored strategy", "conflict",
+                "in a cluster every worker uses all its GPUs (restrict them with gpu_options.visible_device_list)",
                 key=True,
             )  # fmt: skip
+        if strategy == "parameter_server":
+            if not n_workers:
+                self.fail(base + ("n_ps",), "parameter servers need workers to train", "conflict",
+                          "set n_workers, or list worker tasks in run_config.cluster", key=True)  # fmt: skip
+            if cluster is not None and "chief" not in jobs:
+                self.fail(base + ("run_config", "cluster"), "parameter-server training needs a master (the chief)",
+                          "conflict", "add master: [host:port]", key=True)  # fmt: skip
+        sessions = []
+        for job in ("worker", "ps"):
+            if f"default_{job}_config" in env:
+                path = base + (f"default_{job}_config",)
+                sessions.append(
+                    ir.TaskSession(
+                        job, None, self.session(env[f"default_{job}_config"], path)
+                    )
+                )
+            for i, item in enumerate(env.get(f"{job}_configs") or []):
+                path = base + (f"{job}_configs", i)
+                if item.get("index") is None:
+                    self.fail(path, f"a session of {job}_configs needs the index of its task", "missing-index",
+                              f"add index: N (0 for the first {job})")  # fmt: skip
+                    continue
+                sessions.append(
+                    ir.TaskSession(job, item["index"], self.session(item, path))
+                )
+        precision = env.get("mixed_precision", False)
+        resources = []
+        for key, who in (("resources", "chief"), ("default_worker_resources", "each worker"),
+                         ("default_ps_resources", "each ps")):  # fmt: skip
+            for kind, amount in (env.get(key) or {}).items():
+                for bound, value in (amount or {}).items():
+                    resources.append((who, kind, bound, str(value)))
+        return ir.Environment(
+            strategy=strategy,
+            replicas=replicas,
+            cluster=cluster,
+            n_workers=n_workers,
+            n_ps=n_ps,
+            delay_workers=env.get("delay_workers_by_global_step", False),
+            task_sessions=tuple(sessions),
+            mixed_precision="mixed_float16" if precision is True else precision or None,
+            resources=tuple(resources),
+        )
+
+    def _cluster(
+        self, spec: dict[str, Any] | None
+    ) -> tuple[tuple[str, tuple[str, ...]], ...] | None:
+        """run_config.cluster with TensorFlow's job names (the 2017 master is the chief)."""
+        if not spec:
+            return None
+        path: Path = ("environment", "run_config", "cluster")
+        if "master" in spec and "chief" in spec:
+            self.fail(path + ("chief",), "master and chief name the same task", "conflict",
+                      "keep one of them", key=True)  # fmt: skip
+        jobs: list[tuple[str, tuple[str, ...]]] = []
+        seen: dict[str, Path] = {}
+        for key, job in (
+            ("master", "chief"),
+            ("chief", "chief"),
+            ("worker", "worker"),
+            ("ps", "ps"),
+        ):
+            if key not in spec:
+                continue
+            hosts = spec[key]
+            if job == "chief" and len(hosts) != 1:
+                self.fail(path + (key,), f"the {key} is one task, not {len(hosts)}", "conflict",
+                          "list one host:port")  # fmt: skip
+            for i, host in enumerate(hosts):
+                if host in seen:
+                    self.fail(path + (key, i), f"{show(host)} is already the address of another task",
+                              "conflict", "give every task its own port")  # fmt: skip
+                seen[host] = path + (key, i)
+            if job != "chief" or not any(j == "chief" for j, _ in jobs):
+                jobs.append((job, tuple(hosts)))
+        if not any(job in ("chief", "worker") for job, _ in jobs):
+            self.fail(
+                path,
+                "a cluster needs a master or workers to train",
+                "conflict",
+                key=True,
+            )
+        return tuple(jobs)
+
+    def session(self, session: dict[str, Any], path: Path) -> ir.Session:
+        """A session (run_config.session, a worker's or a ps's) as tf.config settings."""
+        gpu = session.get("gpu_options", {})
+        fractions = [
+            k
+            for k in ("per_process_gpu_memory_fraction", "gpu_memory_fraction")
+            if k in gpu
+        ]
+        if len(fractions) > 1:
+            self.fail(path + ("gpu_options", fractions[1]), "two spellings of the same fraction", "conflict",
+                      "keep per_process_gpu_memory_fraction", key=True)  # fmt: skip
+        visible = gpu.get("visible_device_list")
+        return ir.Session(
+            intra_op_threads=session.get("intra_op_parallelism_threads") or None,
+            inter_op_threads=session.get("inter_op_parallelism_threads") or None,
+            soft_placement=session.get("allow_soft_placement", True),
+            log_device_placement=session.get("log_device_placement", False),
+            memory_growth=gpu.get("allow_growth", True),
+            memory_fraction=gpu[fractions[0]] if fractions else None,
+            visible_gpus=tuple(visible) if visible else None,
+        )
 
     def run_config(self, rc: dict[str, Any]) -> ir.RunConfig:
         """environment.run_config with the 2017 defaults."""
-        session = rc.get("session", {})
-        gpu = session.get("gpu_options", {})
         steps = rc.get("save_checkpoints_steps")
         secs = rc.get("save_checkpoints_secs")
         if steps and secs:
@@ -217,12 +347,8 @@ class Lowerer:
             save_checkpoints_secs=secs,
             keep_checkpoint_max=rc.get("keep_checkpoint_max", 5),
             keep_checkpoint_every_n_hours=rc.get("keep_checkpoint_every_n_hours"),
-            session=ir.Session(
-                intra_op_threads=session.get("intra_op_parallelism_threads") or None,
-                inter_op_threads=session.get("inter_op_parallelism_threads") or None,
-                soft_placement=session.get("allow_soft_placement", True),
-                log_device_placement=session.get("log_device_placement", False),
-                memory_growth=gpu.get("allow_growth", True),
+            session=self.session(
+                rc.get("session", {}), ("environment", "run_config", "session")
             ),
         )
 

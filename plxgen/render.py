@@ -90,6 +90,64 @@ def _schedules(exp: ir.Experiment) -> list[str]:
     return ["train", "export"]
 
 
+def _sessions(exp: ir.Experiment) -> list[ir.Session]:
+    env = exp.environment
+    return [exp.run_config.session, *(t.session for t in env.task_sessions)]
+
+
+def _session_dict(session: ir.Session) -> dict[str, Any]:
+    """A session under the 2017 option names, for the SESSIONS table of a cluster."""
+    return {
+        "intra_op_parallelism_threads": session.intra_op_threads,
+        "inter_op_parallelism_threads": session.inter_op_threads,
+        "allow_soft_placement": session.soft_placement,
+        "log_device_placement": session.log_device_placement,
+        "allow_growth": session.memory_growth,
+        "per_process_gpu_memory_fraction": session.memory_fraction,
+        "visible_device_list": list(session.visible_gpus or []),
+    }
+
+
+def _task_sessions(exp: ir.Experiment) -> dict[str, Any]:
+    table = {"chief": _session_dict(exp.run_config.session)}
+    for task in exp.environment.task_sessions:
+        key = task.task_type if task.index is None else f"{task.task_type}:{task.index}"
+        table[key] = _session_dict(task.session)
+    return table
+
+
+def _task_choices(env: ir.Environment) -> list[str]:
+    jobs = [job for job, _ in env.cluster or ()]
+    return (["chief", "master"] if "chief" in jobs else []) + [
+        job for job in jobs if job != "chief"
+    ]
+
+
+def _environment_text(env: ir.Environment) -> str | None:
+    """What a scheduler needs to know: the tasks to start and their resources."""
+    lines = []
+    if env.distributed:
+        shape = f"a chief (2017 'master'), {env.n_workers} worker(s)"
+        if env.n_ps:
+            shape += f" and {env.n_ps} parameter server(s)"
+        how = "--task-type/--task-index or TF_CONFIG" if env.cluster else "TF_CONFIG"
+        lines.append(
+            f"Distributed ({env.strategy}): start one process per task of\n"
+            f"{shape}, each with {how};\n"
+            "the chief writes --model-dir."
+        )
+    elif env.strategy == "mirrored":
+        devices = f"{env.replicas} local devices" if env.replicas else "every local GPU"
+        lines.append(f"Trains on {devices} (MirroredStrategy).")
+    if env.resources:
+        lines.append("Resources per task (environment):")
+        lines.extend(
+            f"  {who}: {kind} {bound} {amount}"
+            for who, kind, bound, amount in env.resources
+        )
+    return "\n".join(lines) if lines else None
+
+
 def _script_docstring(exp: ir.Experiment) -> str:
     m = exp.model
     summary = (
@@ -98,6 +156,9 @@ def _script_docstring(exp: ir.Experiment) -> str:
     parts = [summary]
     if exp.description:
         parts.append(exp.description.strip())
+    environment = _environment_text(exp.environment)
+    if environment:
+        parts.append(environment)
     parts.append(
         "Run it with --help for the options. Checkpoints, TensorBoard summaries, metrics.json\n"
         "and exports go to --model-dir; a rerun resumes from its newest checkpoint."
@@ -135,6 +196,10 @@ def environment() -> jinja2.Environment:
         and not p.drop_remainder,
         script_docstring=_script_docstring,
         cpp_log_level=lambda level: _CPP_LOG_LEVEL[level],
+        cluster_dict=lambda cluster: {job: list(hosts) for job, hosts in cluster},
+        task_choices=_task_choices,
+        task_sessions=_task_sessions,
+        memory_fraction=lambda exp: any(s.memory_fraction for s in _sessions(exp)),
     )
     return env
 

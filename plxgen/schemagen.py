@@ -298,6 +298,14 @@ def _session() -> JSON:
                         exclusiveMinimum=0,
                         maximum=1,
                     ),
+                    "visible_device_list": {
+                        "type": "array",
+                        "items": {"type": "integer", "minimum": 0, "maximum": 1023},
+                        "minItems": 1,
+                        "maxItems": 64,
+                        "uniqueItems": True,
+                        "description": "The GPUs this process sees, by index, e.g. [0, 1] (default: all).",
+                    },
                 },
             ),
             "index": integer(
@@ -364,6 +372,10 @@ def _environment() -> JSON:
                 "The cluster: host:port of each task.",
                 {
                     "master": {**hosts, "description": "The chief (2017 'master')."},
+                    "chief": {
+                        **hosts,
+                        "description": "The chief (today's name of 'master').",
+                    },
                     "worker": {**hosts, "description": "The workers."},
                     "ps": {**hosts, "description": "The parameter servers."},
                 },
@@ -376,7 +388,25 @@ def _environment() -> JSON:
             "n_workers": integer(0, "Workers besides the chief.", minimum=0),
             "n_ps": integer(0, "Parameter servers.", minimum=0),
             "delay_workers_by_global_step": boolean(
-                False, "Start worker i after i * N global steps."
+                False,
+                "Parameter-server training: worker i joins at global step 8000 * ln(i + 1).",
+            ),
+            "strategy": enum(
+                ["one_device", "mirrored", "multi_worker_mirrored", "parameter_server"],
+                None,
+                "The tf.distribute strategy (default: parameter_server with n_ps or ps "
+                "tasks, multi_worker_mirrored with workers, mirrored with replicas, else one_device).",
+            ),
+            "replicas": integer(
+                None,
+                "mirrored: train on this many local devices (the first GPUs, else as many logical CPUs).",
+                minimum=1,
+                maximum=64,
+            ),
+            "mixed_precision": enum(
+                [False, True, "mixed_float16", "mixed_bfloat16"],
+                False,
+                "Compute in 16 bits, keep the weights in float32 (true: mixed_float16, with loss scaling).",
             ),
             "run_config": run_config,
             "default_worker_config": _session(),
