@@ -93,6 +93,15 @@ def _parser() -> argparse.ArgumentParser:
     data.add_argument(
         "--force", action="store_true", help="overwrite an existing dataset"
     )
+    hook = commands.add_parser(
+        "hook",
+        help="check or regenerate the scripts of changed files (pre-commit, CI)",
+        description="Pair each FILE with its generated script (the script's header names "
+        "its config; a new NAME.yaml pairs with NAME.py) and check or regenerate it. "
+        "Without FILEs: every generated script under the current folder.",
+    )
+    hook.add_argument("action", choices=["check", "compile"])
+    hook.add_argument("files", type=Path, nargs="*", metavar="FILE")
     return parser
 
 
@@ -183,12 +192,36 @@ def _data(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _hook(args: argparse.Namespace) -> int:
+    from plxgen.hooks import run_hook
+
+    outcome = run_hook(args.action, args.files, Path("."))
+    for diagnostic in outcome.diagnostics:
+        print(diagnostic.format(), file=sys.stderr)
+    for problem in outcome.problems:
+        print(problem, file=sys.stderr)
+    errors = len(outcome.diagnostics) + len(outcome.problems)
+    if args.action == "check":
+        changed = f"{outcome.stale} stale"
+    else:
+        changed = f"{outcome.written} rewritten"
+    print(
+        f"plxgen hook {args.action}: {outcome.checked} script{'s' if outcome.checked != 1 else ''}, "
+        f"{changed}, {errors} error{'s' if errors != 1 else ''}",
+        file=sys.stderr,
+    )
+    if errors:
+        return EXIT_USER
+    return EXIT_DIFFERS if outcome.stale or outcome.written else EXIT_OK
+
+
 _COMMANDS = {
     "compile": _compile,
     "check": _check,
     "validate": _validate,
     "schema": _schema,
     "data": _data,
+    "hook": _hook,
 }
 
 
