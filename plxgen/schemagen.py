@@ -602,8 +602,10 @@ def build_schema() -> JSON:
 
 
 def render_schema() -> str:
-    """The schema as the committed file holds it."""
-    return json.dumps(build_schema(), indent=2, sort_keys=True) + "\n"
+    """The schema as the committed file holds it: with examples for editors."""
+    from plxgen.examples import annotate
+
+    return json.dumps(annotate(build_schema()), indent=2, sort_keys=True) + "\n"
 
 
 def main() -> int:
