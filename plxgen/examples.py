@@ -14,6 +14,7 @@ items or arguments). Every example is checked against its property by a test.
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import jsonschema
@@ -161,6 +162,14 @@ DEFINITION_EXAMPLES: dict[str, Any] = {
     },
 }
 
+# Examples for a property name that means different things in different places:
+# (property name, the start of its description, the example).
+DESCRIBED_EXAMPLES: list[tuple[str, str, Any]] = [
+    ("name", "The layer's name", "conv1"),
+    ("name", "A name for the pipeline", "mnist_train"),
+    ("name", "A name for the graph", "lenet"),
+]
+
 # Defaults that are values, for properties the name tables leave without one.
 LITERAL_DEFAULTS: dict[str, Any] = {
     "metrics": [],
@@ -305,6 +314,9 @@ class Annotator:
 
     def annotate_property(self, name: str, prop: JSON, required: bool) -> None:
         """One property: an example, its default where one applies, its enum listed."""
+        for key, start, example in DESCRIBED_EXAMPLES:
+            if key == name and prop.get("description", "").startswith(start):
+                prop.setdefault("examples", [example])
         if "examples" not in prop:
             example = self.derive(prop, name)
             if example is not None or self.valid(None, prop):
@@ -320,9 +332,12 @@ class Annotator:
                 name == "tags" or prop.get("type") == "object" and self.valid({}, prop)
             ):
                 prop["default"] = [] if name == "tags" else {}
+        if "$ref" in prop and "description" not in prop:
+            target = self.root["definitions"][prop["$ref"].rsplit("/", 1)[-1]]
+            prop["description"] = target.get("description", "")
         description = prop.get("description", "")
         for key, start, words in COMPUTED_DEFAULTS:
-            if key == name and description.startswith(start) and "default" not in prop and not required:  # fmt: skip
+            if key == name and description.startswith(start) and "Default:" not in description and "default" not in prop and not required:  # fmt: skip
                 prop["description"] = f"{description} Default: {words}.".strip()
                 break
         enum = prop.get("enum")
@@ -342,7 +357,9 @@ class Annotator:
 
 def annotate(schema: JSON) -> JSON:
     """The schema with examples and defaults on its properties (a new object)."""
-    schema = copy.deepcopy(schema)
+    schema = json.loads(
+        json.dumps(schema)
+    )  # no shared sub-objects: each is annotated once
     annotator = Annotator(schema)
     annotator.annotate(schema)
     return schema

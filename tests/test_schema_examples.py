@@ -113,3 +113,19 @@ def test_enums_list_their_values_in_the_description() -> None:
     assert not missing, missing[:20]
     padding = SCHEMA["definitions"]["layer"]["anyOf"][1]["properties"]["Conv2D"]
     assert "One of: `valid`, `same`" in padding["properties"]["padding"]["description"]
+
+
+def test_committed_reference_page_is_up_to_date() -> None:
+    from plxgen import schemagen
+    from tests.conftest import ROOT
+
+    page = (ROOT / "docs" / "reference.md").read_text(encoding="utf-8")
+    assert page == schemagen.render_docs(), "run: python -m plxgen.schemagen --docs"
+    # Every link on the page points at a heading of the page.
+    anchors = {
+        re.sub(r"[^a-z0-9 -]", "", line.lstrip("#").strip().lower()).replace(" ", "-")
+        for line in page.splitlines()
+        if line.startswith("#")
+    }
+    links = set(re.findall(r"\]\(#([^)]+)\)", page))
+    assert links and links <= anchors, links - anchors
