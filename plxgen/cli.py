@@ -102,6 +102,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     hook.add_argument("action", choices=["check", "compile"])
     hook.add_argument("files", type=Path, nargs="*", metavar="FILE")
+    init = commands.add_parser(
+        "init",
+        help="write a starter experiment file with the editor's schema line",
+    )
+    init.add_argument(
+        "name",
+        nargs="?",
+        default="experiment",
+        help="NAME.yaml to write; NAME is the project (default: experiment)",
+    )
+    init.add_argument(
+        "--schema",
+        metavar="URL",
+        help="the $schema the file points at (default: write experiment.schema.json beside it)",
+    )
+    init.add_argument("--force", action="store_true", help="overwrite NAME.yaml")
     return parser
 
 
@@ -215,6 +231,16 @@ def _hook(args: argparse.Namespace) -> int:
     return EXIT_DIFFERS if outcome.stale or outcome.written else EXIT_OK
 
 
+def _init(args: argparse.Namespace) -> int:
+    from plxgen.init import init
+
+    written = init(args.name, args.schema, args.force)
+    for path in written:
+        print(f"wrote {_show(path)}", file=sys.stderr)
+    print(f"next: see the first lines of {_show(written[0])}", file=sys.stderr)
+    return EXIT_OK
+
+
 _COMMANDS = {
     "compile": _compile,
     "check": _check,
@@ -222,6 +248,7 @@ _COMMANDS = {
     "schema": _schema,
     "data": _data,
     "hook": _hook,
+    "init": _init,
 }
 
 
