@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
 import traceback
 from pathlib import Path
@@ -118,6 +119,16 @@ def _parser() -> argparse.ArgumentParser:
         help="the $schema the file points at (default: write experiment.schema.json beside it)",
     )
     init.add_argument("--force", action="store_true", help="overwrite NAME.yaml")
+    upgrade = commands.add_parser(
+        "upgrade",
+        help="rewrite older 2017 spellings into the canonical form, keeping comments",
+        description="Show the diff that brings each FILE to the canonical spelling "
+        "(exit 1 when there is one); with --write, rewrite the files in place.",
+    )
+    upgrade.add_argument("files", type=Path, nargs="+", metavar="FILE")
+    upgrade.add_argument(
+        "-i", "--write", action="store_true", help="rewrite the files in place"
+    )
     return parser
 
 
@@ -241,6 +252,56 @@ def _init(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _upgrade(args: argparse.Namespace) -> int:
+    from plxgen.compiler import check
+    from plxgen.load import MAX_FILE_BYTES, load_text
+    from plxgen.upgrade import upgrade_text
+    from plxgen.write import write_atomic
+
+    changed = 0
+    for path in args.files:
+        shown = _show(path)
+        try:
+            with open(path, encoding="utf-8", newline="") as f:
+                text = f.read(MAX_FILE_BYTES + 1)
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            raise UserError(f"cannot read {shown}: {reason}") from None
+        new, notes = upgrade_text(text, shown)
+        if new == text:
+            print(f"{shown}: already canonical", file=sys.stderr)
+            continue
+        changed += 1
+        for note in notes:
+            print(f"{shown}: {note}", file=sys.stderr)
+        try:
+            check(load_text(new, shown))
+        except ConfigError as exc:
+            count = len(exc.diagnostics)
+            print(
+                f"{shown}: note: {count} problem{'s' if count != 1 else ''} left that upgrade does "
+                f"not fix; run plxgen validate {shown}",
+                file=sys.stderr,
+            )
+        if args.write:
+            write_atomic(path, new)
+            print(f"wrote {shown}", file=sys.stderr)
+        else:
+            sys.stdout.write(
+                "".join(
+                    difflib.unified_diff(
+                        text.splitlines(keepends=True),
+                        new.splitlines(keepends=True),
+                        f"{shown} (on disk)",
+                        f"{shown} (upgraded)",
+                    )
+                )
+            )
+    if changed and not args.write:
+        return EXIT_DIFFERS
+    return EXIT_OK
+
+
 _COMMANDS = {
     "compile": _compile,
     "check": _check,
@@ -249,6 +310,7 @@ _COMMANDS = {
     "data": _data,
     "hook": _hook,
     "init": _init,
+    "upgrade": _upgrade,
 }
 
 
