@@ -129,6 +129,18 @@ def _parser() -> argparse.ArgumentParser:
     upgrade.add_argument(
         "-i", "--write", action="store_true", help="rewrite the files in place"
     )
+    explain = commands.add_parser(
+        "explain",
+        help="print the model as a table of layers (needs TensorFlow); --png draws it",
+    )
+    explain.add_argument("config", type=Path)
+    explain.add_argument("--set", dest="sets", **sets)  # type: ignore[arg-type]
+    explain.add_argument("--png", type=Path, metavar="FILE", help="also draw the graph")
+    explain.add_argument(
+        "--input-shape",
+        metavar="H,W,C",
+        help="the image feature's shape, instead of reading the train data",
+    )
     return parser
 
 
@@ -302,6 +314,28 @@ def _upgrade(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _explain(args: argparse.Namespace) -> int:
+    from plxgen.explain import draw, summarize, table
+
+    shape = None
+    if args.input_shape is not None:
+        try:
+            shape = [int(d) for d in args.input_shape.split(",")]
+        except ValueError:
+            shape = []
+        if not shape or min(shape) < 1:
+            raise UserError(
+                f"--input-shape {args.input_shape!r}: expected positive integers such as 28,28,1"
+            )
+    summary = summarize(args.config, args.sets, shape, args.png)
+    sys.stdout.write(table(summary))
+    if args.png is not None:
+        if not summary.drawn:
+            draw(summary, args.png)
+        print(f"wrote {_show(args.png)}", file=sys.stderr)
+    return EXIT_OK
+
+
 _COMMANDS = {
     "compile": _compile,
     "check": _check,
@@ -311,6 +345,7 @@ _COMMANDS = {
     "hook": _hook,
     "init": _init,
     "upgrade": _upgrade,
+    "explain": _explain,
 }
 
 
