@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 import sys
 import traceback
 from pathlib import Path
@@ -232,24 +231,11 @@ def _data(args: argparse.Namespace) -> int:
 
 
 def _hook(args: argparse.Namespace) -> int:
-    from plxgen.hooks import run_hook
+    from plxgen.hooks import report, run_hook
 
     outcome = run_hook(args.action, args.files, Path("."))
-    for diagnostic in outcome.diagnostics:
-        print(diagnostic.format(), file=sys.stderr)
-    for problem in outcome.problems:
-        print(problem, file=sys.stderr)
-    errors = len(outcome.diagnostics) + len(outcome.problems)
-    if args.action == "check":
-        changed = f"{outcome.stale} stale"
-    else:
-        changed = f"{outcome.written} rewritten"
-    print(
-        f"plxgen hook {args.action}: {outcome.checked} script{'s' if outcome.checked != 1 else ''}, "
-        f"{changed}, {errors} error{'s' if errors != 1 else ''}",
-        file=sys.stderr,
-    )
-    if errors:
+    print(report(outcome, args.action), file=sys.stderr)
+    if outcome.diagnostics or outcome.problems:
         return EXIT_USER
     return EXIT_DIFFERS if outcome.stale or outcome.written else EXIT_OK
 
@@ -265,68 +251,16 @@ def _init(args: argparse.Namespace) -> int:
 
 
 def _upgrade(args: argparse.Namespace) -> int:
-    from plxgen.compiler import check
-    from plxgen.load import MAX_FILE_BYTES, load_text
-    from plxgen.upgrade import upgrade_text
-    from plxgen.write import write_atomic
+    from plxgen.upgrade import upgrade_file
 
-    changed = 0
-    for path in args.files:
-        shown = _show(path)
-        try:
-            with open(path, encoding="utf-8", newline="") as f:
-                text = f.read(MAX_FILE_BYTES + 1)
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-            raise UserError(f"cannot read {shown}: {reason}") from None
-        new, notes = upgrade_text(text, shown)
-        if new == text:
-            print(f"{shown}: already canonical", file=sys.stderr)
-            continue
-        changed += 1
-        for note in notes:
-            print(f"{shown}: {note}", file=sys.stderr)
-        try:
-            check(load_text(new, shown))
-        except ConfigError as exc:
-            count = len(exc.diagnostics)
-            print(
-                f"{shown}: note: {count} problem{'s' if count != 1 else ''} left that upgrade does "
-                f"not fix; run plxgen validate {shown}",
-                file=sys.stderr,
-            )
-        if args.write:
-            write_atomic(path, new)
-            print(f"wrote {shown}", file=sys.stderr)
-        else:
-            sys.stdout.write(
-                "".join(
-                    difflib.unified_diff(
-                        text.splitlines(keepends=True),
-                        new.splitlines(keepends=True),
-                        f"{shown} (on disk)",
-                        f"{shown} (upgraded)",
-                    )
-                )
-            )
-    if changed and not args.write:
-        return EXIT_DIFFERS
-    return EXIT_OK
+    changed = [upgrade_file(path, args.write) for path in args.files]
+    return EXIT_DIFFERS if any(changed) and not args.write else EXIT_OK
 
 
 def _explain(args: argparse.Namespace) -> int:
-    from plxgen.explain import draw, summarize, table
+    from plxgen.explain import draw, parse_shape, summarize, table
 
-    shape = None
-    if args.input_shape is not None:
-        try:
-            shape = [int(d) for d in args.input_shape.split(",")]
-        except ValueError:
-            shape = []
-        if not shape or min(shape) < 1:
-            raise UserError(
-                f"--input-shape {args.input_shape!r}: expected positive integers such as 28,28,1"
-            )
+    shape = parse_shape(args.input_shape) if args.input_shape is not None else None
     summary = summarize(args.config, args.sets, shape, args.png)
     sys.stdout.write(table(summary))
     if args.png is not None:

@@ -157,6 +157,19 @@ def summarize(
     return Summary(data["name"], layers, data["trainable"], data["total"], data["drawn"])  # fmt: skip
 
 
+def parse_shape(text: str) -> list[int]:
+    """`--input-shape 28,28,1` as [28, 28, 1]; UserError unless positive integers."""
+    try:
+        shape = [int(d) for d in text.split(",")]
+    except ValueError:
+        shape = []
+    if not shape or min(shape) < 1:
+        raise UserError(
+            f"--input-shape {comment(text)!r}: expected positive integers such as 28,28,1"
+        )
+    return shape
+
+
 def _shape(shape: Any) -> str:
     if shape and isinstance(shape[0], list):
         return ", ".join(_shape(s) for s in shape)

@@ -201,3 +201,15 @@ def run_hook(action: str, files: list[Path], root: Path) -> Outcome:
         outcome.written += 1
         print(f"wrote {script}", file=sys.stderr)
     return outcome
+
+
+def report(outcome: Outcome, action: str) -> str:
+    """The diagnostics and problems, one per line, then one summary line."""
+    lines = [d.format() for d in outcome.diagnostics] + outcome.problems
+    errors = len(lines)
+    changed = f"{outcome.stale} stale" if action == "check" else f"{outcome.written} rewritten"  # fmt: skip
+    scripts = f"{outcome.checked} script{'s' if outcome.checked != 1 else ''}"
+    lines.append(
+        f"plxgen hook {action}: {scripts}, {changed}, {errors} error{'s' if errors != 1 else ''}"
+    )
+    return "\n".join(lines)

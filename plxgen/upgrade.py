@@ -16,14 +16,18 @@ conflict (both spellings present) reports it instead of guessing.
 
 from __future__ import annotations
 
+import difflib
 import json
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Callable
 
 import yaml
 
-from plxgen.errors import UserError
+from plxgen.errors import ConfigError, UserError
+from plxgen.literals import comment
 from plxgen.load import load_text
 
 MODEL_KINDS = ("classifier", "regressor", "generator")
@@ -249,3 +253,44 @@ def upgrade_text(text: str, file: str) -> tuple[str, list[str]]:
         else:
             return text, notes
     raise UserError(f"{file}: cannot upgrade: the rules do not converge")
+
+
+def upgrade_file(path: Path, write: bool) -> bool:
+    """Print the diff (or, with write, rewrite the file) and notes; whether it changes."""
+    from plxgen.compiler import check
+    from plxgen.load import MAX_FILE_BYTES
+    from plxgen.write import write_atomic
+
+    shown = comment(str(path))
+    try:
+        with open(path, encoding="utf-8", newline="") as f:
+            text = f.read(MAX_FILE_BYTES + 1)
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise UserError(f"cannot read {shown}: {reason}") from None
+    new, notes = upgrade_text(text, shown)
+    if new == text:
+        print(f"{shown}: already canonical", file=sys.stderr)
+        return False
+    for note in notes:
+        print(f"{shown}: {note}", file=sys.stderr)
+    try:
+        check(load_text(new, shown))
+    except ConfigError as exc:
+        count = len(exc.diagnostics)
+        print(
+            f"{shown}: note: {count} problem{'s' if count != 1 else ''} left that upgrade "
+            f"does not fix; run plxgen validate {shown}",
+            file=sys.stderr,
+        )
+    if write:
+        write_atomic(path, new)
+        print(f"wrote {shown}", file=sys.stderr)
+    else:
+        old_lines, new_lines = text.splitlines(keepends=True), new.splitlines(
+            keepends=True
+        )
+        sys.stdout.write(
+            "".join(difflib.unified_diff(old_lines, new_lines, f"{shown} (on disk)", f"{shown} (upgraded)"))  # fmt: skip
+        )
+    return True
