@@ -211,6 +211,11 @@ COMPUTED_DEFAULTS: list[tuple[str, str, str]] = [
 ]  # fmt: skip
 
 
+def enum_text(value: Any) -> str:
+    """An enum value as a YAML file writes it: `same`, `null`, `true`, `0.5`."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
 class Annotator:
     """Adds examples, defaults and enum lists to a schema's properties."""
 
@@ -342,7 +347,7 @@ class Annotator:
                 break
         enum = prop.get("enum")
         if enum and len(enum) <= 30 and "One of:" not in prop.get("description", ""):
-            listed = ", ".join(f"`{v}`" for v in enum)
+            listed = ", ".join(f"`{enum_text(v)}`" for v in enum)
             prop["description"] = (
                 f"{prop.get('description', '')} One of: {listed}.".strip()
             )

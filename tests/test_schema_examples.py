@@ -9,6 +9,7 @@ from typing import Any, Iterator
 import jsonschema
 import pytest
 
+from plxgen.examples import enum_text
 from plxgen.validate import schema_text
 
 SCHEMA = json.loads(schema_text())
@@ -106,7 +107,7 @@ def test_enums_list_their_values_in_the_description() -> None:
         for path, _, prop, _ in properties()
         if "enum" in prop
         and len(prop["enum"]) <= 30
-        and not all(f"`{v}`" in prop["description"] for v in prop["enum"])
+        and not all(f"`{enum_text(v)}`" in prop["description"] for v in prop["enum"])
     ]
     assert not missing, missing[:20]
     padding = SCHEMA["definitions"]["layer"]["anyOf"][1]["properties"]["Conv2D"]
