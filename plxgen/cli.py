@@ -129,6 +129,53 @@ def _parser() -> argparse.ArgumentParser:
     data.add_argument(
         "--force", action="store_true", help="overwrite an existing dataset"
     )
+    hook = commands.add_parser(
+        "hook",
+        help="check or regenerate the scripts of changed files (pre-commit, CI)",
+        description="Pair each FILE with its generated script (the script's header names "
+        "its config; a new NAME.yaml pairs with NAME.py) and check or regenerate it. "
+        "Without FILEs: every generated script under the current folder.",
+    )
+    hook.add_argument("action", choices=["check", "compile"])
+    hook.add_argument("files", type=Path, nargs="*", metavar="FILE")
+    init = commands.add_parser(
+        "init",
+        help="write a starter experiment file with the editor's schema line",
+    )
+    init.add_argument(
+        "name",
+        nargs="?",
+        default="experiment",
+        help="NAME.yaml to write; NAME is the project (default: experiment)",
+    )
+    init.add_argument(
+        "--schema",
+        metavar="URL",
+        help="the $schema the file points at (default: write experiment.schema.json beside it)",
+    )
+    init.add_argument("--force", action="store_true", help="overwrite NAME.yaml")
+    upgrade = commands.add_parser(
+        "upgrade",
+        help="rewrite older 2017 spellings into the canonical form, keeping comments",
+        description="Show the diff that brings each FILE to the canonical spelling "
+        "(exit 1 when there is one); with --write, rewrite the files in place.",
+    )
+    upgrade.add_argument("files", type=Path, nargs="+", metavar="FILE")
+    upgrade.add_argument(
+        "-i", "--write", action="store_true", help="rewrite the files in place"
+    )
+    explain = commands.add_parser(
+        "explain",
+        help="print the model as a table of layers (needs TensorFlow); --png draws it",
+    )
+    explain.add_argument("config", type=Path)
+    explain.add_argument("--set", dest="sets", **sets)  # type: ignore[arg-type]
+    explain.add_argument("--png", type=Path, metavar="FILE", help="also draw the graph")
+    explain.add_argument(
+        "--input-shape",
+        metavar="H,W,C",
+        help="the image feature's shape, instead of reading the train data",
+    )
     return parser
 
 
@@ -211,12 +258,56 @@ def _data(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _hook(args: argparse.Namespace) -> int:
+    from plxgen.hooks import report, run_hook
+
+    outcome = run_hook(args.action, args.files, Path("."))
+    print(report(outcome, args.action), file=sys.stderr)
+    if outcome.diagnostics or outcome.problems:
+        return EXIT_USER
+    return EXIT_DIFFERS if outcome.stale or outcome.written else EXIT_OK
+
+
+def _init(args: argparse.Namespace) -> int:
+    from plxgen.init import init
+
+    written = init(args.name, args.schema, args.force)
+    for path in written:
+        print(f"wrote {_show(path)}", file=sys.stderr)
+    print(f"next: see the first lines of {_show(written[0])}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _upgrade(args: argparse.Namespace) -> int:
+    from plxgen.upgrade import upgrade_file
+
+    changed = [upgrade_file(path, args.write) for path in args.files]
+    return EXIT_DIFFERS if any(changed) and not args.write else EXIT_OK
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from plxgen.explain import draw, parse_shape, summarize, table
+
+    shape = parse_shape(args.input_shape) if args.input_shape is not None else None
+    summary = summarize(args.config, args.sets, shape, args.png)
+    sys.stdout.write(table(summary))
+    if args.png is not None:
+        if not summary.drawn:
+            draw(summary, args.png)
+        print(f"wrote {_show(args.png)}", file=sys.stderr)
+    return EXIT_OK
+
+
 _COMMANDS = {
     "compile": _compile,
     "check": _check,
     "validate": _validate,
     "schema": _schema,
     "data": _data,
+    "hook": _hook,
+    "init": _init,
+    "upgrade": _upgrade,
+    "explain": _explain,
 }
 
 

@@ -745,17 +745,34 @@ def build_schema() -> JSON:
 
 
 def render_schema() -> str:
-    """The schema as the committed file holds it."""
-    return json.dumps(build_schema(), indent=2, sort_keys=True) + "\n"
+    """The schema as the committed file holds it: with examples for editors."""
+    from plxgen.examples import annotate
+
+    return json.dumps(annotate(build_schema()), indent=2, sort_keys=True) + "\n"
+
+
+def render_docs() -> str:
+    """docs/reference.md: the reference page generated from the schema."""
+    from plxgen.reference import render_reference
+
+    return render_reference(json.loads(render_schema()))
 
 
 def main() -> int:
-    """Rewrite schemas/experiment.schema.json (or with --check, report staleness)."""
+    """Rewrite schemas/experiment.schema.json (or with --check, report staleness).
+
+    With --docs, the same for docs/reference.md.
+    """
     target = SCHEMAS / "experiment.schema.json"
     text = render_schema()
+    if "--docs" in sys.argv[1:]:
+        target, text = SCHEMAS.parent / "docs" / "reference.md", render_docs()
     if "--check" in sys.argv[1:]:
         if not target.exists() or target.read_text() != text:
-            print(f"{target} is stale: run python -m plxgen.schemagen", file=sys.stderr)
+            print(
+                f"{target} is stale: run python -m plxgen.schemagen{' --docs' if '--docs' in sys.argv else ''}",
+                file=sys.stderr,
+            )
             return 1
         return 0
     target.write_text(text)

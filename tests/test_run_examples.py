@@ -208,8 +208,10 @@ def test_evaluate_predict_and_export_schedules(workspace: Path) -> None:
     )
     assert exported.returncode == 0, exported.stderr
     loaded = tf.saved_model.load(str(model_dir / "export" / "4"))
-    outputs = loaded.serve({"image": tf.zeros([3, 28, 28, 1])})
-    assert outputs.shape == (3, 10)
+    outputs = loaded.signatures["serving_default"](
+        image=tf.zeros([3, 28, 28, 1], tf.uint8)
+    )
+    assert outputs["scores"].shape == (3, 10) and outputs["classes"].shape == (3,)
 
 
 def test_evaluate_without_a_checkpoint_is_one_line(workspace: Path) -> None:

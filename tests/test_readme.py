@@ -1,0 +1,62 @@
+"""The README's five-minute path, command by command, up to what TensorBoard reads.
+
+The install line and `tensorboard` itself are not run (the test runs in the
+installed environment); the training runs fewer steps. TensorBoard's own
+event reader then finds the loss and accuracy curves the README promises.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+
+def quick_start() -> list[list[str]]:
+    """The commands of the README's first shell block after its five-minute heading."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## From install to TensorBoard in five minutes", 1)[1]
+    block = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    return [shlex.split(line, comments=True) for line in block.splitlines()]
+
+
+def test_the_quick_start_reaches_tensorboard(tmp_path: Path) -> None:
+    pytest.importorskip("tensorflow")
+    pytest.importorskip("sklearn")
+    from tensorboard.backend.event_processing.event_accumulator import (
+        EventAccumulator,
+    )
+
+    commands = quick_start()
+    assert commands[0][:3] == ["python3", "-m", "venv"]
+    assert commands[1][:2] == ["pip", "install"]
+    assert commands[-1][:2] == ["tensorboard", "--logdir"]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    for command in commands[2:-1]:
+        if command[0] == "plxgen":
+            argv = [sys.executable, "-m", "plxgen", *command[1:]]
+        else:
+            assert command[0] == "python"
+            argv = [sys.executable, *command[1:], "--train-steps", "20"]
+        result = subprocess.run(
+            argv, cwd=tmp_path, capture_output=True, text=True, timeout=600, env=env
+        )
+        assert result.returncode == 0, (command, result.stderr[-3000:])
+        if command[:2] == ["plxgen", "explain"]:
+            assert "Conv2D" in result.stdout and "parameters" in result.stdout
+    logdir = tmp_path / commands[-1][2]
+    train = EventAccumulator(str(logdir / "train"))
+    train.Reload()
+    evaluation = EventAccumulator(str(logdir / "eval"))
+    evaluation.Reload()
+    tags = set(train.Tags()["tensors"]) | set(train.Tags()["scalars"])
+    assert {"loss", "accuracy", "learning_rate"} <= tags
+    assert "accuracy" in set(evaluation.Tags()["tensors"]) | set(evaluation.Tags()["scalars"])  # fmt: skip
+    first = (tmp_path / "mnist.yaml").read_text().splitlines()[0]
+    assert first == "# yaml-language-server: $schema=experiment.schema.json"
