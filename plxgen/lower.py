@@ -517,6 +517,15 @@ class Lowerer:
                 self.fail(
                     path + ("variance",), "a variance must be above 0", "out-of-range"
                 )
+            else:
+                roots = [
+                    v**0.5
+                    for v in (variance if isinstance(variance, list) else [variance])
+                ]
+                full = {
+                    "mean": mean,
+                    "stddev": roots if isinstance(variance, list) else roots[0],
+                }
         random = name in ("RandomCrop", "GaussianNoise") or (
             name in ("Flip", "Rotate90", "AdjustBrightness")
             and bool(full.get("is_random"))

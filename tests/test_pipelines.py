@@ -317,3 +317,30 @@ def test_sequence_meta_data_must_list_the_model_inputs(data: Path) -> None:
         module.RunError, match="feature 'words' that the records do not have"
     ):
         module.train_dataset()
+
+
+def test_integer_arguments_work_where_floats_are_expected(data: Path) -> None:
+    config = example("npz_digits")
+    pipe(config)["shuffle"] = False
+    pipe(config)["feature_processors"]["x"]["layers"] = [
+        {"Normalization": {"mean": 1, "variance": 4}}
+    ]
+    module = load(config, data, "integer_args")
+    ((features, _),) = batches(module.train_dataset(seed=1), 1)
+    x = np.load(data / "npz" / "digits_train.npz")["x"][:32]
+    np.testing.assert_allclose(features["x"], (x - 1) / 2, rtol=1e-6)
+    config = example("augmented_digits")
+    pipe(config)["feature_processors"]["image"]["layers"] = [
+        {
+            "ExtractGlimpse": {
+                "size": [10, 10],
+                "offsets": [0, 0],
+                "uniform_noise": False,
+            }
+        },
+        {"DrawBoundingBoxes": {"boxes": [[0, 0, 1, 1]], "colors": [[1, 1, 1, 1]]}},
+    ]
+    module = load(config, data, "integer_boxes")
+    ((features, _),) = batches(module.train_dataset(seed=1), 1)
+    assert features["image"].shape == (64, 10, 10, 1)
+    assert (features["image"][:, 0, :, 0] == 1).all()  # the box's top edge, in white
