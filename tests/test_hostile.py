@@ -196,6 +196,16 @@ def _layer_args(layer: dict[str, Any]) -> dict[str, Any]:
     return args  # type: ignore[no-any-return]
 
 
+def _generator(classifier: dict[str, Any]) -> dict[str, Any]:
+    """The base classifier as an autoencoder of its input feature (for generator places)."""
+    return {
+        "loss": "MeanSquaredError",
+        "optimizer": classifier["optimizer"],
+        "encoder": {"input_layers": "image", "layers": [{"Flatten": None}, {"Dense": {"units": 8}}]},
+        "decoder": {"layers": [{"Dense": {"units": 8}}, {"Dense": {"units": 784}}]},
+    }  # fmt: skip
+
+
 def fill(place: Place, text: str) -> dict[str, Any]:
     """The base config with `text` at `place` (parts it lacks are added).
 
@@ -203,10 +213,13 @@ def fill(place: Place, text: str) -> dict[str, Any]:
     layer 1 and layer 0 gets that name; `output_layers` names the last layer.
     """
     data = copy.deepcopy(_base_data())
-    layers = data["model"]["classifier"]["graph"]["layers"]
+    section = next((s for s in ("encoder", "decoder") if s in place), None)
+    if section:
+        data["model"] = {"generator": _generator(data["model"]["classifier"])}
+    layers = data["model"][next(iter(data["model"]))][section or "graph"]["layers"]
     if "inbound_nodes" in place:
         _layer_args(layers[0])["name"] = text
-    elif "output_layers" in place and "graph" in place:
+    elif "output_layers" in place and (section or "graph") in place:
         _layer_args(layers[-1])["name"] = text
     node: Any = data
     for i, step in enumerate(place):
@@ -482,7 +495,9 @@ def test_the_schema_walk_finds_the_known_places() -> None:
 def test_placeholder_reaches_the_script(place: Place) -> None:
     """The placeholder compiles at every place but those that must name a feature or a host."""
     accepted = try_rendered(place, placeholder(place))
-    assert accepted != ("input_layers" in place or "cluster" in place)
+    # A decoder's input_layers only names the bridge's output: any name will do.
+    feature = "input_layers" in place and "decoder" not in place
+    assert accepted != (feature or "cluster" in place)
 
 
 @pytest.mark.parametrize("group", sorted(KINDS), ids=sorted(KINDS))
@@ -510,6 +525,7 @@ _TAKES = {
     "graph.name": 1, "data_pipeline.name": 1, "path": 1, "data_files": 1,
     "meta_data_file": 1, "layers.name": 4, "model.name": 4, "inbound_nodes": 4,
     "output_layers": 4, "project.name": None, "input_layers": None, "environment.cluster": None,
+    "encoder.name": 1, "decoder.name": 1,
 }  # fmt: skip
 
 
