@@ -239,6 +239,15 @@ def _switch_pipelines(data: dict[str, Any], place: Place, text: str) -> None:
     for section in ("train", "eval"):
         data[section]["data_pipeline"] = {kind: copy.deepcopy(spec)}
 
+def _generator(classifier: dict[str, Any]) -> dict[str, Any]:
+    """The base classifier as an autoencoder of its input feature (for generator places)."""
+    return {
+        "loss": "MeanSquaredError",
+        "optimizer": classifier["optimizer"],
+        "encoder": {"input_layers": "image", "layers": [{"Flatten": None}, {"Dense": {"units": 8}}]},
+        "decoder": {"layers": [{"Dense": {"units": 8}}, {"Dense": {"units": 784}}]},
+    }  # fmt: skip
+
 
 def fill(place: Place, text: str) -> dict[str, Any]:
     """The base config with `text` at `place` (parts it lacks are added).
@@ -249,9 +258,14 @@ def fill(place: Place, text: str) -> dict[str, Any]:
     data = copy.deepcopy(_base_data())
     _switch_pipelines(data, place, text)
     layers = data["model"]["classifier"]["graph"]["layers"]
+
+    section = next((s for s in ("encoder", "decoder") if s in place), None)
+    if section:
+        data["model"] = {"generator": _generator(data["model"]["classifier"])}
+    layers = data["model"][next(iter(data["model"]))][section or "graph"]["layers"]
     if "inbound_nodes" in place:
         _layer_args(layers[0])["name"] = text
-    elif "output_layers" in place and "graph" in place:
+    elif "output_layers" in place and (section or "graph") in place:
         _layer_args(layers[-1])["name"] = text
     node: Any = data
     for i, step in enumerate(place):
@@ -537,6 +551,10 @@ def test_placeholder_reaches_the_script(place: Place) -> None:
     rejected = _pipeline_kind(place) in UNSUPPORTED_PIPELINES or "field_delim" in place
     assert accepted != ("input_layers" in place or "cluster" in place or rejected)
 
+    # A decoder's input_layers only names the bridge's output: any name will do.
+    feature = "input_layers" in place and "decoder" not in place
+    assert accepted != (feature or "cluster" in place)
+
 
 @pytest.mark.parametrize("group", sorted(KINDS), ids=sorted(KINDS))
 def test_hand_picked_strings(group: str) -> None:
@@ -569,6 +587,8 @@ _TAKES = {
     "field_delim": None, "files": None, "source_files": None, "target_files": None, "source_field": None,
     "target_field": None, "source_delimiter": None, "target_delimiter": None, "image_field": None,
     "caption_ids_field": None, "caption_tokens_field": None,
+
+    "encoder.name": 1, "decoder.name": 1,
 }  # fmt: skip
 
 
