@@ -387,7 +387,7 @@ def check_code(place: Place, text: str, got: Code, base: Code) -> None:
         n
         for n in got.names - base.names
         if n != text
-        and not re.fullmatch(r"layer_[0-9]+_*|input", n)
+        and not re.fullmatch(r"layer_[0-9]+_*|input(_[0-9]+)?", n)
         and n.rstrip("_") not in base.names
     }
     assert not renamed, renamed
@@ -549,11 +549,9 @@ def test_placeholder_reaches_the_script(place: Place) -> None:
     from plxgen.registry import UNSUPPORTED_PIPELINES
 
     rejected = _pipeline_kind(place) in UNSUPPORTED_PIPELINES or "field_delim" in place
-    assert accepted != ("input_layers" in place or "cluster" in place or rejected)
-
     # A decoder's input_layers only names the bridge's output: any name will do.
     feature = "input_layers" in place and "decoder" not in place
-    assert accepted != (feature or "cluster" in place)
+    assert accepted != (feature or "cluster" in place or rejected)
 
 
 @pytest.mark.parametrize("group", sorted(KINDS), ids=sorted(KINDS))
