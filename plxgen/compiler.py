@@ -15,6 +15,7 @@ from plxgen.errors import ConfigError, Diagnostic, UserError
 from plxgen.load import MAX_FILE_BYTES, Document, load_bytes, load_text
 from plxgen.load import Path as JsonPath
 from plxgen.literals import comment
+from plxgen.rl_ir import RLExperiment
 
 # A list index has at most 18 digits: any real list is shorter, and int() stays cheap.
 _SET = re.compile(
@@ -106,12 +107,14 @@ def _assign(data: Any, path: JsonPath, value: Any) -> str | None:
     return None
 
 
-def check(doc: Document) -> ir.Experiment:
+def check(doc: Document) -> ir.Experiment | RLExperiment:
     """Validate and lower a document (no paths needed): the `validate` command."""
     return lower_document(doc, "config.yaml", "")
 
 
-def lower_document(doc: Document, config_rel: str, data_prefix: str) -> ir.Experiment:
+def lower_document(
+    doc: Document, config_rel: str, data_prefix: str
+) -> ir.Experiment | RLExperiment:
     """Schema validation, then semantic checks and lowering to the IR."""
     from plxgen.lower import lower
     from plxgen.validate import validate

@@ -10,7 +10,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from plxgen import ir, registry
+from plxgen import ir, registry, rl_registry
+from plxgen.rl_ir import RLExperiment
 from plxgen.errors import ConfigError, Diagnostic
 from plxgen.load import INT64_MAX, Document, Path, format_path, show
 
@@ -90,7 +91,7 @@ class Lowerer:
         )
 
     # ------------------------------------------------------------ experiment
-    def experiment(self) -> ir.Experiment:
+    def experiment(self) -> ir.Experiment | RLExperiment:
         """Lower the whole document."""
         data = self.doc.data
         if not data["project"]["name"].strip("."):
@@ -100,6 +101,10 @@ class Lowerer:
             )  # fmt: skip
         self._unsupported_environment(data.get("environment", {}))
         ((kind, spec),) = data["model"].items()
+        if kind in rl_registry.KINDS:
+            from plxgen.rl_lower import lower_rl
+
+            return lower_rl(self, kind, spec)
         model_path: Path = ("model", kind)
         train_pipe = self.pipeline(data["train"], ("train",))
         eval_section = data.get("eval")
@@ -918,6 +923,8 @@ def _join(prefix: str, path: str) -> str:
     )
 
 
-def lower(doc: Document, config_path: str, data_prefix: str) -> ir.Experiment:
+def lower(
+    doc: Document, config_path: str, data_prefix: str
+) -> ir.Experiment | RLExperiment:
     """Lower a validated document; raises ConfigError with every semantic problem."""
     return Lowerer(doc, config_path, data_prefix).experiment()

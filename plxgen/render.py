@@ -9,6 +9,7 @@ import jinja2
 
 from plxgen import ir
 from plxgen.literals import comment, docstring, ident, py
+from plxgen.rl_ir import RLExperiment
 
 _CPP_LOG_LEVEL = {
     "DEBUG": "0",
@@ -50,10 +51,11 @@ def _schedules(exp: ir.Experiment) -> list[str]:
     return ["train", "export"]
 
 
-def _script_docstring(exp: ir.Experiment) -> str:
-    m = exp.model
+def _script_docstring(exp: ir.Experiment | RLExperiment) -> str:
+    kind = exp.model.kind if isinstance(exp, ir.Experiment) else exp.agent.kind
+    what = "a" if isinstance(exp, ir.Experiment) else "a reinforcement-learning agent,"
     summary = (
-        f"Train {exp.project}: a {m.kind} compiled by plxgen from {exp.config_path}."
+        f"Train {exp.project}: {what} {kind} compiled by plxgen from {exp.config_path}."
     )
     parts = [summary]
     if exp.description:
@@ -102,6 +104,8 @@ def _load(name: str) -> str:
     return resources.files("plxgen.templates").joinpath(name).read_text()
 
 
-def render(exp: ir.Experiment) -> str:
+def render(exp: ir.Experiment | RLExperiment) -> str:
     """The (unformatted) script body for an experiment."""
+    if isinstance(exp, RLExperiment):
+        return environment().get_template("rl.py.j2").render(exp=exp)
     return environment().get_template("script.py.j2").render(exp=exp)
