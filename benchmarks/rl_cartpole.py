@@ -37,7 +37,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-EVAL = re.compile(r"eval at step (\d+): mean return (-?[0-9.]+)")
+EVAL = re.compile(r"eval at step (\d+): mean return (-?[0-9.]+)$", re.MULTILINE)
 TRAIN = re.compile(
     r"step (\d+)/\d+: episodes \d+, mean return \(last 100\) (-?[0-9.]+)"
 )
@@ -95,7 +95,9 @@ def main() -> int:
     )
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--threshold", type=float, default=475.0)
-    parser.add_argument("--eval-every", type=int, default=5000)
+    parser.add_argument(
+        "--eval-every", type=int, default=0, help="eval.every_steps (0: the file's)"
+    )
     parser.add_argument("--jobs", type=int, default=1, help="seeds run at once")
     parser.add_argument(
         "--threads",
@@ -118,7 +120,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         script = work / "agent.py"
-        sets = [f"eval.every_steps={args.eval_every}", *args.sets]
+        sets = [f"eval.every_steps={args.eval_every}"] if args.eval_every else []
+        sets += args.sets
         subprocess.run(
             [sys.executable, "-m", "plxgen", "compile", args.config, "-o", str(script),
              *[item for s in sets for item in ("--set", s)]],

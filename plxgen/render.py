@@ -52,18 +52,25 @@ def _schedules(exp: ir.Experiment) -> list[str]:
 
 
 def _script_docstring(exp: ir.Experiment | RLExperiment) -> str:
-    kind = exp.model.kind if isinstance(exp, ir.Experiment) else exp.agent.kind
-    what = "a" if isinstance(exp, ir.Experiment) else "a reinforcement-learning agent,"
+    if isinstance(exp, ir.Experiment):
+        what = exp.model.kind
+        outputs = (
+            "Run it with --help for the options. Checkpoints, TensorBoard summaries, metrics.json\n"
+            "and exports go to --model-dir; a rerun resumes from its newest checkpoint."
+        )
+    else:
+        what = f"{exp.agent.kind} agent"
+        outputs = (
+            "Run it with --help for the options. Checkpoints, TensorBoard summaries and\n"
+            "metrics.json go to --model-dir; a rerun resumes from its newest checkpoint."
+        )
     summary = (
-        f"Train {exp.project}: {what} {kind} compiled by plxgen from {exp.config_path}."
+        f"Train {exp.project}: a {what} compiled by plxgen from {exp.config_path}."
     )
     parts = [summary]
     if exp.description:
         parts.append(exp.description.strip())
-    parts.append(
-        "Run it with --help for the options. Checkpoints, TensorBoard summaries, metrics.json\n"
-        "and exports go to --model-dir; a rerun resumes from its newest checkpoint."
-    )
+    parts.append(outputs)
     return docstring("\n\n".join(parts) + "\n")
 
 

@@ -103,4 +103,5 @@ class RLExperiment:
     gradient_steps: int
     eval_episodes: int
     eval_every_steps: int | None
+    keep_best: bool
     resolved_config: dict[str, Any]

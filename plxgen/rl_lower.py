@@ -79,6 +79,7 @@ def lower_rl(low: Lowerer, kind: str, spec: dict[str, Any]) -> rl_ir.RLExperimen
                 )  # fmt: skip
     settings = data.get("settings", {}).get("logging", {})
     evaluation = data.get("eval") or {}
+    keep_best = evaluation.get("keep_best", True)
     experiment = rl_ir.RLExperiment(
         project=data["project"]["name"],
         description=data["project"].get("description"),
@@ -93,7 +94,9 @@ def lower_rl(low: Lowerer, kind: str, spec: dict[str, Any]) -> rl_ir.RLExperimen
         update_frequency=train.get("update_frequency", 10),
         gradient_steps=train.get("gradient_steps", 1),
         eval_episodes=evaluation.get("episodes", 10),
-        eval_every_steps=evaluation.get("every_steps"),
+        eval_every_steps=evaluation.get("every_steps")
+        or (max(train["train_steps"] // 20, 1) if keep_best else None),
+        keep_best=keep_best,
         resolved_config=data,
     )
     del env_name

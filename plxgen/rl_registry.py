@@ -299,8 +299,16 @@ def eval_section() -> JSON:
             "episodes": integer(10, "Episodes per evaluation.", minimum=1),
             "every_steps": integer(
                 None,
-                "During train_and_evaluate, also evaluate every N environment steps.",
+                "Also evaluate (greedy, on seeds apart from the final evaluation's) every N "
+                "environment steps of training (default: a twentieth of train_steps when "
+                "keep_best is on, else never).",
                 minimum=1,
+            ),
+            "keep_best": boolean(
+                True,
+                "The final evaluation (and --schedule evaluate) uses the policy that scored "
+                "best in those periodic evaluations (the latest one on a tie), not "
+                "necessarily the last: Q-learning can forget a solved task late in training.",
             ),
         },
         "additionalProperties": False,
