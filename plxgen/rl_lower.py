@@ -95,7 +95,7 @@ def lower_rl(low: Lowerer, kind: str, spec: dict[str, Any]) -> rl_ir.RLExperimen
         gradient_steps=train.get("gradient_steps", 1),
         eval_episodes=evaluation.get("episodes", 10),
         eval_every_steps=evaluation.get("every_steps")
-        or (max(train["train_steps"] // 20, 1) if keep_best else None),
+        or (max(train["train_steps"] // 50, 1) if keep_best else None),
         keep_best=keep_best,
         resolved_config=data,
     )

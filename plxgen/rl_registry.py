@@ -300,7 +300,7 @@ def eval_section() -> JSON:
             "every_steps": integer(
                 None,
                 "Also evaluate (greedy, on seeds apart from the final evaluation's) every N "
-                "environment steps of training (default: a twentieth of train_steps when "
+                "environment steps of training (default: a fiftieth of train_steps when "
                 "keep_best is on, else never).",
                 minimum=1,
             ),
