@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from plxgen import rl_ir, rl_registry
+from plxgen import ir, rl_ir, rl_registry
 from plxgen.errors import ConfigError
 from plxgen.load import Path
 
@@ -19,6 +19,8 @@ _DENSE_KEYS = {
     "kernel_regularizer", "bias_regularizer", "activity_regularizer",
     "kernel_constraint", "bias_constraint", "name", "trainable",
 }  # fmt: skip
+# The layers the agents add after the torso (and the value baseline's copy of it).
+HEAD_NAMES = {"q_values", "advantage", "value", "mu", "l_entries", "logits", "mean"}
 # train keys that only Q models use.
 _Q_TRAIN_KEYS = ("first_update", "update_frequency", "gradient_steps")
 _PG_DEFAULTS = {
@@ -53,7 +55,7 @@ def lower_rl(low: Lowerer, kind: str, spec: dict[str, Any]) -> rl_ir.RLExperimen
     train = data["train"]
     path: Path = ("model", kind)
     agent = _agent(low, kind, spec, path)
-    env_name, env_args = _one(train["env"])
+    _, env_args = _one(train["env"])  # Gym, the one environment kind
     env = rl_ir.Env(
         env_id=env_args["env_id"],
         max_episode_steps=env_args.get("max_episode_steps"),
@@ -99,15 +101,13 @@ def lower_rl(low: Lowerer, kind: str, spec: dict[str, Any]) -> rl_ir.RLExperimen
         keep_best=keep_best,
         resolved_config=data,
     )
-    del env_name
     if low.errors:
         raise ConfigError(low.errors)
     return experiment
 
 
-def _logging(low: Lowerer, settings: dict[str, Any]) -> Any:
-    from plxgen import ir
-
+def _logging(low: Lowerer, settings: dict[str, Any]) -> ir.Logging:
+    """settings.logging, checked as for supervised files."""
     path = settings.get("path")
     return ir.Logging(
         level=settings.get("level", "INFO"),
@@ -153,6 +153,13 @@ def _agent(low: Lowerer, kind: str, spec: dict[str, Any], path: Path) -> rl_ir.A
             f"observation, named 'state' (got {', '.join(map(repr, inputs))})", "unknown-feature",
             "write input_layers: state",
         )  # fmt: skip
+    for i, item in enumerate(spec["graph"]["layers"]):
+        layer, args = _one(item)
+        if args.get("name") in HEAD_NAMES:
+            low.fail(
+                path + ("graph", "layers", i, layer, "name"), f"{args['name']!r} names one of the agent's heads",
+                "duplicate-name", "give the layer another name",
+            )  # fmt: skip
     graph = low.graph(spec["graph"], path + ("graph",), tuple(inputs))
     opt_name, opt_args = _one(spec.get("optimizer") or "Adam")
     optimizer = low.optimizer(
