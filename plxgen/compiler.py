@@ -15,6 +15,7 @@ from plxgen.errors import ConfigError, Diagnostic, UserError
 from plxgen.load import MAX_FILE_BYTES, Document, load_bytes, load_text
 from plxgen.load import Path as JsonPath
 from plxgen.literals import comment
+from plxgen.rl_ir import RLExperiment
 
 # A list index has at most 18 digits: any real list is shorter, and int() stays cheap.
 _SET = re.compile(
@@ -106,7 +107,7 @@ def _assign(data: Any, path: JsonPath, value: Any) -> str | None:
     return None
 
 
-def check(doc: Document, cap: int | None = None) -> ir.Experiment:
+def check(doc: Document, cap: int | None = None) -> ir.Experiment | RLExperiment:
     """Validate and lower a document (no paths needed): the `validate` command.
 
     A matrix document is checked for every combination; the diagnostics of
@@ -134,7 +135,7 @@ def lower_document(
     config_rel: str,
     data_prefix: str,
     matrix_values: dict[str, Any] | None = None,
-) -> ir.Experiment:
+) -> ir.Experiment | RLExperiment:
     """The front end (declarations, expressions, operators), schema validation, then lowering to the IR."""
     from plxgen.lower import lower
     from plxgen.templating import render_document

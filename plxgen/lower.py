@@ -11,7 +11,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from plxgen import ir, registry
+from plxgen import ir, registry, rl_registry
+from plxgen.rl_ir import RLExperiment
 from plxgen.errors import ConfigError, Diagnostic
 from plxgen.load import INT64_MAX, Document, Path, format_path, show
 
@@ -107,7 +108,7 @@ class Lowerer:
         )
 
     # ------------------------------------------------------------ experiment
-    def experiment(self) -> ir.Experiment:
+    def experiment(self) -> ir.Experiment | RLExperiment:
         """Lower the whole document."""
         data = self.doc.data
         if not data["project"]["name"].strip("."):
@@ -116,6 +117,10 @@ class Lowerer:
                 "the default model folder is named after the project; use letters or digits",
             )  # fmt: skip
         ((kind, spec),) = data["model"].items()
+        if kind in rl_registry.KINDS:
+            from plxgen.rl_lower import lower_rl
+
+            return lower_rl(self, kind, spec)
         model_path: Path = ("model", kind)
         train_pipe = self.pipeline(data["train"], ("train",))
         eval_section = data.get("eval")
@@ -1313,6 +1318,8 @@ def pipeline_features(pipe: ir.Pipeline) -> tuple[str, ...] | None:
     return PIPELINE_FEATURES.get(pipe.kind)
 
 
-def lower(doc: Document, config_path: str, data_prefix: str) -> ir.Experiment:
+def lower(
+    doc: Document, config_path: str, data_prefix: str
+) -> ir.Experiment | RLExperiment:
     """Lower a validated document; raises ConfigError with every semantic problem."""
     return Lowerer(doc, config_path, data_prefix).experiment()

@@ -16,7 +16,7 @@ _FAMILIES = [
     ("Losses", "model.classifier.loss / model.regressor.loss", ("properties", "model", "properties", "classifier", "properties", "loss", "anyOf", 1)),  # fmt: skip
     ("Optimizers", "model.*.optimizer", ("properties", "model", "properties", "classifier", "properties", "optimizer", "anyOf", 1)),  # fmt: skip
     ("Metrics", "model.*.metrics[]", ("properties", "model", "properties", "classifier", "properties", "metrics", "items", "anyOf", 1)),  # fmt: skip
-    ("Data pipelines", "train.data_pipeline / eval.data_pipeline", ("properties", "train", "properties", "data_pipeline")),  # fmt: skip
+    ("Data pipelines", "train.data_pipeline / eval.data_pipeline", ("else", "properties", "train", "properties", "data_pipeline")),  # fmt: skip
     ("Feature processors", "feature_processors.FEATURE.layers[]", ("definitions", "feature_processor_graph", "properties", "layers", "items", "anyOf", 1)),  # fmt: skip
     ("Initializers", "*_initializer", ("definitions", "initializer", "anyOf", 1)),
     ("Regularizers", "*_regularizer", ("definitions", "regularizer", "anyOf", 1)),
@@ -125,7 +125,8 @@ def render_reference(schema: JSON) -> str:
         "## Contents",
         "",
     ]
-    top = schema["properties"]
+    # train and eval of supervised models (RL models have their own, under `then`).
+    top = {**schema["properties"], **schema.get("else", {}).get("properties", {})}
     sections = [n for n in top if "properties" in top[n] and n != "model"] + [
         "model.classifier",
         "model.regressor",

@@ -9,6 +9,7 @@ import jinja2
 
 from plxgen import ir
 from plxgen.literals import comment, docstring, ident, py
+from plxgen.rl_ir import RLExperiment
 
 _CPP_LOG_LEVEL = {
     "DEBUG": "0",
@@ -148,21 +149,30 @@ def _environment_text(env: ir.Environment) -> str | None:
     return "\n".join(lines) if lines else None
 
 
-def _script_docstring(exp: ir.Experiment) -> str:
-    m = exp.model
+def _script_docstring(exp: ir.Experiment | RLExperiment) -> str:
+    if isinstance(exp, ir.Experiment):
+        what = exp.model.kind
+        outputs = (
+            "Run it with --help for the options. Checkpoints, TensorBoard summaries, metrics.json\n"
+            "and exports go to --model-dir; a rerun resumes from its newest checkpoint."
+        )
+    else:
+        what = f"{exp.agent.kind} agent"
+        outputs = (
+            "Run it with --help for the options. Checkpoints, TensorBoard summaries and\n"
+            "metrics.json go to --model-dir; a rerun resumes from its newest checkpoint."
+        )
     summary = (
-        f"Train {exp.project}: a {m.kind} compiled by plxgen from {exp.config_path}."
+        f"Train {exp.project}: a {what} compiled by plxgen from {exp.config_path}."
     )
     parts = [summary]
     if exp.description:
         parts.append(exp.description.strip())
-    environment = _environment_text(exp.environment)
-    if environment:
-        parts.append(environment)
-    parts.append(
-        "Run it with --help for the options. Checkpoints, TensorBoard summaries, metrics.json\n"
-        "and exports go to --model-dir; a rerun resumes from its newest checkpoint."
-    )
+    if isinstance(exp, ir.Experiment):
+        environment = _environment_text(exp.environment)
+        if environment:
+            parts.append(environment)
+    parts.append(outputs)
     return docstring("\n\n".join(parts) + "\n")
 
 
@@ -210,6 +220,8 @@ def _load(name: str) -> str:
     return resources.files("plxgen.templates").joinpath(name).read_text()
 
 
-def render(exp: ir.Experiment) -> str:
+def render(exp: ir.Experiment | RLExperiment) -> str:
     """The (unformatted) script body for an experiment."""
+    if isinstance(exp, RLExperiment):
+        return environment().get_template("rl.py.j2").render(exp=exp)
     return environment().get_template("script.py.j2").render(exp=exp)

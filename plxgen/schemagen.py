@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from plxgen import registry
+from plxgen import registry, rl_registry
 from plxgen.registry import JSON, Entry, boolean, enum, integer, number
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
@@ -577,9 +577,76 @@ def _model() -> JSON:
         ["encoder", "decoder"],
     )
     return named(
-        {"classifier": classifier, "regressor": regressor, "generator": generator},
+        {"classifier": classifier, "regressor": regressor, "generator": generator, **_rl_models()},
         "The model: exactly one kind.",
     )
+
+
+def _rl_models() -> dict[str, JSON]:
+    """The reinforcement-learning model kinds (plxgen.rl_registry)."""
+    shared = ("graph", "optimizer", "clip_gradients", "name")
+    common = {k: v for k, v in _model_fields("HuberLoss").items() if k in shared}
+    losses = _entries({k: registry.LOSSES[k] for k in rl_registry.Q_LOSSES})
+    loss = {
+        **named(losses, "The TD loss (default HuberLoss).", strings=_bare(losses)),
+        "default": {"HuberLoss": None},
+    }
+    explorations = _entries(rl_registry.EXPLORATIONS)
+    exploration = named(
+        explorations,
+        "How actions explore during training (default: Decay; naf: OrnsteinUhlenbeck). "
+        "Evaluation is greedy.",
+        strings=_bare(explorations),
+    )
+    return rl_registry.model_kinds(common, loss, exploration)
+
+
+def _rl_sections() -> JSON:
+    """`train` and `eval` of an RL file: chosen by an RL model kind, or by `train.env`."""
+
+    def family(table: dict[str, registry.Entry], description: str) -> JSON:
+        entries = _entries(table)
+        return named(entries, description, strings=_bare(entries) or None)
+
+    rl_model = {
+        "description": "An RL model kind.",
+        "type": "object",
+        "minProperties": 1,
+        "propertyNames": {"enum": list(rl_registry.KINDS)},
+    }
+    return {
+        "if": {
+            "anyOf": [
+                {"required": ["model"], "properties": {"model": rl_model}},
+                {
+                    "required": ["train"],
+                    "properties": {
+                        "train": {
+                            "description": "A train section with an environment.",
+                            "type": "object",
+                            "required": ["env"],
+                        },
+                        "model": {
+                            "description": "No supervised model kind.",
+                            "not": {
+                                "type": "object",
+                                "anyOf": [
+                                    {"required": ["classifier"]},
+                                    {"required": ["regressor"]},
+                                ],
+                            },
+                        },
+                    },
+                },
+            ]
+        },
+        "then": {
+            "properties": {
+                "train": rl_registry.train_section(family),
+                "eval": rl_registry.eval_section(),
+            }
+        },
+    }
 
 
 def _pipeline_section(
@@ -596,6 +663,27 @@ def _pipeline_section(
 
 def build_schema() -> JSON:
     """The whole Draft-07 schema of the experiment file."""
+    schema = _build_schema()
+    # `train` and `eval` take their shape from the model kind: supervised (a data
+    # pipeline) unless the model is an RL kind or train names an environment.
+    properties = schema["properties"]
+    sections = _rl_sections()
+    sections["else"] = {
+        "properties": {"train": properties["train"], "eval": properties["eval"]}
+    }
+    properties["train"] = {
+        "type": "object",
+        "description": "Training: a data pipeline, or for RL models an environment and a memory.",
+    }
+    properties["eval"] = {
+        "type": "object",
+        "description": "Evaluation: a data pipeline, or for RL models a number of episodes.",
+    }
+    schema.update(sections)
+    return schema
+
+
+def _build_schema() -> JSON:
     definitions = {
         "layer": named(
             _layers(),

@@ -220,7 +220,9 @@ def _removed_layers() -> dict[str, str]:
 
 def _unknown_key(doc: Document, path: Path, key: str, allowed: list[str]) -> Diagnostic:
     file, line, col = doc.where(path + (key,), key=True)
-    hint = _KNOWN_MISTAKES.get(key) if key not in allowed else None
+    # eval.steps is a mistake only where episodes are counted (RL); train.steps always.
+    known = key not in allowed and not (key == "steps" and path[:1] == ("eval",))
+    hint = _KNOWN_MISTAKES.get(key) if known else None
     return Diagnostic(
         file, line, col, format_path(path + (key,)), f"unknown key {show(key)}", "unknown-key",
         hint or _did_you_mean(key, allowed),

@@ -89,7 +89,7 @@ def test_every_example_is_a_value_the_schema_accepts() -> None:
 @pytest.mark.parametrize(
     "path, expected",
     [
-        (("properties", "train", "properties", "train_steps"), 10000),
+        (("else", "properties", "train", "properties", "train_steps"), 10000),
         (("definitions", "layer", "anyOf", 1, "properties", "Conv2D", "properties", "filters"), 32),  # fmt: skip
         (("definitions", "layer", "anyOf", 1, "properties", "Dense", "properties", "kernel_regularizer"), {"L2": {"l": 0.0001}}),  # fmt: skip
     ],
