@@ -8,13 +8,15 @@ import posixpath
 import re
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from plxgen import ir
 from plxgen.errors import ConfigError, Diagnostic, UserError
 from plxgen.load import MAX_FILE_BYTES, Document, load_bytes, load_text
 from plxgen.load import Path as JsonPath
 from plxgen.literals import comment
+
+if TYPE_CHECKING:
+    from plxgen import ir
 
 # A list index has at most 18 digits: any real list is shorter, and int() stays cheap.
 _SET = re.compile(
@@ -124,8 +126,7 @@ def lower_document(doc: Document, config_rel: str, data_prefix: str) -> ir.Exper
 
 def compile_config(config: Path, out: Path | None, sets: list[str]) -> str:
     """The complete script (header included) that `plxgen compile` writes for a config."""
-    from plxgen.format import format_source
-    from plxgen.render import render
+    from plxgen import cache
     from plxgen.write import with_header
 
     doc = apply_overrides(read_config(config), sets)
@@ -133,10 +134,16 @@ def compile_config(config: Path, out: Path | None, sets: list[str]) -> str:
     config_abs = os.path.abspath(config)
     config_rel = _posix(os.path.relpath(config_abs, script_dir))
     data_prefix = _posix(os.path.relpath(os.path.dirname(config_abs), script_dir))
-    experiment = lower_document(
-        doc, config_rel, "" if data_prefix == "." else data_prefix
-    )
-    body = format_source(render(experiment))
+    data_prefix = "" if data_prefix == "." else data_prefix
+    # A valid document compiled before (same compiler): skip validation to black.
+    name = cache.key(doc.data, config_rel, data_prefix)
+    body = cache.get(name)
+    if body is None:
+        from plxgen.format import format_source
+        from plxgen.render import render
+
+        body = format_source(render(lower_document(doc, config_rel, data_prefix)))
+        cache.put(name, body)
     script_name = out.name if out else "train.py"
     return with_header(body, config_rel, script_name, sets)
 

@@ -13,8 +13,6 @@ import math
 import re
 from typing import Any
 
-from plxgen.ir import Call, Symbol
-
 _QUALNAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -33,6 +31,9 @@ def py(value: Any) -> str:
         return repr(float(value))
     if isinstance(value, str):
         return repr(str(value))
+    # Imported here: the IR's dataclasses cost ~10 ms, which a cached compile never needs.
+    from plxgen.ir import Call, Symbol
+
     if isinstance(value, Symbol):
         return ident(value.qualname, dotted=True)
     if isinstance(value, Call):

@@ -7,7 +7,7 @@ from typing import Any
 
 import jinja2
 
-from plxgen import ir
+from plxgen import cache, ir
 from plxgen.literals import comment, docstring, ident, py
 
 _CPP_LOG_LEVEL = {
@@ -76,6 +76,7 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         autoescape=False,
         extensions=["jinja2.ext.do"],
+        bytecode_cache=cache.jinja_bytecode_cache(),
     )
     env.filters.update(
         py=py,
