@@ -23,7 +23,7 @@ from functools import lru_cache
 from importlib import resources
 from importlib.util import find_spec
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 _MAGIC = b"plxgen-body-cache 1\n"
 # What else decides the output: a reinstall of any of them changes its file.
@@ -31,10 +31,16 @@ _DEPENDENCIES = ("yaml", "jinja2", "jsonschema", "black")
 _disabled = False
 
 
-def disable() -> None:
-    """Bypass the cache for the rest of this process (`--no-cache`)."""
+@contextlib.contextmanager
+def bypassed(bypass: bool = True) -> Iterator[None]:
+    """Neither read nor write the cache inside this block (`--no-cache`)."""
     global _disabled
-    _disabled = True
+    before = _disabled
+    _disabled = before or bypass
+    try:
+        yield
+    finally:
+        _disabled = before
 
 
 def enabled() -> bool:

@@ -206,7 +206,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.no_cache:
             from plxgen import cache
 
-            cache.disable()
+            with cache.bypassed():
+                return _COMMANDS[args.command](args)
         return _COMMANDS[args.command](args)
     except ConfigError as exc:
         for diagnostic in exc.diagnostics:
