@@ -1,48 +1,121 @@
-"""Whole-process `plxgen compile` of the seed's lenet against the import floor.
+"""Whole-process `plxgen compile` against the import floor, and against graph size.
 
 The floor is `python -c "import yaml, jinja2, jsonschema, black"`: what any
-compiler built on these packages pays before doing anything. The two are
-alternated, N times each, and the medians compared.
+compiler built on these packages pays before doing anything. Compiles are
+timed cold (`--no-cache`: validation, lowering, Jinja and black all run) and
+warm (the script body comes from the cache in a private XDG_CACHE_HOME, as on
+a second compile of an unchanged file). The sides alternate, N times each;
+medians are compared. Then the same for generated files of 10, 100 and 1000
+layers, with the marginal cost per layer (linear growth: the cost per layer
+stays flat from 10 to 1000).
 
     python benchmarks/compile_latency.py [N]
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-COMPILE = [
-    sys.executable,
-    "-m",
-    "plxgen",
-    "compile",
-    str(ROOT / "generated_examples" / "lenet.yaml"),
-]
 FLOOR = [sys.executable, "-c", "import yaml, jinja2, jsonschema, black"]
 
 
-def timed(command: list[str]) -> float:
+def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall and CPU (user + system) seconds of one child process."""
     start = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    child = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
+    )
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status):
+        sys.exit(f"{' '.join(command)} failed")
+    return wall, usage.ru_utime + usage.ru_stime
+
+
+def compile_command(config: Path, out: Path, cold: bool) -> list[str]:
+    command = [sys.executable, "-m", "plxgen"]
+    if cold:
+        command.append("--no-cache")
+    return command + ["compile", str(config), "-o", str(out), "--force"]
+
+
+def graph_config(layers: int, folder: Path) -> Path:
+    """lenet_digits.yaml with a graph of `layers` layers."""
+    text = (ROOT / "generated_examples" / "lenet_digits.yaml").read_text()
+    start = text.index("      layers:\n        - Conv2D")
+    end = text.index("\ntrain:")
+    dense = "        - Dense: {units: 16, activation: relu}\n" * (layers - 2)
+    graph = (
+        f"      layers:\n{dense}        - Flatten:\n        - Dense: {{units: 10}}\n"
+    )
+    path = folder / f"graph{layers}.yaml"
+    path.write_text(text[:start] + graph + text[end:])
+    return path
 
 
 def main() -> None:
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 9
-    timed(COMPILE), timed(FLOOR)  # warm the file cache
-    compile_times, floor_times = [], []
-    for _ in range(runs):
-        compile_times.append(timed(COMPILE))
-        floor_times.append(timed(FLOOR))
-    c, f = statistics.median(compile_times), statistics.median(floor_times)
-    print(f"plxgen compile lenet.yaml: median {c * 1000:.0f} ms over {runs} runs")
-    print(f"import floor:              median {f * 1000:.0f} ms")
-    print(f"ratio: {c / f:.2f}x the import floor")
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        env = {**os.environ, "XDG_CACHE_HOME": str(work / "cache")}
+        env.pop("PLXGEN_NO_CACHE", None)
+        lenet = ROOT / "generated_examples" / "lenet.yaml"
+        sides = {
+            "import floor": FLOOR,
+            "cold compile": compile_command(lenet, work / "lenet.py", cold=True),
+            "warm compile": compile_command(lenet, work / "lenet.py", cold=False),
+        }
+        for command in sides.values():  # warm the file cache and the compile cache
+            timed(command, env)
+        times: dict[str, list[tuple[float, float]]] = {name: [] for name in sides}
+        for i in range(runs):
+            names = list(sides) if i % 2 == 0 else list(sides)[::-1]
+            for name in names:
+                times[name].append(timed(sides[name], env))
+
+        def median(name: str, which: int) -> float:
+            return statistics.median(t[which] for t in times[name])
+
+        floor_wall, floor_cpu = median("import floor", 0), median("import floor", 1)
+        print(f"seed's lenet.yaml, whole process, {runs} alternating runs, medians:")
+        for name in sides:
+            wall, cpu = median(name, 0), median(name, 1)
+            print(
+                f"  {name:13} {wall * 1000:6.0f} ms wall ({wall / floor_wall:.2f}x the floor), "
+                f"{cpu * 1000:6.0f} ms CPU ({cpu / floor_cpu:.2f}x)"
+            )
+
+        print("\ngraph size (Dense layers), whole process, medians:")
+        sizes = (10, 100, 1000)
+        configs = {n: graph_config(n, work) for n in sizes}
+        graph: dict[tuple[int, bool], list[tuple[float, float]]] = {}
+        for n in sizes:
+            for cold in (True, False):
+                command = compile_command(configs[n], work / f"graph{n}.py", cold)
+                timed(command, env)
+                graph[(n, cold)] = [
+                    timed(command, env) for _ in range(max(3, runs // 3))
+                ]
+        for cold in (True, False):
+            walls = {
+                n: statistics.median(t[0] for t in graph[(n, cold)]) for n in sizes
+            }
+            cpus = {n: statistics.median(t[1] for t in graph[(n, cold)]) for n in sizes}
+            per_layer = [
+                (cpus[b] - cpus[a]) / (b - a) * 1000 for a, b in zip(sizes, sizes[1:])
+            ]
+            print(
+                f"  {'cold' if cold else 'warm'}: "
+                + ", ".join(f"{n} layers {walls[n]:.2f} s wall / {cpus[n]:.2f} s CPU" for n in sizes)
+                + f"; CPU per layer {per_layer[0]:.2f} ms (10->100), {per_layer[1]:.2f} ms (100->1000)"
+            )  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -30,6 +30,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--debug", action="store_true", help="show a traceback for internal errors"
     )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="compile from scratch: neither read nor write the cache of compiled scripts "
+        "(also PLXGEN_NO_CACHE=1)",
+    )
     commands = parser.add_subparsers(
         dest="command", required=True, parser_class=_Parser
     )
@@ -316,6 +322,11 @@ def main(argv: list[str] | None = None) -> int:
     debug = "--debug" in (sys.argv[1:] if argv is None else argv)
     try:
         args = _parser().parse_args(argv)
+        if args.no_cache:
+            from plxgen import cache
+
+            with cache.bypassed():
+                return _COMMANDS[args.command](args)
         return _COMMANDS[args.command](args)
     except ConfigError as exc:
         for diagnostic in exc.diagnostics:

@@ -8,14 +8,16 @@ import posixpath
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from plxgen import ir
 from plxgen.errors import ConfigError, Diagnostic, UserError
 from plxgen.load import MAX_FILE_BYTES, Document, load_bytes, load_text
 from plxgen.load import Path as JsonPath
 from plxgen.literals import comment
 from plxgen.rl_ir import RLExperiment
+
+if TYPE_CHECKING:
+    from plxgen import ir
 
 # A list index has at most 18 digits: any real list is shorter, and int() stays cheap.
 _SET = re.compile(
@@ -239,24 +241,35 @@ def _script(
     sets: list[str],
     combo: Any = None,
 ) -> str:
-    from plxgen.format import format_source
-    from plxgen.render import render
+    from plxgen import cache
     from plxgen.write import with_header
 
     script_dir = os.path.abspath(out.parent if out else Path("."))
     config_abs = os.path.abspath(config)
     config_rel = _posix(os.path.relpath(config_abs, script_dir))
     data_prefix = _posix(os.path.relpath(os.path.dirname(config_abs), script_dir))
-    experiment = lower_document(
-        doc,
+    data_prefix = "" if data_prefix == "." else data_prefix
+    # A valid document compiled before (same compiler): skip validation to black.
+    name = cache.key(
+        (doc.data, combo.values, combo.suffix) if combo else doc.data,
         config_rel,
-        "" if data_prefix == "." else data_prefix,
-        combo.values if combo else None,
+        data_prefix,
     )
-    if combo is not None:
-        # Each combination trains in its own default model folder.
-        experiment = replace(experiment, project=f"{experiment.project}-{combo.suffix}")
-    body = format_source(render(experiment))
+    body = cache.get(name)
+    if body is None:
+        from plxgen.format import format_source
+        from plxgen.render import render
+
+        experiment = lower_document(
+            doc, config_rel, data_prefix, combo.values if combo else None
+        )
+        if combo is not None:
+            # Each combination trains in its own default model folder.
+            experiment = replace(
+                experiment, project=f"{experiment.project}-{combo.suffix}"
+            )
+        body = format_source(render(experiment))
+        cache.put(name, body)
     return with_header(body, config_rel, regenerate, sets)
 
 

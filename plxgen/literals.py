@@ -13,8 +13,6 @@ import math
 import re
 from typing import Any
 
-from plxgen.ir import Call, Symbol
-
 _QUALNAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -30,9 +28,16 @@ def py(value: Any) -> str:
             raise ValueError("NaN cannot be written as a literal")
         if math.isinf(value):
             return 'float("inf")' if value > 0 else 'float("-inf")'
-        return repr(float(value))
+        return repr(float(value)).replace("e+", "e")  # as black writes it: 1e16
     if isinstance(value, str):
-        return repr(str(value))
+        text = repr(str(value))
+        # black's quotes where the swap is trivially safe (no quote in the text).
+        if "'" in value or '"' in value:
+            return text
+        return f'"{text[1:-1]}"'
+    # Imported here: the IR's dataclasses cost ~10 ms, which a cached compile never needs.
+    from plxgen.ir import Call, Symbol
+
     if isinstance(value, Symbol):
         return ident(value.qualname, dotted=True)
     if isinstance(value, Call):

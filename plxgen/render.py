@@ -7,7 +7,7 @@ from typing import Any
 
 import jinja2
 
-from plxgen import ir
+from plxgen import cache, ir
 from plxgen.literals import comment, docstring, ident, py
 from plxgen.rl_ir import RLExperiment
 
@@ -176,6 +176,44 @@ def _script_docstring(exp: ir.Experiment | RLExperiment) -> str:
     return docstring("\n\n".join(parts) + "\n")
 
 
+_LINE_LENGTH = 88  # black's default
+
+
+def _literal_block(value: Any, indent: int = 0) -> str:
+    """`py(value)` laid out as black lays out a literal, so black has less to redo.
+
+    A collection stays on one line if it fits, else one item per line, each with a
+    trailing comma (a single item: none). Only a layout hint: black still formats
+    the whole script, so a wrong guess costs time, never a different script.
+    """
+    return "\n".join(_layout(value, indent, "", "")).lstrip()
+
+
+def _layout(value: Any, indent: int, head: str, tail: str) -> list[str]:
+    pad = " " * indent
+    line = f"{pad}{head}{py(value)}{tail}"
+    if (
+        len(line) <= _LINE_LENGTH
+        or not line.isascii()  # black measures width, not length
+        or not isinstance(value, (dict, list))
+        or not value
+        or len(f"{pad}{head}{{") > _LINE_LENGTH
+    ):
+        return [line]
+    items = (
+        [(f"{py(k)}: ", v) for k, v in value.items()]
+        if isinstance(value, dict)
+        else [("", v) for v in value]
+    )
+    comma = "," if len(items) > 1 else ""
+    opening, closing = ("{", "}") if isinstance(value, dict) else ("[", "]")
+    lines = [f"{pad}{head}{opening}"]
+    for item_head, item in items:
+        lines.extend(_layout(item, indent + 4, item_head, comma))
+    lines.append(f"{pad}{closing}{tail}")
+    return lines
+
+
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
     """The one Jinja environment (templates are loaded once per process)."""
@@ -187,9 +225,11 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         autoescape=False,
         extensions=["jinja2.ext.do"],
+        bytecode_cache=cache.jinja_bytecode_cache(),
     )
     env.filters.update(
         py=py,
+        literal_block=_literal_block,
         ident=ident,
         comment=lambda v: comment(str(v)),
         dict=dict,

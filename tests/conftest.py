@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -45,3 +46,12 @@ def compare_golden(path: Path, actual: str, update: bool) -> None:
         pytest.fail(
             f"{path} is stale; review the diff, then run `pytest --update-goldens`:\n{diff[:6000]}"
         )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The compile cache of a test run lives in its own folder, never the user's."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+        patch.delenv("PLXGEN_NO_CACHE", raising=False)
+        yield

@@ -257,6 +257,7 @@ def test_internal_error_is_one_line_and_exit_123(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     old = (work / "train.py").read_bytes()
+    monkeypatch.setenv("PLXGEN_NO_CACHE", "1")  # a cached body skips both stages
     monkeypatch.setattr(target, _boom)
     capsys.readouterr()
     assert cli.main(["compile", "c.yaml", "-o", "train.py"]) == 123
@@ -272,7 +273,10 @@ def test_internal_error_with_debug_shows_the_traceback(
 ) -> None:
     monkeypatch.setattr("plxgen.render.render", _boom)
     capsys.readouterr()
-    assert cli.main(["--debug", "compile", "c.yaml", "-o", "train.py"]) == 123
+    assert (
+        cli.main(["--debug", "--no-cache", "compile", "c.yaml", "-o", "train.py"])
+        == 123
+    )
     err = capsys.readouterr().err
     assert "Traceback (most recent call last)" in err
     assert err.rstrip().endswith("RuntimeError: boom")

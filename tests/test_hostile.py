@@ -818,7 +818,7 @@ def test_the_checks_catch_an_injection() -> None:
     place = ("project", "description")
     base = baseline(place)
     text = '" + __import__("os").getcwd() + "'
-    naive = base.source.replace(repr(PLACEHOLDER), f'"{text}"')
+    naive = base.source.replace(f'"{PLACEHOLDER}"', f'"{text}"')
     assert not _same_but_the_literal(place, text, naive, base)
     with pytest.raises(AssertionError, match="__import__"):
         check_code(place, text, Code(naive), base)
