@@ -81,6 +81,18 @@ def wait_for(path: Path, process: subprocess.Popen[str], timeout: float = 300) -
         time.sleep(0.02)
 
 
+def wait_for_checkpoint(
+    folder: Path, step: int, process: subprocess.Popen[str], timeout: float = 300
+) -> None:
+    """Wait until `folder`'s checkpoint state names ckpt-<step>: the save is complete."""
+    state = folder / "checkpoint"
+    deadline = time.monotonic() + timeout
+    while not (state.exists() and f"ckpt-{step}\"" in state.read_text()):
+        assert process.poll() is None, process.communicate()[1]
+        assert time.monotonic() < deadline, f"ckpt-{step} never recorded in {state}"
+        time.sleep(0.02)
+
+
 def metrics(model_dir: Path) -> dict:
     return json.loads((model_dir / "metrics.json").read_text())
 
@@ -99,7 +111,7 @@ def test_sigkill_then_rerun_finishes_as_if_uninterrupted(workspace: Path) -> Non
     process = start(
         workspace, "lenet", "--model-dir", str(killed), "--train-steps", "100"
     )
-    wait_for(killed / "checkpoints" / "ckpt-40.index", process)
+    wait_for_checkpoint(killed / "checkpoints", 40, process)
     process.send_signal(signal.SIGKILL)
     process.wait()
     resumed = run(
