@@ -144,6 +144,10 @@ def _places(node: Any, defs: dict[str, Any], place: Place, seen: frozenset[str])
         yield from _places(node["items"], defs, place + ("[]",), seen)
     for branch in node.get("anyOf", []):
         yield from _places(branch, defs, place, seen)
+    # The supervised train/eval sit under the RL switch's `else` (the base file is
+    # supervised; RL files have their own tests in tests/test_rl.py).
+    if isinstance(node.get("else"), dict):
+        yield from _places(node["else"], defs, place, seen)
 
 
 @lru_cache(maxsize=1)
