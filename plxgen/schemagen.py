@@ -83,9 +83,11 @@ _COMMON_LAYER_ARGS: dict[str, JSON] = {
     "is_output": boolean(False, "Make this layer an output of the graph."),
     "tags": _no_control(
         {
-            "type": "array",
-            "items": {"type": "string"},
-            "description": "Free tags (informational).",
+            "anyOf": [
+                {"type": "string"},
+                {"type": "array", "items": {"type": "string"}},
+            ],
+            "description": "Tags: one name or a list; `{{ tags.NAME }}` lists the layers tagged NAME.",
         }
     ),
 }
