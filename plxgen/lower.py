@@ -494,6 +494,8 @@ class Lowerer:
         source = format_path(path)
         if name == "Reshape":
             shape = full["target_shape"]
+            if isinstance(shape, int):
+                shape = [shape]
             if any(size < 1 for size in shape):
                 # The batch axis is already -1, and tf.reshape takes one -1 at most.
                 self.fail(

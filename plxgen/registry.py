@@ -827,10 +827,15 @@ FEATURE_PROCESSORS: dict[str, Entry] = {
         "Reshape each example (the batch axis is kept).",
         {
             "target_shape": {
-                "type": "array",
-                "items": {"type": "integer", "minimum": -1},
-                "minItems": 1,
-                "description": "The new shape of one example; one entry may be -1.",
+                "anyOf": [
+                    {"type": "integer", "minimum": 1},
+                    {
+                        "type": "array",
+                        "items": {"type": "integer", "minimum": -1},
+                        "minItems": 1,
+                    },
+                ],
+                "description": "The new shape of one example (a number: a flat vector, as 2017 files write 784).",
             }
         },
         ("target_shape",),
