@@ -2,7 +2,8 @@
 
 Layout under a `data/` folder, as the examples in generated_examples/ expect:
 `npz/digits_{train,eval}.npz`, `diabetes/diabetes_{train,eval}.csv` and
-`sequences/sequences_{train,eval}.tfrecord` + `sequences/meta_data.json`.
+`sequences/sequences_{train,eval}.tfrecord` + `sequences/meta_data.json`,
+`text/{source,target}_{train,eval}.txt`.
 """
 
 from __future__ import annotations
@@ -80,8 +81,20 @@ def write_sequences(folder: Path) -> None:
     (folder / "meta_data.json").write_text(json.dumps(meta, indent=2))
 
 
+def write_parallel_text(folder: Path) -> None:
+    """Line-aligned text: a source line of token ids, its target line the label."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for split, n, seed in (("train", 600, 3), ("eval", 200, 4)):
+        examples = sequence_examples(n, seed)
+        with open(folder / f"source_{split}.txt", "w") as source:
+            source.writelines(" ".join(map(str, tokens)) + "\n" for tokens, _ in examples)
+        with open(folder / f"target_{split}.txt", "w") as target:
+            target.writelines(f"{label}\n" for _, label in examples)
+
+
 def make_pipeline_data(data: Path) -> None:
     """Everything the pipeline examples read, under `data`."""
     write_npz(data / "npz")
     write_csv(data / "diabetes")
     write_sequences(data / "sequences")
+    write_parallel_text(data / "text")

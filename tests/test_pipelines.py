@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from plxgen.compiler import compile_config
+from plxgen.errors import ConfigError
 from tests.conftest import ROOT
 from tests.pipeline_data import make_pipeline_data
 
@@ -344,3 +345,49 @@ def test_integer_arguments_work_where_floats_are_expected(data: Path) -> None:
     ((features, _),) = batches(module.train_dataset(seed=1), 1)
     assert features["image"].shape == (64, 10, 10, 1)
     assert (features["image"][:, 0, :, 0] == 1).all()  # the box's top edge, in white
+
+
+def test_parallel_text_keeps_every_line_pair(data: Path) -> None:
+    module = load(example("parallel_text"), data, "parallel_text")
+    got = batches(module.eval_dataset(), 10)
+    sources = (data / "text" / "source_eval.txt").read_text().splitlines()
+    targets = (data / "text" / "target_eval.txt").read_text().splitlines()
+    rows = [list(row[row > 0]) for b in got for row in b[0]["source"]]
+    assert rows == [[int(t) for t in line.split()] for line in sources]
+    for features, _ in got:
+        assert features["source"].shape[1] == (features["source"] > 0).sum(1).max()
+    labels = np.concatenate([b[1] for b in got])
+    np.testing.assert_array_equal(labels, [int(t) for t in targets])
+
+
+def test_parallel_text_delimiters_and_a_regressor(data: Path, tmp_path: Path) -> None:
+    (tmp_path / "s.txt").write_text("1,2,,3\n4\n5,6\r\n")
+    (tmp_path / "t.txt").write_text("0.5;2\n1\n-1;3")  # no last newline
+    config = example("parallel_text")
+    config["model"] = {"regressor": {
+        "loss": "MeanSquaredError", "optimizer": "Adam",
+        "graph": {"input_layers": "source", "layers": [{"Flatten": None}, {"Dense": {"units": 1}}]},
+    }}  # fmt: skip
+    pipe(config).update(
+        source_files=str(tmp_path / "s.txt"), target_files=str(tmp_path / "t.txt"),
+        source_delimiter=",", target_delimiter=";", shuffle=False, num_epochs=1,
+    )  # fmt: skip
+    config.pop("eval")
+    module = load(config, data, "parallel_regressor")
+    ((features, labels),) = batches(module.train_dataset(), 1)
+    np.testing.assert_array_equal(features["source"], [[1, 2, 3], [4, 0, 0], [5, 6, 0]])
+    np.testing.assert_allclose(labels, [[0.5], [1], [-1]])  # the first value of each
+
+
+def test_parallel_text_files_must_be_line_aligned(data: Path, tmp_path: Path) -> None:
+    (tmp_path / "s.txt").write_text("1 2\n3\n")
+    (tmp_path / "t.txt").write_text("1\n")
+    config = example("parallel_text")
+    pipe(config).update(source_files=str(tmp_path / "s.txt"), target_files=str(tmp_path / "t.txt"))
+    module = load(config, data, "parallel_misaligned")
+    with pytest.raises(module.RunError, match=r"s.txt has 2 lines, its target file .*t.txt 1"):
+        module.train_dataset()
+    pipe(config)["target_files"] = [str(tmp_path / "t.txt")] * 2
+    with pytest.raises(ConfigError) as error:
+        load(config, data, "parallel_two_targets")
+    assert "2 target files for 1 source files" in error.value.diagnostics[0].message
