@@ -3,7 +3,7 @@
 Layout under a `data/` folder, as the examples in generated_examples/ expect:
 `npz/digits_{train,eval}.npz`, `diabetes/diabetes_{train,eval}.csv` and
 `sequences/sequences_{train,eval}.tfrecord` + `sequences/meta_data.json`,
-`text/{source,target}_{train,eval}.txt`.
+`text/{source,target}_{train,eval}.txt`, `pairs/pairs_{train,eval}.tfrecord`.
 """
 
 from __future__ import annotations
@@ -92,9 +92,24 @@ def write_parallel_text(folder: Path) -> None:
             target.writelines(f"{label}\n" for _, label in examples)
 
 
+def write_source_sequences(folder: Path) -> None:
+    """tf.train.Example records: `source`, an int64 id list; `target`, text holding the label."""
+    import tensorflow as tf
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for split, n, seed in (("train", 600, 5), ("eval", 200, 6)):
+        with tf.io.TFRecordWriter(str(folder / f"pairs_{split}.tfrecord")) as w:
+            for tokens, label in sequence_examples(n, seed):
+                example = tf.train.Example()
+                example.features.feature["source"].int64_list.value.extend(tokens)
+                example.features.feature["target"].bytes_list.value.append(str(label).encode())
+                w.write(example.SerializeToString())
+
+
 def make_pipeline_data(data: Path) -> None:
     """Everything the pipeline examples read, under `data`."""
     write_npz(data / "npz")
     write_csv(data / "diabetes")
     write_sequences(data / "sequences")
     write_parallel_text(data / "text")
+    write_source_sequences(data / "pairs")

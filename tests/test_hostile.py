@@ -589,8 +589,8 @@ _TAKES = {
     # Pipeline fields: names, delimiters and columns are short; paths as data_files; the
     # rest belong to pipelines that do not compile.
     "features": None, "label": None, "label_feature": None, "label_column": None, "feature_columns": None,
-    "field_delim": None, "files": None, "source_files": 1, "target_files": 1, "source_field": None,
-    "target_field": None, "source_delimiter": None, "target_delimiter": None, "image_field": None,
+    "field_delim": None, "files": 1, "source_files": 1, "target_files": 1, "source_field": 0,
+    "target_field": 0, "source_delimiter": None, "target_delimiter": None, "image_field": None,
     "caption_ids_field": None, "caption_tokens_field": None,
 
     "encoder.name": 1, "decoder.name": 1,

@@ -391,3 +391,39 @@ def test_parallel_text_files_must_be_line_aligned(data: Path, tmp_path: Path) ->
     with pytest.raises(ConfigError) as error:
         load(config, data, "parallel_two_targets")
     assert "2 target files for 1 source files" in error.value.diagnostics[0].message
+
+
+def test_source_sequences_keep_every_record(data: Path) -> None:
+    module = load(example("source_sequences"), data, "source_sequences")
+    got = batches(module.eval_dataset(), 10)
+    records = [
+        tf.train.Example.FromString(r.numpy())
+        for r in tf.data.TFRecordDataset(str(data / "pairs" / "pairs_eval.tfrecord"))
+    ]
+    rows = [list(row[row > 0]) for b in got for row in b[0]["source"]]
+    assert rows == [list(r.features.feature["source"].int64_list.value) for r in records]
+    labels = np.concatenate([b[1] for b in got])
+    want = [int(r.features.feature["target"].bytes_list.value[0]) for r in records]
+    np.testing.assert_array_equal(labels, want)
+
+
+def test_source_sequences_read_text_fields_and_name_a_missing_one(data: Path, tmp_path: Path) -> None:
+    with tf.io.TFRecordWriter(str(tmp_path / "t.tfrecord")) as w:
+        for source, target in ((b"4,5,,6", [1, 0]), (b"7", [0])):
+            record = tf.train.Example()
+            record.features.feature["words"].bytes_list.value.append(source)
+            record.features.feature["class"].int64_list.value.extend(target)
+            w.write(record.SerializeToString())
+    config = example("source_sequences")
+    pipe(config).update(
+        files=str(tmp_path / "t.tfrecord"), source_field="words", target_field="class",
+        source_delimiter=",", shuffle=False, num_epochs=1,
+    )  # fmt: skip
+    module = load(config, data, "source_text")
+    ((features, labels),) = batches(module.train_dataset(), 1)
+    np.testing.assert_array_equal(features["source"], [[4, 5, 6], [7, 0, 0]])
+    np.testing.assert_array_equal(labels, [1, 0])
+    pipe(config)["target_field"] = "label"
+    module = load(config, data, "source_no_label")
+    with pytest.raises(module.RunError, match="no feature 'label' \\(they have class, words\\)"):
+        module.train_dataset()
