@@ -470,7 +470,7 @@ class Lowerer:
             targets = [targets] if isinstance(targets, str) else list(targets)
             if len(targets) != len(files):
                 self.fail(
-                    path + ("target_files",), f"{len(targets)} target files for {len(files)} source files",
+                    path + ("target_files",), f"source_files lists {len(files)}, target_files {len(targets)}",
                     "conflict", "each source file has its line-aligned target file", key=True,
                 )  # fmt: skip
             options["sources"] = len(files)

@@ -3,7 +3,7 @@
 Layout under a `data/` folder, as the examples in generated_examples/ expect:
 `npz/digits_{train,eval}.npz`, `diabetes/diabetes_{train,eval}.csv` and
 `sequences/sequences_{train,eval}.tfrecord` + `sequences/meta_data.json`,
-`text/{source,target}_{train,eval}.txt`, `pairs/pairs_{train,eval}.tfrecord`.
+`text/{source,target}_{train,eval}.txt`, `pairs/pairs_{train,eval}.tfrecord`, `captions/captions_{train,eval}.tfrecord`.
 """
 
 from __future__ import annotations
@@ -106,6 +106,33 @@ def write_source_sequences(folder: Path) -> None:
                 w.write(example.SerializeToString())
 
 
+CAPTION_WORDS = ["red", "green", "blue", "square", "dot"]
+
+
+def write_captions(folder: Path) -> None:
+    """im2txt-style tf.train.SequenceExample records: 16x16 RGB png images, each mostly
+    one colour, captioned "<colour> square" or "<colour> dot" (ids into CAPTION_WORDS)."""
+    import tensorflow as tf
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(7)
+    for split, n in (("train", 300), ("eval", 100)):
+        with tf.io.TFRecordWriter(str(folder / f"captions_{split}.tfrecord")) as w:
+            for _ in range(n):
+                colour, shape = int(rng.integers(3)), int(rng.integers(3, 5))
+                pixels = rng.integers(0, 96, size=(16, 16, 3))
+                pixels[..., colour] += 150
+                png = tf.io.encode_png(tf.constant(pixels.astype(np.uint8))).numpy()
+                example = tf.train.SequenceExample()
+                example.context.feature["image/data"].bytes_list.value.append(png)
+                ids = example.feature_lists.feature_list["image/caption_ids"]
+                words = example.feature_lists.feature_list["image/caption"]
+                for token in (colour, shape):
+                    ids.feature.add().int64_list.value.append(token)
+                    words.feature.add().bytes_list.value.append(CAPTION_WORDS[token].encode())
+                w.write(example.SerializeToString())
+
+
 def make_pipeline_data(data: Path) -> None:
     """Everything the pipeline examples read, under `data`."""
     write_npz(data / "npz")
@@ -113,3 +140,4 @@ def make_pipeline_data(data: Path) -> None:
     write_sequences(data / "sequences")
     write_parallel_text(data / "text")
     write_source_sequences(data / "pairs")
+    write_captions(data / "captions")

@@ -587,11 +587,11 @@ _TAKES = {
     "meta_data_file": 1, "layers.name": 4, "model.name": 4, "inbound_nodes": 4,
     "output_layers": 4, "project.name": None, "input_layers": None, "environment.cluster": None,
     # Pipeline fields: names, delimiters and columns are short; paths as data_files; the
-    # rest belong to pipelines that do not compile.
+    # record fields are free text.
     "features": None, "label": None, "label_feature": None, "label_column": None, "feature_columns": None,
     "field_delim": None, "files": 1, "source_files": 1, "target_files": 1, "source_field": 0,
-    "target_field": 0, "source_delimiter": None, "target_delimiter": None, "image_field": None,
-    "caption_ids_field": None, "caption_tokens_field": None,
+    "target_field": 0, "source_delimiter": None, "target_delimiter": None, "image_field": 0,
+    "caption_ids_field": 0, "caption_tokens_field": 0,
 
     "encoder.name": 1, "decoder.name": 1,
 }  # fmt: skip

@@ -390,7 +390,7 @@ def test_parallel_text_files_must_be_line_aligned(data: Path, tmp_path: Path) ->
     pipe(config)["target_files"] = [str(tmp_path / "t.txt")] * 2
     with pytest.raises(ConfigError) as error:
         load(config, data, "parallel_two_targets")
-    assert "2 target files for 1 source files" in error.value.diagnostics[0].message
+    assert error.value.diagnostics[0].message == "source_files lists 1, target_files 2"
 
 
 def test_source_sequences_keep_every_record(data: Path) -> None:
@@ -426,4 +426,28 @@ def test_source_sequences_read_text_fields_and_name_a_missing_one(data: Path, tm
     pipe(config)["target_field"] = "label"
     module = load(config, data, "source_no_label")
     with pytest.raises(module.RunError, match="no feature 'label' \\(they have class, words\\)"):
+        module.train_dataset()
+
+
+def test_captions_give_images_and_first_ids(data: Path) -> None:
+    module = load(example("captioned_colours"), data, "captions")
+    got = batches(module.eval_dataset(), 10)
+    records = [
+        tf.train.SequenceExample.FromString(r.numpy())
+        for r in tf.data.TFRecordDataset(str(data / "captions" / "captions_eval.tfrecord"))
+    ]
+    images = np.concatenate([b[0]["image"] for b in got])
+    assert images.shape == (len(records), 16, 16, 3)
+    first = records[0].context.feature["image/data"].bytes_list.value[0]
+    np.testing.assert_allclose(images[0], tf.io.decode_png(first).numpy() / 255, rtol=1e-6)
+    ids = [r.feature_lists.feature_list["image/caption_ids"].feature for r in records]
+    labels = np.concatenate([b[1] for b in got])
+    np.testing.assert_array_equal(labels, [f[0].int64_list.value[0] for f in ids])
+
+
+def test_captions_name_a_missing_field(data: Path) -> None:
+    config = example("captioned_colours")
+    pipe(config)["caption_ids_field"] = "image/ids"
+    module = load(config, data, "captions_no_ids")
+    with pytest.raises(module.RunError, match="no caption id list 'image/ids'"):
         module.train_dataset()
