@@ -451,3 +451,11 @@ def test_captions_name_a_missing_field(data: Path) -> None:
     module = load(config, data, "captions_no_ids")
     with pytest.raises(module.RunError, match="no caption id list 'image/ids'"):
         module.train_dataset()
+
+
+def test_parallel_text_without_dynamic_pad_must_have_one_length(data: Path) -> None:
+    config = example("parallel_text")
+    pipe(config)["dynamic_pad"] = False
+    module = load(config, data, "parallel_fixed")
+    with pytest.raises(tf.errors.InvalidArgumentError, match="source sequences differ in length"):
+        batches(module.train_dataset(seed=1), 1)
