@@ -23,12 +23,17 @@ _RESERVED = {
     "features", "labels", "inputs", "outputs", "model", "x", "build_model",
 }  # fmt: skip
 
-PIPELINE_FEATURES = {"TFRecordImagePipeline": ("image",), "CsvPipeline": ("x",)}
+PIPELINE_FEATURES = {
+    "TFRecordImagePipeline": ("image",), "CsvPipeline": ("x",), "ParallelTextPipeline": ("source",),
+    "TFRecordSourceSequencePipeline": ("source",), "ImageCaptioningPipeline": ("image",),
+}  # fmt: skip
+# Pipelines of token sequences (2017 seq2seq inputs): sources padded to a batch's longest.
+_SOURCE_PIPELINES = {"ParallelTextPipeline", "TFRecordSourceSequencePipeline"}
 # Processors that work on any numeric feature; the others are image operations.
 # Modules a processor function uses: a feature (its argument) must not shadow them.
 _MODULES = {"tf", "keras", "np", "os", "sys", "json", "math", "seed"}
 _GENERIC_PROCESSORS = {"Cast", "Reshape", "Rescaling", "Normalization", "GaussianNoise"}
-_IMAGE_PIPELINES = {"TFRecordImagePipeline", "NumpyPipeline"}
+_IMAGE_PIPELINES = {"TFRecordImagePipeline", "NumpyPipeline", "ImageCaptioningPipeline"}
 _BUILTINS = frozenset(dir(builtins))
 _THRESHOLD_METRICS = {
     "TruePositives", "TrueNegatives", "FalsePositives", "FalseNegatives", "Precision", "Recall", "AUC",
@@ -126,10 +131,10 @@ class Lowerer:
         eval_section = data.get("eval")
         eval_pipe = self.pipeline(eval_section, ("eval",)) if eval_section else None
         train_pipe, eval_pipe = self._name_processors(train_pipe, eval_pipe)
-        features = pipeline_features(train_pipe)
         supported = not {train_pipe.kind, eval_pipe.kind if eval_pipe else ""} & set(
             registry.UNSUPPORTED_PIPELINES
         )
+        features = pipeline_features(train_pipe) if supported else None
         if eval_pipe is not None and eval_pipe.kind != train_pipe.kind and supported:
             self.fail(
                 ("eval", "data_pipeline", eval_pipe.kind), f"the eval pipeline must be a {train_pipe.kind}, as in train",
@@ -368,15 +373,14 @@ class Lowerer:
         name, spec = _one(section["data_pipeline"])
         ppath: Path = path + ("data_pipeline", name)
         if name in registry.UNSUPPORTED_PIPELINES:
+            supported = [kind for kind in registry.PIPELINES if kind not in registry.UNSUPPORTED_PIPELINES]
             self.fail(
                 ppath, f"{name} is not supported by this version of plxgen", "not-implemented",
-                "supported: TFRecordImagePipeline, TFRecordSequencePipeline, NumpyPipeline, CsvPipeline",
-                key=True,
+                "supported: " + ", ".join(supported), key=True,
             )  # fmt: skip
             spec = {"data_files": "unsupported"}
-        files = spec["data_files"]
-        files = [files] if isinstance(files, str) else files
         options: dict[str, Any] = {}
+        files = self._pipeline_files(name, spec, ppath, options)
         features: tuple[str, ...] | None = PIPELINE_FEATURES.get(name)
         if name == "NumpyPipeline":
             features = tuple(spec.get("features", ["x"]))
@@ -400,8 +404,12 @@ class Lowerer:
             options["label_feature"] = spec.get("label_feature", "label")
         boundaries = spec.get("bucket_boundaries") or []
         if boundaries and name != "TFRecordSequencePipeline":
+            what = (
+                "pads each batch to its longest source; it does not bucket by length"
+                if name in _SOURCE_PIPELINES else "has no sequences to bucket by length"
+            )
             self.fail(
-                ppath + ("bucket_boundaries",), f"{name} has no sequences to bucket by length", "not-sequences",
+                ppath + ("bucket_boundaries",), f"{name} {what}", "not-sequences",
                 "remove bucket_boundaries", key=True,
             )  # fmt: skip
         if boundaries and sorted(set(boundaries)) != list(boundaries):
@@ -449,6 +457,34 @@ class Lowerer:
             bucket_boundaries=tuple(boundaries),
             options=tuple(sorted(options.items())),
         )
+
+    def _pipeline_files(
+        self, name: str, spec: dict[str, Any], path: Path, options: dict[str, Any]
+    ) -> list[str]:
+        """The files a pipeline reads; kind-specific fields of the seq2seq kinds go to `options`."""
+        key = {"ParallelTextPipeline": "source_files"}.get(name, "files" if "files" in spec else "data_files")
+        files = spec[key]
+        files = [files] if isinstance(files, str) else list(files)
+        if name == "ParallelTextPipeline":
+            targets = spec["target_files"]
+            targets = [targets] if isinstance(targets, str) else list(targets)
+            if len(targets) != len(files):
+                self.fail(
+                    path + ("target_files",), f"source_files lists {len(files)}, target_files {len(targets)}",
+                    "conflict", "each source file has its line-aligned target file", key=True,
+                )  # fmt: skip
+            options["sources"] = len(files)
+            files += targets
+        if name in _SOURCE_PIPELINES:
+            options["source_delimiter"] = spec.get("source_delimiter", " ")
+            options["target_delimiter"] = spec.get("target_delimiter", " ")
+        if name == "TFRecordSourceSequencePipeline":
+            options["source_field"] = spec.get("source_field", "source")
+            options["target_field"] = spec.get("target_field", "target")
+        elif name == "ImageCaptioningPipeline":
+            options["image_field"] = spec.get("image_field", "image/data")
+            options["caption_ids_field"] = spec.get("caption_ids_field", "image/caption_ids")
+        return files
 
     def _shuffle_buffer(self, spec: dict[str, Any], path: Path) -> int:
         """capacity, else min_after_dequeue + 3 * batch_size (as tf.train.shuffle_batch)."""

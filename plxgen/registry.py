@@ -749,47 +749,51 @@ PIPELINES: dict[str, Entry] = {
         ("data_files", "label_column"),
     ),
     "ParallelTextPipeline": _pipeline(
-        "Parallel text files, one example per line (2017 seq2seq input); not supported by this "
-        "version of plxgen.",
+        "Line-aligned text files of token ids (2017 seq2seq input): line i of a source file is "
+        "feature `source` (int64 ids, each batch padded with 0 to its longest line), line i of its "
+        "target file the label: its first value (a classifier's class, a regressor's value). "
+        "Empty tokens are skipped.",
         {
             "source_files": _FILES,
             "target_files": _FILES,
             "source_delimiter": {**_DELIMITER, "default": " ", "description": "Splits source lines."},
             "target_delimiter": {**_DELIMITER, "default": " ", "description": "Splits target lines."},
         },
-        ("source_files",),
+        ("source_files", "target_files"),
     ),
     "TFRecordSourceSequencePipeline": _pipeline(
-        "Source and target token sequences in TFRecord files (2017 seq2seq input); not supported "
-        "by this version of plxgen.",
+        "tf.train.Example records with a source and a target sequence (2017 seq2seq input): each "
+        "an int64 id list, or text (a bytes feature) of ids split by its delimiter. The source is "
+        "feature `source` (each batch padded with 0 to its longest); the target's first value the "
+        "label (a classifier's class, a regressor's value).",
         {
             "files": _FILES,
             "source_field": {"type": "string", "default": "source", "description": "The source feature."},
             "target_field": {"type": "string", "default": "target", "description": "The target feature."},
-            "source_delimiter": {**_DELIMITER, "default": " ", "description": "Splits the source."},
-            "target_delimiter": {**_DELIMITER, "default": " ", "description": "Splits the target."},
+            "source_delimiter": {**_DELIMITER, "default": " ", "description": "Splits a text source."},
+            "target_delimiter": {**_DELIMITER, "default": " ", "description": "Splits a text target."},
         },
         ("files",),
     ),
     "ImageCaptioningPipeline": _pipeline(
-        "Images with captions in TFRecord files (2017 im2txt input); not supported by this "
-        "version of plxgen.",
+        "Images with captions in tf.train.SequenceExample records (2017 im2txt layout): the "
+        "context holds the encoded image, feature `image` (uint8, every image the size of the "
+        "first record's), the feature list the caption ids, whose first id is the label (a "
+        "classifier's class, a regressor's value).",
         {
             "files": _FILES,
-            "image_field": {"type": "string", "default": "image/data", "description": "The encoded image."},
+            "image_field": {"type": "string", "default": "image/data", "description": "The encoded image (context)."},
             "image_format": enum(["jpg", "jpeg", "png"], "jpg", "The image encoding."),
-            "caption_ids_field": {"type": "string", "default": "image/caption_ids", "description": "Caption ids."},
-            "caption_tokens_field": {"type": "string", "default": "image/caption", "description": "Caption tokens."},
+            "caption_ids_field": {"type": "string", "default": "image/caption_ids", "description": "Caption ids (feature list)."},
+            "caption_tokens_field": {
+                "type": "string", "default": "image/caption", "description": "Caption tokens (not read: the ids are).",
+            },
         },
         ("files",),
     ),
 }  # fmt: skip
 # Kinds the schema knows (the 2017 vocabulary) but lowering rejects as `not-implemented`.
-UNSUPPORTED_PIPELINES = (
-    "ParallelTextPipeline",
-    "TFRecordSourceSequencePipeline",
-    "ImageCaptioningPipeline",
-)
+UNSUPPORTED_PIPELINES: tuple[str, ...] = ()
 
 _IS_RANDOM = boolean(False, "Draw it at random per example (seeded by tf_random_seed).")
 COLOR_SPACES = ["rgb", "grayscale", "hsv", "yiq", "yuv"]

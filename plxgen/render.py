@@ -74,6 +74,9 @@ _DATASET_FUNCTIONS = {
     "TFRecordSequencePipeline": "sequence_dataset",
     "NumpyPipeline": "numpy_dataset",
     "CsvPipeline": "csv_dataset",
+    "ParallelTextPipeline": "parallel_text_dataset",
+    "TFRecordSourceSequencePipeline": "source_sequence_dataset",
+    "ImageCaptioningPipeline": "captioning_dataset",
 }
 
 

@@ -2,7 +2,8 @@
 
 Layout under a `data/` folder, as the examples in generated_examples/ expect:
 `npz/digits_{train,eval}.npz`, `diabetes/diabetes_{train,eval}.csv` and
-`sequences/sequences_{train,eval}.tfrecord` + `sequences/meta_data.json`.
+`sequences/sequences_{train,eval}.tfrecord` + `sequences/meta_data.json`,
+`text/{source,target}_{train,eval}.txt`, `pairs/pairs_{train,eval}.tfrecord`, `captions/captions_{train,eval}.tfrecord`.
 """
 
 from __future__ import annotations
@@ -80,8 +81,63 @@ def write_sequences(folder: Path) -> None:
     (folder / "meta_data.json").write_text(json.dumps(meta, indent=2))
 
 
+def write_parallel_text(folder: Path) -> None:
+    """Line-aligned text: a source line of token ids, its target line the label."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for split, n, seed in (("train", 600, 3), ("eval", 200, 4)):
+        examples = sequence_examples(n, seed)
+        with open(folder / f"source_{split}.txt", "w") as source:
+            source.writelines(" ".join(map(str, tokens)) + "\n" for tokens, _ in examples)
+        with open(folder / f"target_{split}.txt", "w") as target:
+            target.writelines(f"{label}\n" for _, label in examples)
+
+
+def write_source_sequences(folder: Path) -> None:
+    """tf.train.Example records: `source`, an int64 id list; `target`, text holding the label."""
+    import tensorflow as tf
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for split, n, seed in (("train", 600, 5), ("eval", 200, 6)):
+        with tf.io.TFRecordWriter(str(folder / f"pairs_{split}.tfrecord")) as w:
+            for tokens, label in sequence_examples(n, seed):
+                example = tf.train.Example()
+                example.features.feature["source"].int64_list.value.extend(tokens)
+                example.features.feature["target"].bytes_list.value.append(str(label).encode())
+                w.write(example.SerializeToString())
+
+
+CAPTION_WORDS = ["red", "green", "blue", "square", "dot"]
+
+
+def write_captions(folder: Path) -> None:
+    """im2txt-style tf.train.SequenceExample records: 16x16 RGB png images, each mostly
+    one colour, captioned "<colour> square" or "<colour> dot" (ids into CAPTION_WORDS)."""
+    import tensorflow as tf
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(7)
+    for split, n in (("train", 300), ("eval", 100)):
+        with tf.io.TFRecordWriter(str(folder / f"captions_{split}.tfrecord")) as w:
+            for _ in range(n):
+                colour, shape = int(rng.integers(3)), int(rng.integers(3, 5))
+                pixels = rng.integers(0, 96, size=(16, 16, 3))
+                pixels[..., colour] += 150
+                png = tf.io.encode_png(tf.constant(pixels.astype(np.uint8))).numpy()
+                example = tf.train.SequenceExample()
+                example.context.feature["image/data"].bytes_list.value.append(png)
+                ids = example.feature_lists.feature_list["image/caption_ids"]
+                words = example.feature_lists.feature_list["image/caption"]
+                for token in (colour, shape):
+                    ids.feature.add().int64_list.value.append(token)
+                    words.feature.add().bytes_list.value.append(CAPTION_WORDS[token].encode())
+                w.write(example.SerializeToString())
+
+
 def make_pipeline_data(data: Path) -> None:
     """Everything the pipeline examples read, under `data`."""
     write_npz(data / "npz")
     write_csv(data / "diabetes")
     write_sequences(data / "sequences")
+    write_parallel_text(data / "text")
+    write_source_sequences(data / "pairs")
+    write_captions(data / "captions")

@@ -142,7 +142,7 @@ def _places(node: Any, defs: dict[str, Any], place: Place, seen: frozenset[str])
         yield from _places(node["additionalProperties"], defs, place + ("?",), seen)
     if "items" in node:
         yield from _places(node["items"], defs, place + ("[]",), seen)
-    for branch in node.get("anyOf", []):
+    for branch in [*node.get("anyOf", []), *node.get("allOf", [])]:
         yield from _places(branch, defs, place, seen)
     # The supervised train/eval sit under the RL switch's `else` (the base file is
     # supervised; RL files have their own tests in tests/test_rl.py).
@@ -209,7 +209,7 @@ _PIPELINE_SPECS: dict[str, dict[str, Any]] = {
         "data_files": ["d.tfrecord"],
         "meta_data_file": "m.json",
     },
-    "ParallelTextPipeline": {"source_files": ["s.txt"]},
+    "ParallelTextPipeline": {"source_files": ["s.txt"], "target_files": ["t.txt"]},
     "TFRecordSourceSequencePipeline": {"files": ["f.tfrecord"]},
     "ImageCaptioningPipeline": {"files": ["f.tfrecord"]},
 }
@@ -237,6 +237,8 @@ def _switch_pipelines(data: dict[str, Any], place: Place, text: str) -> None:
     graph = data["model"]["classifier"]["graph"]
     if kind == "CsvPipeline":
         graph["input_layers"] = "x"
+    elif kind in ("ParallelTextPipeline", "TFRecordSourceSequencePipeline"):
+        graph["input_layers"] = "source"
     elif "features" in place:
         graph["input_layers"] = text
         spec["features"] = [text]
@@ -379,7 +381,7 @@ def _as_constants(place: Place, text: str) -> set[str]:
     found = {text}
     if place == ("project", "name"):  # also the default model name, a root scope
         found.add(text.lstrip("_-") or "model")
-    if place[-1] in ("data_files", "[]", "meta_data_file", "path") and text:
+    if place[-1] in ("data_files", "source_files", "target_files", "files", "[]", "meta_data_file", "path") and text:
         found.add(text if text.startswith("/") else posixpath.normpath(text))
     return found
 
@@ -552,7 +554,9 @@ def test_placeholder_reaches_the_script(place: Place) -> None:
     accepted = try_rendered(place, placeholder(place))
     from plxgen.registry import UNSUPPORTED_PIPELINES
 
-    rejected = _pipeline_kind(place) in UNSUPPORTED_PIPELINES or "field_delim" in place
+    # Delimiters are a few characters long: the placeholder is too long for them.
+    delimiter = place[-1] in ("field_delim", "source_delimiter", "target_delimiter")
+    rejected = _pipeline_kind(place) in UNSUPPORTED_PIPELINES or delimiter
     # A decoder's input_layers only names the bridge's output: any name will do.
     feature = "input_layers" in place and "decoder" not in place
     assert accepted != (feature or "cluster" in place or rejected)
@@ -583,12 +587,12 @@ _TAKES = {
     "graph.name": 1, "data_pipeline.name": 1, "path": 1, "data_files": 1,
     "meta_data_file": 1, "layers.name": 4, "model.name": 4, "inbound_nodes": 4,
     "output_layers": 4, "project.name": None, "input_layers": None, "environment.cluster": None,
-    # Pipeline fields: names, delimiters and columns are short; the rest belong to
-    # pipelines that do not compile.
+    # Pipeline fields: names, delimiters and columns are short; paths as data_files; the
+    # record fields are free text.
     "features": None, "label": None, "label_feature": None, "label_column": None, "feature_columns": None,
-    "field_delim": None, "files": None, "source_files": None, "target_files": None, "source_field": None,
-    "target_field": None, "source_delimiter": None, "target_delimiter": None, "image_field": None,
-    "caption_ids_field": None, "caption_tokens_field": None,
+    "field_delim": None, "files": 1, "source_files": 1, "target_files": 1, "source_field": 0,
+    "target_field": 0, "source_delimiter": None, "target_delimiter": None, "image_field": 0,
+    "caption_ids_field": 0, "caption_tokens_field": 0,
 
     "encoder.name": 1, "decoder.name": 1,
 }  # fmt: skip

@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from plxgen.compiler import compile_config
+from plxgen.errors import ConfigError
 from tests.conftest import ROOT
 from tests.pipeline_data import make_pipeline_data
 
@@ -344,3 +345,117 @@ def test_integer_arguments_work_where_floats_are_expected(data: Path) -> None:
     ((features, _),) = batches(module.train_dataset(seed=1), 1)
     assert features["image"].shape == (64, 10, 10, 1)
     assert (features["image"][:, 0, :, 0] == 1).all()  # the box's top edge, in white
+
+
+def test_parallel_text_keeps_every_line_pair(data: Path) -> None:
+    module = load(example("parallel_text"), data, "parallel_text")
+    got = batches(module.eval_dataset(), 10)
+    sources = (data / "text" / "source_eval.txt").read_text().splitlines()
+    targets = (data / "text" / "target_eval.txt").read_text().splitlines()
+    rows = [list(row[row > 0]) for b in got for row in b[0]["source"]]
+    assert rows == [[int(t) for t in line.split()] for line in sources]
+    for features, _ in got:
+        assert features["source"].shape[1] == (features["source"] > 0).sum(1).max()
+    labels = np.concatenate([b[1] for b in got])
+    np.testing.assert_array_equal(labels, [int(t) for t in targets])
+
+
+def test_parallel_text_delimiters_and_a_regressor(data: Path, tmp_path: Path) -> None:
+    (tmp_path / "s.txt").write_text("1,2,,3\n4\n5,6\r\n")
+    (tmp_path / "t.txt").write_text("0.5;2\n1\n-1;3")  # no last newline
+    config = example("parallel_text")
+    config["model"] = {"regressor": {
+        "loss": "MeanSquaredError", "optimizer": "Adam",
+        "graph": {"input_layers": "source", "layers": [{"Flatten": None}, {"Dense": {"units": 1}}]},
+    }}  # fmt: skip
+    pipe(config).update(
+        source_files=str(tmp_path / "s.txt"), target_files=str(tmp_path / "t.txt"),
+        source_delimiter=",", target_delimiter=";", shuffle=False, num_epochs=1,
+    )  # fmt: skip
+    config.pop("eval")
+    module = load(config, data, "parallel_regressor")
+    ((features, labels),) = batches(module.train_dataset(), 1)
+    np.testing.assert_array_equal(features["source"], [[1, 2, 3], [4, 0, 0], [5, 6, 0]])
+    np.testing.assert_allclose(labels, [[0.5], [1], [-1]])  # the first value of each
+
+
+def test_parallel_text_files_must_be_line_aligned(data: Path, tmp_path: Path) -> None:
+    (tmp_path / "s.txt").write_text("1 2\n3\n")
+    (tmp_path / "t.txt").write_text("1\n")
+    config = example("parallel_text")
+    pipe(config).update(source_files=str(tmp_path / "s.txt"), target_files=str(tmp_path / "t.txt"))
+    module = load(config, data, "parallel_misaligned")
+    with pytest.raises(module.RunError, match=r"s.txt has 2 lines, its target file .*t.txt 1"):
+        module.train_dataset()
+    pipe(config)["target_files"] = [str(tmp_path / "t.txt")] * 2
+    with pytest.raises(ConfigError) as error:
+        load(config, data, "parallel_two_targets")
+    assert error.value.diagnostics[0].message == "source_files lists 1, target_files 2"
+
+
+def test_source_sequences_keep_every_record(data: Path) -> None:
+    module = load(example("source_sequences"), data, "source_sequences")
+    got = batches(module.eval_dataset(), 10)
+    records = [
+        tf.train.Example.FromString(r.numpy())
+        for r in tf.data.TFRecordDataset(str(data / "pairs" / "pairs_eval.tfrecord"))
+    ]
+    rows = [list(row[row > 0]) for b in got for row in b[0]["source"]]
+    assert rows == [list(r.features.feature["source"].int64_list.value) for r in records]
+    labels = np.concatenate([b[1] for b in got])
+    want = [int(r.features.feature["target"].bytes_list.value[0]) for r in records]
+    np.testing.assert_array_equal(labels, want)
+
+
+def test_source_sequences_read_text_fields_and_name_a_missing_one(data: Path, tmp_path: Path) -> None:
+    with tf.io.TFRecordWriter(str(tmp_path / "t.tfrecord")) as w:
+        for source, target in ((b"4,5,,6", [1, 0]), (b"7", [0])):
+            record = tf.train.Example()
+            record.features.feature["words"].bytes_list.value.append(source)
+            record.features.feature["class"].int64_list.value.extend(target)
+            w.write(record.SerializeToString())
+    config = example("source_sequences")
+    pipe(config).update(
+        files=str(tmp_path / "t.tfrecord"), source_field="words", target_field="class",
+        source_delimiter=",", shuffle=False, num_epochs=1,
+    )  # fmt: skip
+    module = load(config, data, "source_text")
+    ((features, labels),) = batches(module.train_dataset(), 1)
+    np.testing.assert_array_equal(features["source"], [[4, 5, 6], [7, 0, 0]])
+    np.testing.assert_array_equal(labels, [1, 0])
+    pipe(config)["target_field"] = "label"
+    module = load(config, data, "source_no_label")
+    with pytest.raises(module.RunError, match="no feature 'label' \\(they have class, words\\)"):
+        module.train_dataset()
+
+
+def test_captions_give_images_and_first_ids(data: Path) -> None:
+    module = load(example("captioned_colours"), data, "captions")
+    got = batches(module.eval_dataset(), 10)
+    records = [
+        tf.train.SequenceExample.FromString(r.numpy())
+        for r in tf.data.TFRecordDataset(str(data / "captions" / "captions_eval.tfrecord"))
+    ]
+    images = np.concatenate([b[0]["image"] for b in got])
+    assert images.shape == (len(records), 16, 16, 3)
+    first = records[0].context.feature["image/data"].bytes_list.value[0]
+    np.testing.assert_allclose(images[0], tf.io.decode_png(first).numpy() / 255, rtol=1e-6)
+    ids = [r.feature_lists.feature_list["image/caption_ids"].feature for r in records]
+    labels = np.concatenate([b[1] for b in got])
+    np.testing.assert_array_equal(labels, [f[0].int64_list.value[0] for f in ids])
+
+
+def test_captions_name_a_missing_field(data: Path) -> None:
+    config = example("captioned_colours")
+    pipe(config)["caption_ids_field"] = "image/ids"
+    module = load(config, data, "captions_no_ids")
+    with pytest.raises(module.RunError, match="no caption id list 'image/ids'"):
+        module.train_dataset()
+
+
+def test_parallel_text_without_dynamic_pad_must_have_one_length(data: Path) -> None:
+    config = example("parallel_text")
+    pipe(config)["dynamic_pad"] = False
+    module = load(config, data, "parallel_fixed")
+    with pytest.raises(tf.errors.InvalidArgumentError, match="source sequences differ in length"):
+        batches(module.train_dataset(seed=1), 1)
