@@ -182,14 +182,14 @@ def _script_docstring(exp: ir.Experiment | RLExperiment) -> str:
 _LINE_LENGTH = 88  # black's default
 
 
-def _literal_block(value: Any, indent: int = 0) -> str:
-    """`py(value)` laid out as black lays out a literal, so black has less to redo.
+def _literal_block(value: Any, head: str = "RESOLVED_CONFIG = ") -> str:
+    """`py(value)` laid out as black lays out a literal after `head`, so black has less to redo.
 
     A collection stays on one line if it fits, else one item per line, each with a
     trailing comma (a single item: none). Only a layout hint: black still formats
     the whole script, so a wrong guess costs time, never a different script.
     """
-    return "\n".join(_layout(value, indent, "", "")).lstrip()
+    return "\n".join(_layout(value, 0, head, ""))[len(head) :]
 
 
 def _layout(value: Any, indent: int, head: str, tail: str) -> list[str]:
