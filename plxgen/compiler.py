@@ -14,10 +14,10 @@ from plxgen.errors import ConfigError, Diagnostic, UserError
 from plxgen.load import MAX_FILE_BYTES, Document, load_bytes, load_text
 from plxgen.load import Path as JsonPath
 from plxgen.literals import comment
-from plxgen.rl_ir import RLExperiment
 
 if TYPE_CHECKING:
     from plxgen import ir
+    from plxgen.rl_ir import RLExperiment
 
 # A list index has at most 18 digits: any real list is shorter, and int() stays cheap.
 _SET = re.compile(
