@@ -127,33 +127,3 @@ def put(name: str, body: str) -> None:
             raise
     except OSError:
         return
-
-
-def jinja_bytecode_cache() -> Any:
-    """Jinja's compiled templates under the cache folder (None when disabled)."""
-    if not enabled():
-        return None
-    import jinja2
-
-    folder = directory() / "jinja"
-    try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    except OSError:
-        return None
-
-    class SafeBytecodeCache(jinja2.FileSystemBytecodeCache):
-        """A corrupt or unwritable entry means compiling the template again."""
-
-        def load_bytecode(self, bucket: Any) -> None:
-            try:
-                super().load_bytecode(bucket)
-            except Exception:  # noqa: BLE001 - pickle/marshal of a damaged file
-                bucket.reset()
-
-        def dump_bytecode(self, bucket: Any) -> None:
-            try:
-                super().dump_bytecode(bucket)
-            except OSError:
-                pass
-
-    return SafeBytecodeCache(str(folder), "%s.jinja")

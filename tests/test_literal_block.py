@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from plxgen.literals import py
-from plxgen.render import _literal_block
+from plxgen.render import _layout, _literal_block, _quotes
 
 
 def black_of(value: Any) -> str:
@@ -66,3 +66,28 @@ def test_a_long_graph_is_laid_out_like_black(layers: int) -> None:
         }
     }
     assert f"RESOLVED_CONFIG = {_literal_block(value)}\n" == black_of(value)
+
+
+# Text without quotes or backslashes, so that most cases are vouched for.
+plain = st.characters(codec="ascii", exclude_characters="'\"\\", min_codepoint=32)
+long_scalars = st.one_of(
+    scalars,
+    st.text(plain, min_size=40, max_size=120),
+    st.integers(10**60, 10**90),
+)
+long_data = st.recursive(
+    long_scalars,
+    lambda inner: st.lists(inner, max_size=5)
+    | st.dictionaries(st.text(plain, max_size=90), inner, max_size=5),
+    max_leaves=40,
+)
+
+
+@given(st.dictionaries(st.text(plain, max_size=90), long_data, max_size=6))
+@settings(max_examples=300, deadline=None)
+def test_a_layout_without_doubts_is_black_output(value: dict[str, Any]) -> None:
+    """What `render.laid_out` hands over as formatted is exactly black's output."""
+    doubts: list[str] = []
+    text = "\n".join(_layout(value, 0, "RESOLVED_CONFIG = ", "", doubts)) + "\n"
+    if not doubts and text.isascii() and not _quotes(value):
+        assert black.format_str(text, mode=black.Mode()) == text

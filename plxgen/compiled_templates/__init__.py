@@ -1,0 +1,1 @@
+"""Templates compiled ahead of time (`python -m plxgen.precompile`)."""
