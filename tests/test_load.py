@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from plxgen.errors import ConfigError, Diagnostic
 from plxgen.load import MAX_DEPTH, Document, format_path, load_bytes, load_text
@@ -286,3 +289,42 @@ def test_tab_indentation_has_a_hint() -> None:
 
 def test_several_documents_are_refused() -> None:
     assert only("a: 1\n---\nb: 2\n").code == "yaml-syntax"
+
+
+def _configs() -> list[Path]:
+    root = Path(__file__).resolve().parent.parent
+    return sorted(root.glob("generated_examples/**/*.yaml")) + sorted(
+        root.glob("tests/broken/*.yaml")
+    )
+
+
+@pytest.mark.parametrize("config", _configs(), ids=lambda p: p.stem)
+def test_libyaml_and_pyyaml_read_the_same_values_at_the_same_places(
+    config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    try:
+        text = config.read_bytes().decode("utf-8-sig")
+        fast = load_text(text, "f.yaml")
+    except (UnicodeDecodeError, ConfigError):
+        return  # refused either way: tests/test_diagnostics.py has the messages
+    monkeypatch.delattr(yaml, "CSafeLoader")
+    slow = load_text(text, "f.yaml")
+    assert fast.data == slow.data
+    assert fast.keys == slow.keys
+
+    # libyaml places an empty value in a flow mapping (`{HuberLoss: }`) a column later.
+    def located(doc: Document) -> dict[Any, tuple[int, int]]:
+        return {p: v for p, v in doc.values.items() if _at(doc.data, p) is not None}
+
+    assert located(fast) == located(slow)
+
+
+def _at(data: Any, path: tuple[str | int, ...]) -> Any:
+    for part in path:
+        data = data[part]
+    return data
+
+
+def test_nesting_too_deep_for_libyaml_is_refused_not_crashed() -> None:
+    (error,) = errors("[" * 100_000 + "]" * 100_000)
+    assert error.code == "too-large"
