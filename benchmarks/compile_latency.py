@@ -2,12 +2,16 @@
 
 The floor is `python -c "import yaml, jinja2, jsonschema, black"`: what any
 compiler built on these packages pays before doing anything. Compiles are
-timed cold (`--no-cache`: validation, lowering, Jinja and black all run) and
-warm (the script body comes from the cache in a private XDG_CACHE_HOME, as on
-a second compile of an unchanged file). The sides alternate, N times each;
-medians are compared. Then the same for generated files of 10, 100 and 1000
-layers, with the marginal cost per layer (linear growth: the cost per layer
-stays flat from 10 to 1000).
+timed cold (`--no-cache`: validation, lowering, rendering and formatting all
+run, with only what ships in the package: the compiled templates and the
+formatted chunks of the generated examples, lenet's among them), cold for an
+edited lenet (other layer sizes and learning rate, so its model, optimizer and
+resolved config are new to the formatter), and warm (the script body comes from
+the cache in a private XDG_CACHE_HOME, as on a second compile of an unchanged
+file). The sides alternate, N times each; medians are compared. Then the
+marginal cost of a file when 20 edited files are compiled in one invocation,
+and compiles of generated files of 10, 100 and 1000 layers, with the marginal
+cost per layer (linear growth: the cost per layer stays flat from 10 to 1000).
 
     python benchmarks/compile_latency.py [N]
 """
@@ -60,6 +64,17 @@ def graph_config(layers: int, folder: Path) -> Path:
     return path
 
 
+def edited_lenet(folder: Path, k: int) -> Path:
+    """The seed's lenet with other layer sizes and learning rate."""
+    text = (ROOT / "generated_examples" / "lenet.yaml").read_text()
+    assert "learning_rate: 0.007" in text and "units: 1024" in text
+    text = text.replace("learning_rate: 0.007", f"learning_rate: 0.00{k + 1}")
+    text = text.replace("units: 1024", f"units: {512 + k}")
+    path = folder / f"lenet_edited_{k}.yaml"
+    path.write_text(text)
+    return path
+
+
 def main() -> None:
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 9
     with tempfile.TemporaryDirectory() as tmp:
@@ -70,6 +85,9 @@ def main() -> None:
         sides = {
             "import floor": FLOOR,
             "cold compile": compile_command(lenet, work / "lenet.py", cold=True),
+            "cold, edited": compile_command(
+                edited_lenet(work, 0), work / "edited.py", cold=True
+            ),
             "warm compile": compile_command(lenet, work / "lenet.py", cold=False),
         }
         for command in sides.values():  # warm the file cache and the compile cache
@@ -91,6 +109,24 @@ def main() -> None:
                 f"  {name:13} {wall * 1000:6.0f} ms wall ({wall / floor_wall:.2f}x the floor), "
                 f"{cpu * 1000:6.0f} ms CPU ({cpu / floor_cpu:.2f}x)"
             )
+
+        edited = [edited_lenet(work, k) for k in range(20)]
+        one = [sys.executable, "-m", "plxgen", "--no-cache", "compile"]
+        batch = {
+            1: one + [str(edited[0]), "-o", f"{work / 'one'}/", "--force"],
+            20: one + [*map(str, edited), "-o", str(work / "many"), "--force"],
+        }
+        (work / "one").mkdir()
+        (work / "many").mkdir()
+        several: dict[int, list[float]] = {1: [], 20: []}
+        for i in range(max(3, runs // 3)):
+            for n in (1, 20) if i % 2 == 0 else (20, 1):
+                several[n].append(timed(batch[n], env)[0])
+        first, all_ = (statistics.median(several[n]) for n in (1, 20))
+        print(
+            f"\nseveral files in one invocation (edited lenets, cold): 1 file {first:.2f} s, "
+            f"20 files {all_:.2f} s: {(all_ - first) / 19 * 1000:.0f} ms per further file"
+        )
 
         print("\ngraph size (Dense layers), whole process, medians:")
         sizes = (10, 100, 1000)
