@@ -19,6 +19,7 @@ cost per layer (linear growth: the cost per layer stays flat from 10 to 1000).
 from __future__ import annotations
 
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -81,12 +82,14 @@ def main() -> None:
         work = Path(tmp)
         env = {**os.environ, "XDG_CACHE_HOME": str(work / "cache")}
         env.pop("PLXGEN_NO_CACHE", None)
-        lenet = ROOT / "generated_examples" / "lenet.yaml"
+        # Next to its script, as `plxgen compile lenet.yaml -o lenet.py` compiles it.
+        lenet = work / "lenet.yaml"
+        shutil.copy(ROOT / "generated_examples" / "lenet.yaml", lenet)
         sides = {
             "import floor": FLOOR,
             "cold compile": compile_command(lenet, work / "lenet.py", cold=True),
             "cold, edited": compile_command(
-                edited_lenet(work, 0), work / "edited.py", cold=True
+                edited_lenet(work, 0), work / "lenet_edited_0.py", cold=True
             ),
             "warm compile": compile_command(lenet, work / "lenet.py", cold=False),
         }

@@ -81,17 +81,55 @@ def _format(source: str, laid_out: Collection[str]) -> str:
     given = {i: parts for i, parts in given.items() if parts[1] in laid_out}
     # The unknown chunks, each run of them after the chunk before it.
     wanted = sorted({j for i in missing for j in (i - 1, i) if j >= 0})
-    output = split(
-        black_format(
-            "".join(_stand_in(*given[i]) if i in given else texts[i] for i in wanted)
-        )
+    output = _black_chunks(
+        [_stand_in(*given[i]) if i in given else texts[i] for i in wanted],
+        [chunks[i][1] for i in wanted],
     )
-    if output is None or [n for _, n in output] != [chunks[i][1] for i in wanted]:
+    if output is None:
         return black_format(source)
-    for i, (text, _) in zip(wanted, output):
+    for i, text in zip(wanted, output):
         if i in missing:
             texts[i] = _head(text)[0] + given[i][1] if i in given else text
     return "".join(texts)
+
+
+def _black_chunks(texts: list[str], counts: list[int]) -> list[str] | None:
+    """black's output for consecutive chunks, chunk by chunk (None: black moved a boundary).
+
+    black formats a text a second time when its first pass changed it. Here
+    that second pass goes to each changed chunk alone: the first pass placed
+    the blank lines between chunks for good, and what the second pass adds
+    (trailing commas that the first one wrote) stays inside a statement.
+    """
+    import black
+
+    once = getattr(black, "_format_str_once", None)
+    if once is None:  # black's public API: both passes over everything
+        once = black.format_str
+    output = split(once("".join(texts), mode=black_mode()))
+    if output is None or [n for _, n in output] != counts:
+        return None
+    formatted = [text for text, _ in output]
+    if once is black.format_str:
+        return formatted
+    for k, text in enumerate(formatted):
+        if text == texts[k]:
+            continue
+        blank = text[: len(text) - len(text.lstrip("\n"))]
+        body = text[len(blank) :]
+        if _starts_with_string(body):  # alone, black would take it for a docstring
+            return None
+        formatted[k] = blank + black_format(body)
+    return formatted
+
+
+def _starts_with_string(chunk: str) -> bool:
+    body = ast.parse(chunk).body
+    return (
+        bool(body)
+        and isinstance(body[0], ast.Expr)
+        and isinstance(body[0].value, ast.Constant)
+    )
 
 
 def _head(chunk: str) -> tuple[str, str]:
