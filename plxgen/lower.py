@@ -9,12 +9,14 @@ import re
 from dataclasses import replace
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from plxgen import ir, registry, rl_registry
-from plxgen.rl_ir import RLExperiment
 from plxgen.errors import ConfigError, Diagnostic
 from plxgen.load import INT64_MAX, Document, Path, format_path, show
+
+if TYPE_CHECKING:  # the RL IR is loaded only for RL experiments
+    from plxgen.rl_ir import RLExperiment
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 # Names the generated script itself uses; a layer variable never shadows them.
@@ -170,7 +172,10 @@ class Lowerer:
             resolved_config=data,
             environment=self.environment(data.get("environment", {})),
         )
-        if model.clip_embed and experiment.environment.mixed_precision == "mixed_float16":
+        if (
+            model.clip_embed
+            and experiment.environment.mixed_precision == "mixed_float16"
+        ):
             # Under loss scaling the embedding gradients are scaled too, so a fixed
             # clipping norm would clip by the wrong amount.
             self.fail(
@@ -373,7 +378,11 @@ class Lowerer:
         name, spec = _one(section["data_pipeline"])
         ppath: Path = path + ("data_pipeline", name)
         if name in registry.UNSUPPORTED_PIPELINES:
-            supported = [kind for kind in registry.PIPELINES if kind not in registry.UNSUPPORTED_PIPELINES]
+            supported = [
+                kind
+                for kind in registry.PIPELINES
+                if kind not in registry.UNSUPPORTED_PIPELINES
+            ]
             self.fail(
                 ppath, f"{name} is not supported by this version of plxgen", "not-implemented",
                 "supported: " + ", ".join(supported), key=True,
@@ -406,7 +415,8 @@ class Lowerer:
         if boundaries and name != "TFRecordSequencePipeline":
             what = (
                 "pads each batch to its longest source; it does not bucket by length"
-                if name in _SOURCE_PIPELINES else "has no sequences to bucket by length"
+                if name in _SOURCE_PIPELINES
+                else "has no sequences to bucket by length"
             )
             self.fail(
                 ppath + ("bucket_boundaries",), f"{name} {what}", "not-sequences",
@@ -462,7 +472,9 @@ class Lowerer:
         self, name: str, spec: dict[str, Any], path: Path, options: dict[str, Any]
     ) -> list[str]:
         """The files a pipeline reads; kind-specific fields of the seq2seq kinds go to `options`."""
-        key = {"ParallelTextPipeline": "source_files"}.get(name, "files" if "files" in spec else "data_files")
+        key = {"ParallelTextPipeline": "source_files"}.get(
+            name, "files" if "files" in spec else "data_files"
+        )
         files = spec[key]
         files = [files] if isinstance(files, str) else list(files)
         if name == "ParallelTextPipeline":
@@ -483,7 +495,9 @@ class Lowerer:
             options["target_field"] = spec.get("target_field", "target")
         elif name == "ImageCaptioningPipeline":
             options["image_field"] = spec.get("image_field", "image/data")
-            options["caption_ids_field"] = spec.get("caption_ids_field", "image/caption_ids")
+            options["caption_ids_field"] = spec.get(
+                "caption_ids_field", "image/caption_ids"
+            )
         return files
 
     def _shuffle_buffer(self, spec: dict[str, Any], path: Path) -> int:

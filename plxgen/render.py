@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 
 from plxgen import ir
 from plxgen.literals import comment, docstring, ident, py
-from plxgen.rl_ir import RLExperiment
+
+if TYPE_CHECKING:  # the RL IR is loaded only for RL experiments
+    from plxgen.rl_ir import RLExperiment
 
 _CPP_LOG_LEVEL = {
     "DEBUG": "0",
@@ -295,7 +297,7 @@ def template_source(name: str) -> str:
 
 def render(exp: ir.Experiment | RLExperiment) -> str:
     """The (unformatted) script body for an experiment."""
-    if isinstance(exp, RLExperiment):
+    if not isinstance(exp, ir.Experiment):
         return environment().get_template("rl.py.j2").render(exp=exp)
     return environment().get_template("script.py.j2").render(exp=exp)
 
