@@ -239,6 +239,8 @@ class Environment:
     delay_workers: bool = False
     task_sessions: tuple[TaskSession, ...] = ()
     mixed_precision: str | None = None  # mixed_float16 | mixed_bfloat16
+    steps_per_execution: int = 100  # training steps per call of the compiled loop, at most
+    jit_compile: bool = False  # the step functions compiled by XLA
     # (who, resource, requests or limits, amount), for the docstring
     resources: tuple[tuple[str, str, str, str], ...] = ()
 

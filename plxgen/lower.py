@@ -279,8 +279,25 @@ class Lowerer:
             delay_workers=env.get("delay_workers_by_global_step", False),
             task_sessions=tuple(sessions),
             mixed_precision="mixed_float16" if precision is True else precision or None,
+            steps_per_execution=env.get("steps_per_execution", 100),
+            jit_compile=self.jit_compile(env, strategy),
             resources=tuple(resources),
         )
+
+    def jit_compile(self, env: dict[str, Any], strategy: str) -> bool:
+        """environment.jit_compile, where XLA steps are offered: on one device.
+
+        Under tf.distribute the replicated step with its all-reduce did not compile
+        (TensorFlow 2.21, mirrored logical CPUs).
+        """
+        jit = bool(env.get("jit_compile", False))
+        if jit and strategy != "one_device":
+            self.fail(
+                ("environment", "jit_compile"),
+                f"XLA-compiled steps are offered on one device, not with {strategy}",
+                "conflict", "leave jit_compile out, or train on one device", key=True,
+            )  # fmt: skip
+        return jit
 
     def _cluster(
         self, spec: dict[str, Any] | None

@@ -79,6 +79,13 @@ def lower_rl(low: Lowerer, kind: str, spec: dict[str, Any]) -> rl_ir.RLExperimen
                     "not-for-model", "remove it; BatchMemory.batch_size sets how often the policy is updated",
                     key=True,
                 )  # fmt: skip
+    for key in data.get("environment", {}):
+        if key != "run_config":  # nothing else would reach the script
+            low.fail(
+                ("environment", key), "does not apply to an RL experiment, which runs in one "
+                "process on one device", "not-for-model",
+                "remove it; environment.run_config applies", key=True,
+            )  # fmt: skip
     settings = data.get("settings", {}).get("logging", {})
     evaluation = data.get("eval") or {}
     keep_best = evaluation.get("keep_best", True)

@@ -410,6 +410,22 @@ def _environment() -> JSON:
                 False,
                 "Compute in 16 bits, keep the weights in float32 (true: mixed_float16, with loss scaling).",
             ),
+            "steps_per_execution": integer(
+                100,
+                "Training steps run by one call of the compiled step loop; a call also ends "
+                "at every summary and checkpoint step. Fewer calls mean less Python per "
+                "step: measured on 2 CPU cores, 100 steps per call trained a small MLP 2.1x "
+                "as fast as 1 (LeNet: no difference).",
+                minimum=1,
+                maximum=100_000,
+            ),
+            "jit_compile": boolean(
+                False,
+                "Compile the training and evaluation steps with XLA (one device only). "
+                "Measured on 2 CPU cores: a small MLP trained 1.33x as fast, LeNet 0.58x "
+                "(convolutions), so it is off by default; XLA also adds seconds of "
+                "compilation at start-up.",
+            ),
             "run_config": run_config,
             "default_worker_config": _session(),
             "default_ps_config": _session(),

@@ -368,3 +368,54 @@ def test_checkpoints_by_seconds(workspace: Path) -> None:
     assert (model_dir / "checkpoints" / "ckpt-60.index").exists()
     # settings.logging.path is relative to the config; its folder is created.
     assert "INFO: step 60/60" in (workspace / "logs" / "secs" / "run.log").read_text()
+
+
+def _compile_variant(workspace: Path, example: str, name: str, *sets: str) -> None:
+    """generated_examples/NAME.py: EXAMPLE compiled with `--set` overrides."""
+    config = workspace / "generated_examples" / f"{name}.yaml"
+    shutil.copy(ROOT / "generated_examples" / f"{example}.yaml", config)
+    overrides = [arg for item in sets for arg in ("--set", item)]
+    subprocess.run(
+        [sys.executable, "-m", "plxgen", "compile", str(config), "-o", str(config.with_suffix(".py")), *overrides],
+        check=True, capture_output=True,
+    )  # fmt: skip
+
+
+def test_steps_per_execution_changes_speed_not_results(workspace: Path) -> None:
+    _compile_variant(
+        workspace, "digits_regressor", "regressor_spe1", "environment.steps_per_execution=1"
+    )
+    script = (workspace / "generated_examples" / "regressor_spe1.py").read_text()
+    assert "STEPS_PER_CALL = 1\n" in script
+    reports = []
+    for name in ("regressor_spe1", "digits_regressor"):
+        model_dir = workspace / "runs" / f"spe-{name}"
+        result = run_script(
+            workspace, name, "--model-dir", str(model_dir), "--train-steps", "25"
+        )
+        assert result.returncode == 0, result.stderr
+        reports.append(metrics(model_dir))
+    assert reports[0]["global_step"] == reports[1]["global_step"] == 25
+    assert reports[0]["train"] == reports[1]["train"]
+    assert reports[0]["eval"] == reports[1]["eval"]
+
+
+def test_jit_compiled_steps_train_like_plain_ones(workspace: Path) -> None:
+    _compile_variant(
+        workspace, "digits_regressor", "regressor_jit", "environment.jit_compile=true"
+    )
+    script = (workspace / "generated_examples" / "regressor_jit.py").read_text()
+    assert "tf.function(self.train_step, jit_compile=True)" in script
+    reports = []
+    for name in ("regressor_jit", "digits_regressor"):
+        model_dir = workspace / "runs" / f"jit-{name}"
+        result = run_script(
+            workspace, name, "--model-dir", str(model_dir), "--train-steps", "25"
+        )
+        assert result.returncode == 0, result.stderr
+        reports.append(metrics(model_dir))
+    jit, plain = reports
+    assert jit["global_step"] == 25
+    for section in ("train", "eval"):
+        for key, value in plain[section].items():
+            assert jit[section][key] == pytest.approx(value, rel=1e-3), (section, key)
