@@ -13,16 +13,16 @@ alternate, N runs each, medians are compared with the default.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-from datetime import datetime
 from pathlib import Path
 
 import yaml
+
+from train_vs_keras import generated_throughput  # this folder is on sys.path
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ("digits_regressor", "lenet_digits")
@@ -32,16 +32,6 @@ VARIANTS = {
     "spe 100 (default)": [],
     "jit_compile": ["environment.jit_compile=true"],
 }
-
-
-def throughput(stderr: str, batch: int) -> float:
-    times = {}
-    for line in stderr.splitlines():
-        found = re.match(r"(\S+ \S+) INFO step (\d+)/", line)
-        if found:
-            stamp = datetime.strptime(found.group(1), "%Y-%m-%d %H:%M:%S,%f")
-            times[int(found.group(2))] = stamp.timestamp()
-    return 200 * batch / (times[300] - times[100])
 
 
 def main() -> None:
@@ -88,7 +78,7 @@ def main() -> None:
                 if result.returncode:
                     sys.exit(f"{model} {variant} failed:\n{result.stderr[-2000:]}")
                 rates[(model, variant)].append(
-                    throughput(result.stderr, batches[model])
+                    generated_throughput(result.stderr, batches[model])
                 )
         for model in MODELS:
             base = statistics.median(rates[(model, "spe 100 (default)")])

@@ -156,15 +156,15 @@ def timed(command: list[str]) -> dict[str, float | str]:
     }
 
 
-def generated_throughput(stderr: str) -> float:
-    """Examples/s between the step-100 and step-300 log lines of the generated script."""
+def generated_throughput(stderr: str, batch: int = BATCH) -> float:
+    """Examples/s between the step-100 and step-300 log lines of a generated script."""
     times = {}
     for line in stderr.splitlines():
         found = re.match(r"(\S+ \S+) INFO step (\d+)/", line)
         if found:
             stamp = datetime.strptime(found.group(1), "%Y-%m-%d %H:%M:%S,%f")
             times[int(found.group(2))] = stamp.timestamp()
-    return 200 * BATCH / (times[300] - times[100])
+    return 200 * batch / (times[300] - times[100])
 
 
 def hand_throughput(stderr: str) -> float:

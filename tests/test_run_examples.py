@@ -381,23 +381,32 @@ def _compile_variant(workspace: Path, example: str, name: str, *sets: str) -> No
     )  # fmt: skip
 
 
-def test_steps_per_execution_changes_speed_not_results(workspace: Path) -> None:
-    _compile_variant(
-        workspace, "digits_regressor", "regressor_spe1", "environment.steps_per_execution=1"
-    )
-    script = (workspace / "generated_examples" / "regressor_spe1.py").read_text()
-    assert "STEPS_PER_CALL = 1\n" in script
+def _reports(workspace: Path, names: tuple[str, ...], label: str) -> list[dict]:
+    """metrics.json of a 25-step run of each script."""
     reports = []
-    for name in ("regressor_spe1", "digits_regressor"):
-        model_dir = workspace / "runs" / f"spe-{name}"
+    for name in names:
+        model_dir = workspace / "runs" / f"{label}-{name}"
         result = run_script(
             workspace, name, "--model-dir", str(model_dir), "--train-steps", "25"
         )
         assert result.returncode == 0, result.stderr
         reports.append(metrics(model_dir))
-    assert reports[0]["global_step"] == reports[1]["global_step"] == 25
-    assert reports[0]["train"] == reports[1]["train"]
-    assert reports[0]["eval"] == reports[1]["eval"]
+    return reports
+
+
+def test_steps_per_execution_changes_speed_not_results(workspace: Path) -> None:
+    _compile_variant(
+        workspace,
+        "digits_regressor",
+        "regressor_spe1",
+        "environment.steps_per_execution=1",
+    )
+    script = (workspace / "generated_examples" / "regressor_spe1.py").read_text()
+    assert "STEPS_PER_CALL = 1\n" in script
+    one, default = _reports(workspace, ("regressor_spe1", "digits_regressor"), "spe")
+    assert one["global_step"] == default["global_step"] == 25
+    assert one["train"] == default["train"]
+    assert one["eval"] == default["eval"]
 
 
 def test_jit_compiled_steps_train_like_plain_ones(workspace: Path) -> None:
@@ -406,15 +415,7 @@ def test_jit_compiled_steps_train_like_plain_ones(workspace: Path) -> None:
     )
     script = (workspace / "generated_examples" / "regressor_jit.py").read_text()
     assert "tf.function(self.train_step, jit_compile=True)" in script
-    reports = []
-    for name in ("regressor_jit", "digits_regressor"):
-        model_dir = workspace / "runs" / f"jit-{name}"
-        result = run_script(
-            workspace, name, "--model-dir", str(model_dir), "--train-steps", "25"
-        )
-        assert result.returncode == 0, result.stderr
-        reports.append(metrics(model_dir))
-    jit, plain = reports
+    jit, plain = _reports(workspace, ("regressor_jit", "digits_regressor"), "jit")
     assert jit["global_step"] == 25
     for section in ("train", "eval"):
         for key, value in plain[section].items():
