@@ -1,4 +1,5 @@
-"""Shared test options: `pytest --update-goldens` rewrites every golden file."""
+"""Shared test options: `pytest --update-goldens` rewrites every golden file
+(and plxgen/compiled_templates/, which is derived from templates and goldens)."""
 
 from __future__ import annotations
 
@@ -55,3 +56,11 @@ def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
         patch.delenv("PLXGEN_NO_CACHE", raising=False)
         yield
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """With --update-goldens, also rewrite what the package derives from templates and goldens."""
+    if session.config.getoption("--update-goldens"):
+        from plxgen import precompile
+
+        precompile.main([])
