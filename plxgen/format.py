@@ -10,10 +10,14 @@ again, and a chunk whose pair is known needs no black at all.
 Known pairs come from the generated examples (shipped with the package, see
 `plxgen.precompile`) and from earlier compiles (a file in the cache folder).
 The unknown chunks, each after the chunk before it for context, go through
-black in one call; their part of black's output replaces them. Anything
-unexpected (a `fmt:` directive, black moving a chunk boundary) means black on
-the whole script instead. tests/test_format.py checks that the result equals
-black's output on the whole script.
+black's first pass in one call; their part of its output replaces them, and a
+chunk that the first pass changed gets black's full treatment alone. A
+statement that the renderer laid out as black does (the resolved config)
+reaches black as a one-line stand-in, which black only places. Anything
+unexpected (a `fmt:` directive, black moving a chunk boundary, a changed chunk
+that starts with a string, which black alone would take for a docstring) means
+black on the whole script instead. tests/test_format.py checks that the result
+equals black's output on the whole script.
 """
 
 from __future__ import annotations
