@@ -39,9 +39,10 @@ def format_source(source: str, laid_out: Collection[str] = ()) -> str:
     `laid_out`: statements of `source` already in black's layout by construction
     (the resolved config); black only places them.
     """
-    formatted = _format(source, laid_out)
+    chunks = _format(source, laid_out)
+    formatted = "".join(chunks)
     compile(formatted, "<generated script>", "exec")
-    _remember(formatted)
+    _remember(chunks)
     return formatted
 
 
@@ -71,30 +72,38 @@ def black_format(source: str) -> str:
     return formatted
 
 
-def _format(source: str, laid_out: Collection[str]) -> str:
+def _format(source: str, laid_out: Collection[str]) -> list[str]:
+    """The formatted script, as its chunks."""
     chunks = split(source)
     if chunks is None:
-        return black_format(source)
+        return _whole(source)
     texts = [text for text, _ in chunks]
     known = _known()
     missing = [i for i, key in enumerate(pair_keys(texts)) if key not in known]
     if not missing:
-        return source
-    # A statement laid out by construction goes to black as a one-line stand-in.
-    given = {i: _head(text) for i, text in enumerate(texts)}
-    given = {i: parts for i, parts in given.items() if parts[1] in laid_out}
+        return texts
     # The unknown chunks, each run of them after the chunk before it.
     wanted = sorted({j for i in missing for j in (i - 1, i) if j >= 0})
+    # A statement laid out by construction goes to black as a one-line stand-in.
+    given = {i: _head(texts[i]) for i in wanted}
+    given = {i: parts for i, parts in given.items() if parts[1] in laid_out}
     output = _black_chunks(
         [_stand_in(*given[i]) if i in given else texts[i] for i in wanted],
         [chunks[i][1] for i in wanted],
     )
     if output is None:
-        return black_format(source)
+        return _whole(source)
     for i, text in zip(wanted, output):
         if i in missing:
             texts[i] = _head(text)[0] + given[i][1] if i in given else text
-    return "".join(texts)
+    return texts
+
+
+def _whole(source: str) -> list[str]:
+    """black on the whole script, as its chunks."""
+    formatted = black_format(source)
+    chunks = split(formatted)
+    return [text for text, _ in chunks] if chunks else [formatted]
 
 
 def _black_chunks(texts: list[str], counts: list[int]) -> list[str] | None:
@@ -221,14 +230,14 @@ def _shipped() -> frozenset[str]:
     return KEYS
 
 
-def _remember(formatted: str) -> None:
-    """Add the pairs of a formatted script to the cache folder's list (best effort)."""
+def _remember(chunks: list[str]) -> None:
+    """Add the pairs of a formatted script's chunks to the cache folder's list (best effort)."""
     from plxgen import cache
 
     if not cache.enabled():
         return
     known = _known()
-    new = formatted_keys(formatted) - known
+    new = set(pair_keys(chunks)) - known
     if not new:
         return
     path = cache.directory() / _MEMO_FILE

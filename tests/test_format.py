@@ -29,7 +29,7 @@ def known(monkeypatch: pytest.MonkeyPatch) -> set[str]:
     """The pairs taken as formatted: empty unless a test adds some."""
     pairs: set[str] = set()
     monkeypatch.setattr(fmt, "_known", lambda: pairs)
-    monkeypatch.setattr(fmt, "_remember", lambda formatted: None)
+    monkeypatch.setattr(fmt, "_remember", lambda chunks: None)
     return pairs
 
 
@@ -136,8 +136,8 @@ def test_the_shipped_templates_and_chunks_are_current() -> None:
 
 
 def test_a_template_edited_since_precompiling_is_compiled_from_source() -> None:
-    source = precompile.load("loop.py.j2", "{{ 1 }}")
-    assert source is None
+    stale = precompile.load("loop.py.j2", "{{ 1 }}")
+    assert stale is None
     module: Any = precompile.load(
         "loop.py.j2", (ROOT / "templates" / "loop.py.j2").read_text()
     )
