@@ -127,3 +127,28 @@ def put(name: str, body: str) -> None:
             raise
     except OSError:
         return
+
+
+def template_cache() -> Any:
+    """Jinja's bytecode cache in the cache folder (None when caching is off).
+
+    A compiled template is checked against its source's checksum and Jinja's
+    version before use; a cache that cannot be read or written is no error.
+    """
+    if not enabled():
+        return None
+    import jinja2
+
+    class _Templates(jinja2.FileSystemBytecodeCache):
+        def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+            try:
+                super().load_bytecode(bucket)
+            except (OSError, EOFError, ValueError, TypeError):
+                bucket.reset()
+
+        def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+            with contextlib.suppress(OSError):
+                os.makedirs(self.directory, mode=0o700, exist_ok=True)
+                super().dump_bytecode(bucket)
+
+    return _Templates(str(directory() / "templates"))

@@ -258,7 +258,7 @@ def _script(
     body = cache.get(name)
     if body is None:
         from plxgen.format import format_source
-        from plxgen.render import laid_out, render
+        from plxgen.render import render
 
         experiment = lower_document(
             doc, config_rel, data_prefix, combo.values if combo else None
@@ -268,7 +268,7 @@ def _script(
             experiment = replace(
                 experiment, project=f"{experiment.project}-{combo.suffix}"
             )
-        body = format_source(render(experiment), laid_out(experiment))
+        body = format_source(render(experiment))
         cache.put(name, body)
     return with_header(body, config_rel, regenerate, sets)
 

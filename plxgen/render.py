@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import jinja2
 
-from plxgen import ir
+from plxgen import cache, ir
 from plxgen.literals import comment, docstring, ident, py
 
 if TYPE_CHECKING:  # the RL IR is loaded only for RL experiments
@@ -181,74 +181,18 @@ def _script_docstring(exp: ir.Experiment | RLExperiment) -> str:
     return docstring("\n\n".join(parts) + "\n")
 
 
-_LINE_LENGTH = 88  # black's default
+def _template_source(name: str) -> tuple[str, None, Callable[[], bool]]:
+    """A template shipped in plxgen.templates (the repository's templates/ folder)."""
+    from importlib import resources
 
-
-def _literal_block(value: Any, head: str = "RESOLVED_CONFIG = ") -> str:
-    """`py(value)` laid out as black lays out a literal after `head`, so black has less to redo.
-
-    A collection stays on one line if it fits, else one item per line, each with a
-    trailing comma (a single item: none). Only a layout hint: black still formats
-    the whole script, so a wrong guess costs time, never a different script.
-    """
-    return "\n".join(_layout(value, 0, head, ""))[len(head) :]
-
-
-def _layout(
-    value: Any, indent: int, head: str, tail: str, doubts: list[str] | None = None
-) -> list[str]:
-    """The lines of `value` after `head`; `doubts` collects the lines left to black."""
-    pad = " " * indent
-    line = f"{pad}{head}{py(value)}{tail}"
-    if len(line) <= _LINE_LENGTH or not isinstance(value, (dict, list)) or not value:
-        return [line]  # fits, or an atom black cannot split either
-    if not line.isascii() or len(f"{pad}{head}{{") > _LINE_LENGTH:
-        # black measures width, not length; and an opening too long to split after
-        if doubts is not None:
-            doubts.append(line)
-        return [line]
-    items = (
-        [(f"{py(k)}: ", v) for k, v in value.items()]
-        if isinstance(value, dict)
-        else [("", v) for v in value]
-    )
-    comma = "," if len(items) > 1 else ""
-    opening, closing = ("{", "}") if isinstance(value, dict) else ("[", "]")
-    lines = [f"{pad}{head}{opening}"]
-    for item_head, item in items:
-        lines.extend(_layout(item, indent + 4, item_head, comma, doubts))
-    lines.append(f"{pad}{closing}{tail}")
-    return lines
-
-
-class _Loader(jinja2.BaseLoader):
-    """Templates from plxgen.templates, loaded from their shipped compiled modules when current."""
-
-    def get_source(
-        self, environment: jinja2.Environment, template: str
-    ) -> tuple[str, str | None, Any]:
-        return template_source(template), None, lambda: True
-
-    def load(
-        self,
-        environment: jinja2.Environment,
-        name: str,
-        globals: Any = None,
-    ) -> jinja2.Template:
-        from plxgen import precompile
-
-        module = precompile.load(name, template_source(name))
-        if module is None:  # a template edited since its module was compiled
-            return super().load(environment, name, globals)
-        return environment.template_class.from_module_dict(
-            environment, module.__dict__, globals or {}
-        )
+    return resources.files("plxgen.templates").joinpath(name).read_text(), None, lambda: True
 
 
 def compiling_environment() -> jinja2.Environment:
     """A Jinja environment with plxgen's settings, loader and filters."""
     env = jinja2.Environment(
-        loader=_Loader(),
+        loader=jinja2.FunctionLoader(_template_source),
+        bytecode_cache=cache.template_cache(),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -258,7 +202,6 @@ def compiling_environment() -> jinja2.Environment:
     )
     env.filters.update(
         py=py,
-        literal_block=_literal_block,
         ident=ident,
         comment=lambda v: comment(str(v)),
         dict=dict,
@@ -289,39 +232,8 @@ def environment() -> jinja2.Environment:
     return compiling_environment()
 
 
-def template_source(name: str) -> str:
-    from importlib import resources
-
-    return resources.files("plxgen.templates").joinpath(name).read_text()
-
-
 def render(exp: ir.Experiment | RLExperiment) -> str:
     """The (unformatted) script body for an experiment."""
     if not isinstance(exp, ir.Experiment):
         return environment().get_template("rl.py.j2").render(exp=exp)
     return environment().get_template("script.py.j2").render(exp=exp)
-
-
-def laid_out(exp: ir.Experiment | RLExperiment) -> tuple[str, ...]:
-    """The statements of the script that are in black's layout by construction.
-
-    The resolved config, when `_layout` had no doubt that it lays it out exactly
-    as black does (tests/test_literal_block.py).
-    """
-    doubts: list[str] = []
-    lines = _layout(exp.resolved_config, 0, "RESOLVED_CONFIG = ", "", doubts)
-    text = "\n".join(lines) + "\n"
-    if doubts or not text.isascii() or _quotes(exp.resolved_config):
-        return ()
-    return (text,)
-
-
-def _quotes(value: Any) -> bool:
-    """Whether a string in `value` holds a quote: black may choose other quotes for it."""
-    if isinstance(value, str):
-        return "'" in value or '"' in value
-    if isinstance(value, dict):
-        return any(_quotes(k) or _quotes(v) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return any(_quotes(v) for v in value)
-    return False

@@ -1,5 +1,4 @@
-"""Shared test options: `pytest --update-goldens` rewrites every golden file
-(and plxgen/compiled_templates/, which is derived from templates and goldens)."""
+"""Shared test options: `pytest --update-goldens` rewrites every golden file."""
 
 from __future__ import annotations
 
@@ -8,6 +7,13 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from hypothesis import settings
+
+# Property tests draw the same examples on every run (a test that passes or
+# fails by chance is a defect); `HYPOTHESIS_PROFILE=explore` draws new ones.
+settings.register_profile("default", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -56,11 +62,3 @@ def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
         patch.delenv("PLXGEN_NO_CACHE", raising=False)
         yield
-
-
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """With --update-goldens, also rewrite what the package derives from templates and goldens."""
-    if session.config.getoption("--update-goldens"):
-        from plxgen import precompile
-
-        precompile.main([])

@@ -1,1 +1,0 @@
-"""Templates compiled ahead of time (`python -m plxgen.precompile`)."""
