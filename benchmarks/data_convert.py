@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from plxgen.datasets import make_dataset
-from plxgen.tfrecord import TFRecordWriter, read_records
+from plxgen.data.datasets import make_dataset
+from plxgen.data.tfrecord import TFRecordWriter, read_records
 
 
 def _idx(path: Path, array: np.ndarray) -> None:

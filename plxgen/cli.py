@@ -187,13 +187,13 @@ def _parser() -> argparse.ArgumentParser:
 
 def _show(path: Path) -> str:
     """A path as one line of a message (control characters escaped)."""
-    from plxgen.literals import comment
+    from plxgen.compiler.literals import comment
 
     return comment(str(path))
 
 
 def _compile(args: argparse.Namespace) -> int:
-    from plxgen.outputs import compile_all, write_all
+    from plxgen.compiler.outputs import compile_all, write_all
 
     outputs, stale = compile_all(_targets(args), args.sets, args.max_combinations)
     if len(outputs) == 1 and outputs[0].path is None:
@@ -205,7 +205,7 @@ def _compile(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from plxgen.outputs import check_all
+    from plxgen.compiler.outputs import check_all
 
     return (
         EXIT_DIFFERS
@@ -215,14 +215,14 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _targets(args: argparse.Namespace) -> list[Any]:
-    from plxgen.outputs import targets
+    from plxgen.compiler.outputs import targets
 
     return targets(args.configs, args.output)
 
 
 def _validate(args: argparse.Namespace) -> int:
     from plxgen.compiler import apply_overrides, check, read_config
-    from plxgen.outputs import expand
+    from plxgen.compiler.outputs import expand
 
     diagnostics = []
     for config in expand(args.configs):
@@ -238,14 +238,14 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _schema(args: argparse.Namespace) -> int:
-    from plxgen.validate import schema_text
+    from plxgen.compiler.validate import schema_text
 
     sys.stdout.write(schema_text())
     return EXIT_OK
 
 
 def _data(args: argparse.Namespace) -> int:
-    from plxgen.datasets import make_dataset
+    from plxgen.data.datasets import make_dataset
 
     for path in make_dataset(
         args.kind,
@@ -265,7 +265,7 @@ def _data(args: argparse.Namespace) -> int:
 
 
 def _hook(args: argparse.Namespace) -> int:
-    from plxgen.hooks import report, run_hook
+    from plxgen.commands.hooks import report, run_hook
 
     outcome = run_hook(args.action, args.files, Path("."))
     print(report(outcome, args.action), file=sys.stderr)
@@ -275,7 +275,7 @@ def _hook(args: argparse.Namespace) -> int:
 
 
 def _init(args: argparse.Namespace) -> int:
-    from plxgen.init import init
+    from plxgen.commands.init import init
 
     written = init(args.name, args.schema, args.force)
     for path in written:
@@ -285,14 +285,14 @@ def _init(args: argparse.Namespace) -> int:
 
 
 def _upgrade(args: argparse.Namespace) -> int:
-    from plxgen.upgrade import upgrade_file
+    from plxgen.commands.upgrade import upgrade_file
 
     changed = [upgrade_file(path, args.write) for path in args.files]
     return EXIT_DIFFERS if any(changed) and not args.write else EXIT_OK
 
 
 def _explain(args: argparse.Namespace) -> int:
-    from plxgen.explain import draw, parse_shape, summarize, table
+    from plxgen.commands.explain import draw, parse_shape, summarize, table
 
     shape = parse_shape(args.input_shape) if args.input_shape is not None else None
     summary = summarize(args.config, args.sets, shape, args.png)
@@ -323,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
         if args.no_cache:
-            from plxgen import cache
+            from plxgen.compiler import cache
 
             with cache.bypassed():
                 return _COMMANDS[args.command](args)

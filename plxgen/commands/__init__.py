@@ -1,0 +1,1 @@
+"""The subcommands beyond compile, check and validate."""

@@ -1,0 +1,298 @@
+"""The compiler's pipeline, one module a stage, wired together here:
+
+    load      YAML -> data with the position of every value (`load.py`)
+    overrides `--set PATH=VALUE`, applied before anything else (here)
+    front     declarations, `{{ }}` expressions, for/if operators, matrix values (`front.py`, `matrix.py`)
+    validate  the JSON Schema, every error located, with a did-you-mean (`validate.py`)
+    lower     validated data -> the typed IR, with the checks a schema cannot express (`lower/`, `ir.py`, `rl_ir.py`)
+    render    IR -> Python source through the templates (`render.py`, `literals.py`)
+    format    black on the whole script, then a parse check (`format.py`)
+    write     the header with its body hash, atomic writes, overwrite protection (`write.py`, `outputs.py`)
+
+A valid document compiled before skips validate to format (`cache.py`).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import posixpath
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from plxgen.errors import ConfigError, Diagnostic, UserError
+from plxgen.compiler.load import MAX_FILE_BYTES, Document, load_bytes, load_text
+from plxgen.compiler.load import Path as JsonPath
+from plxgen.compiler.literals import comment
+
+if TYPE_CHECKING:
+    from plxgen.compiler import ir
+    from plxgen.compiler.rl_ir import RLExperiment
+
+# A list index has at most 18 digits: any real list is shorter, and int() stays cheap.
+_SET = re.compile(
+    r"([A-Za-z_][\w-]*|\[[0-9]{1,18}\])(\.[A-Za-z_][\w-]*|\.[0-9]{1,18}|\[[0-9]{1,18}\])*"
+)
+
+
+def read_config(config: Path) -> Document:
+    """Load an experiment file from disk."""
+    shown = comment(str(config))  # a file name with a newline stays on one line
+    try:
+        with open(config, "rb") as f:  # bounded: CONFIG may be /dev/zero or a pipe
+            raw = f.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise UserError(f"cannot read {shown}: {exc.strerror or exc}") from None
+    return load_bytes(raw, shown)
+
+
+def apply_overrides(doc: Document, sets: list[str]) -> Document:
+    """Apply `--set PATH=VALUE` overrides (VALUE parsed as YAML) before validation."""
+    if not sets:
+        return doc
+    data = copy.deepcopy(doc.data)
+    overrides = dict(doc.overrides)
+    errors = []
+    for item in sets:
+        origin = comment(f"--set {item if len(item) <= 80 else item[:77] + '...'}")
+        path_text, sep, value_text = item.partition("=")
+        if not sep or not _SET.fullmatch(path_text):
+            errors.append(
+                Diagnostic(
+                    origin,
+                    1,
+                    1,
+                    "$",
+                    "expected PATH=VALUE, e.g. train.train_steps=500",
+                    "bad-set",
+                )
+            )
+            continue
+        try:
+            value = load_text(value_text, origin).data if value_text.strip() else None
+        except ConfigError as exc:
+            errors.extend(exc.diagnostics)
+            continue
+        path = _parse_path(path_text)
+        problem = _assign(data, path, value)
+        if problem:
+            errors.append(Diagnostic(origin, 1, 1, path_text, problem, "bad-set"))
+        else:
+            overrides[path] = origin
+    if errors:
+        raise ConfigError(errors)
+    return replace(doc, data=data, overrides=overrides)
+
+
+def _parse_path(text: str) -> JsonPath:
+    parts: list[str | int] = []
+    for token in re.findall(r"\[\d+\]|[^.\[\]]+", text):
+        if token.startswith("["):
+            parts.append(int(token[1:-1]))
+        elif token.isascii() and token.isdigit():
+            parts.append(int(token))
+        else:
+            parts.append(token)
+    return tuple(parts)
+
+
+def _assign(data: Any, path: JsonPath, value: Any) -> str | None:
+    node = data
+    for i, part in enumerate(path):
+        last = i == len(path) - 1
+        if isinstance(part, int):
+            if not isinstance(node, list) or part >= len(node):
+                return f"no list item [{part}] here"
+            if last:
+                node[part] = value
+            else:
+                node = node[part]
+            continue
+        if not isinstance(node, dict):
+            return f"cannot set {part!r} inside a {type(node).__name__}"
+        if last:
+            node[part] = value
+        else:
+            if node.get(part) is None:
+                node[part] = {}
+            node = node[part]
+    return None
+
+
+def check(doc: Document, cap: int | None = None) -> ir.Experiment | RLExperiment:
+    """Validate and lower a document (no paths needed): the `validate` command.
+
+    A matrix document is checked for every combination; the diagnostics of
+    all of them are reported together.
+    """
+    from plxgen.compiler import matrix
+
+    found = matrix.axes(doc, cap or matrix.MAX_COMBINATIONS)
+    if found is None:
+        return lower_document(doc, "config.yaml", "")
+    experiments = []
+    errors: list[Diagnostic] = []
+    for combo in matrix.combinations("config", found):
+        try:
+            experiments.append(lower_document(doc, "config.yaml", "", combo.values))
+        except ConfigError as exc:
+            errors.extend(exc.diagnostics)
+    if errors:
+        raise ConfigError(errors)
+    return experiments[0]
+
+
+def lower_document(
+    doc: Document,
+    config_rel: str,
+    data_prefix: str,
+    matrix_values: dict[str, Any] | None = None,
+) -> ir.Experiment | RLExperiment:
+    """The front end (declarations, expressions, operators), schema validation, then lowering to the IR."""
+    from plxgen.compiler.lower import lower
+    from plxgen.compiler.front import render_document
+    from plxgen.compiler.validate import validate
+
+    doc, sources = render_document(doc, matrix_values)
+    try:
+        diagnostics = validate(doc)
+        if diagnostics:
+            raise ConfigError(diagnostics)
+        return lower(doc, config_rel, data_prefix)
+    except ConfigError as exc:
+        if not sources:
+            raise
+        # Name each problem by the path the user wrote (`layers[0].for.do[0]`).
+        raise ConfigError(
+            [replace(d, path=sources.get(d.path, d.path)) for d in exc.diagnostics]
+        ) from None
+
+
+@dataclass(frozen=True)
+class Output:
+    """One file that `plxgen compile` writes: a script or a matrix index."""
+
+    path: Path | None  # None: standard output
+    text: str
+    make_folder: bool = False  # whether writing may create the folder it goes in
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where one config's output goes: its script (None: stdout), or its folder if it has a matrix."""
+
+    config: Path
+    script: Path | None
+    matrix_folder: Path | None
+    make_folder: bool = False  # -o DIR/ or several configs: create DIR when missing
+
+
+def compile_config(config: Path, out: Path | None, sets: list[str]) -> str:
+    """The complete script (header included) that `plxgen compile` writes for a config."""
+    outputs = compile_target(Target(config, out, out), sets)
+    if len(outputs) != 1:
+        raise UserError(
+            f"{comment(str(config))} has a matrix: it compiles to a folder of scripts",
+            "pass the folder: -o DIR",
+        )
+    return outputs[0].text
+
+
+def compile_target(
+    target: Target, sets: list[str], cap: int | None = None
+) -> list[Output]:
+    """Every file `plxgen compile` writes for one config: one script, or a matrix folder."""
+    from plxgen.compiler import matrix
+
+    config = target.config
+    doc = apply_overrides(read_config(config), sets)
+    found = matrix.axes(doc, cap or matrix.MAX_COMBINATIONS)
+    if found is None:
+        out = target.script
+        text = _script(doc, config, out, out.name if out else "train.py", sets)
+        return [Output(out, text, target.make_folder)]
+    folder = target.matrix_folder
+    if folder is None:
+        raise UserError(
+            f"{comment(str(config))} has a matrix: it compiles to a folder of scripts, not to stdout",
+            "pass the folder: -o DIR",
+        )
+    combos = matrix.combinations(stem(config), found)
+    outputs: list[Output] = []
+    errors: list[Diagnostic] = []
+    for combo in combos:
+        path = folder / f"{combo.name}.py"
+        try:
+            text = _script(doc, config, path, ".", sets, combo)
+        except ConfigError as exc:
+            errors.extend(exc.diagnostics)
+            continue
+        outputs.append(Output(path, text, True))
+    if errors:
+        raise ConfigError(errors)
+    config_rel = _posix(
+        os.path.relpath(os.path.abspath(config), os.path.abspath(folder))
+    )
+    outputs.append(
+        Output(
+            folder / matrix.INDEX_FILE,
+            matrix.index_text(config_rel, found, combos),
+            True,
+        )
+    )
+    return outputs
+
+
+def _script(
+    doc: Document,
+    config: Path,
+    out: Path | None,
+    regenerate: str,
+    sets: list[str],
+    combo: Any = None,
+) -> str:
+    from plxgen.compiler import cache
+    from plxgen.compiler.write import with_header
+
+    script_dir = os.path.abspath(out.parent if out else Path("."))
+    config_abs = os.path.abspath(config)
+    config_rel = _posix(os.path.relpath(config_abs, script_dir))
+    data_prefix = _posix(os.path.relpath(os.path.dirname(config_abs), script_dir))
+    data_prefix = "" if data_prefix == "." else data_prefix
+    # A valid document compiled before (same compiler): skip validation to black.
+    name = cache.key(
+        (doc.data, combo.values, combo.suffix) if combo else doc.data,
+        config_rel,
+        data_prefix,
+    )
+    body = cache.get(name)
+    if body is None:
+        from plxgen.compiler.format import format_source
+        from plxgen.compiler.render import render
+
+        experiment = lower_document(
+            doc, config_rel, data_prefix, combo.values if combo else None
+        )
+        if combo is not None:
+            # Each combination trains in its own default model folder.
+            experiment = replace(
+                experiment, project=f"{experiment.project}-{combo.suffix}"
+            )
+        body = format_source(render(experiment))
+        cache.put(name, body)
+    return with_header(body, config_rel, regenerate, sets)
+
+
+def stem(config: Path) -> str:
+    """A config's file name without `.yaml` / `.yml`: the name of its script."""
+    name = config.name
+    for suffix in (".yaml", ".yml", ".json"):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def _posix(path: str) -> str:
+    return posixpath.join(*path.split(os.sep)) if os.sep != "/" else path

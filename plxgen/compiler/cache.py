@@ -1,0 +1,155 @@
+"""A content-addressed cache of formatted script bodies, as black and mypy keep caches.
+
+Rendering and black take most of a compile. The body of a script depends only
+on the (overridden) document, the two relative paths, plxgen's own sources,
+templates and schemas, the Python version and the installed dependencies, so
+a sha256 of all of them names the body. A hit skips validation, lowering,
+Jinja and black; an entry exists only for a document that compiled, so a
+document with mistakes always takes the full path and gets its diagnostics.
+
+Entries live in $XDG_CACHE_HOME/plxgen (default ~/.cache/plxgen). Writes are
+atomic (temporary file + rename); an entry whose checksum does not match is
+ignored and rewritten; any I/O problem just means no cache. PLXGEN_NO_CACHE=1
+or `plxgen --no-cache` bypasses it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import sys
+from functools import lru_cache
+from importlib import resources
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Any, Iterator
+
+_MAGIC = b"plxgen-body-cache 1\n"
+# What else decides the output: a reinstall of any of them changes its file.
+_DEPENDENCIES = ("yaml", "jinja2", "jsonschema", "black")
+_disabled = False
+
+
+@contextlib.contextmanager
+def bypassed(bypass: bool = True) -> Iterator[None]:
+    """Neither read nor write the cache inside this block (`--no-cache`)."""
+    global _disabled
+    before = _disabled
+    _disabled = before or bypass
+    try:
+        yield
+    finally:
+        _disabled = before
+
+
+def enabled() -> bool:
+    return not _disabled and not os.environ.get("PLXGEN_NO_CACHE")
+
+
+def directory() -> Path:
+    """$XDG_CACHE_HOME/plxgen, or ~/.cache/plxgen."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(
+        os.path.expanduser("~"), ".cache"
+    )
+    return Path(base) / "plxgen"
+
+
+@lru_cache(maxsize=1)
+def fingerprint() -> str:
+    """sha256 of the compiler itself: its sources, templates, schemas, Python and dependencies."""
+    digest = hashlib.sha256(sys.version.encode())
+    package = Path(__file__).resolve().parents[1]
+    for path in sorted(package.rglob("*.py")):
+        name = path.relative_to(package).as_posix()
+        digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for data in ("plxgen.templates", "plxgen.schemas"):
+        for entry in sorted(resources.files(data).iterdir(), key=lambda e: e.name):
+            if entry.name.endswith((".j2", ".json")):
+                digest.update(entry.name.encode() + b"\0" + entry.read_bytes() + b"\0")
+    for name in _DEPENDENCIES:
+        spec = find_spec(name)
+        origin = spec.origin if spec else None
+        stat = os.stat(origin) if origin else None
+        digest.update(
+            f"{name}:{origin}:{stat and stat.st_size}:{stat and stat.st_mtime_ns}\0".encode()
+        )
+    return digest.hexdigest()
+
+
+def key(data: Any, config_rel: str, data_prefix: str) -> str:
+    """The name of the body compiled from this document (after --set overrides)."""
+    material = "\0".join((fingerprint(), config_rel, data_prefix, repr(data)))
+    return hashlib.sha256(material.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _entry(name: str) -> Path:
+    return directory() / "bodies" / name[:2] / name
+
+
+def get(name: str) -> str | None:
+    """The cached body, or None (missing, corrupt, unreadable or disabled)."""
+    if not enabled():
+        return None
+    try:
+        raw = _entry(name).read_bytes()
+    except (OSError, ValueError):
+        return None
+    head, sep, body = raw[len(_MAGIC) :].partition(b"\n")
+    if not raw.startswith(_MAGIC) or not sep:
+        return None
+    if hashlib.sha256(body).hexdigest().encode() != head:
+        return None
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def put(name: str, body: str) -> None:
+    """Store a body atomically; a cache that cannot be written is no error."""
+    if not enabled():
+        return
+    import tempfile
+
+    data = body.encode("utf-8")
+    path = _entry(name)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(_MAGIC + hashlib.sha256(data).hexdigest().encode() + b"\n")
+                f.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+    except OSError:
+        return
+
+
+def template_cache() -> Any:
+    """Jinja's bytecode cache in the cache folder (None when caching is off).
+
+    A compiled template is checked against its source's checksum and Jinja's
+    version before use; a cache that cannot be read or written is no error.
+    """
+    if not enabled():
+        return None
+    import jinja2
+
+    class _Templates(jinja2.FileSystemBytecodeCache):
+        def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+            try:
+                super().load_bytecode(bucket)
+            except (OSError, EOFError, ValueError, TypeError):
+                bucket.reset()
+
+        def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+            with contextlib.suppress(OSError):
+                os.makedirs(self.directory, mode=0o700, exist_ok=True)
+                super().dump_bytecode(bucket)
+
+    return _Templates(str(directory() / "templates"))

@@ -1,0 +1,107 @@
+"""The IR of reinforcement-learning experiments (frozen, checked values only)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from plxgen.compiler import ir
+
+
+@dataclass(frozen=True)
+class RateDecay:
+    """A decaying exploration rate, as a function of the environment step."""
+
+    kind: str  # polynomial_decay | exponential_decay | inverse_time_decay | natural_exp_decay
+    rate: float
+    decay_steps: int
+    decay_rate: float
+    start: int
+    stop: float
+    staircase: bool
+    floor: float
+    end: float
+    power: float
+
+
+@dataclass(frozen=True)
+class Exploration:
+    """How training acts: epsilon-greedy, noisy values or actions, or OU noise."""
+
+    name: str  # the config's name: Constant, Greedy, Random, Decay, RandomDecay, OrnsteinUhlenbeck
+    kind: str  # epsilon | gaussian | ou
+    rate: float  # a constant rate (epsilon or noise scale) when decay is None
+    decay: RateDecay | None
+    ou: tuple[tuple[str, float], ...]  # sigma, mu, theta, dt
+
+
+@dataclass(frozen=True)
+class DenseLayer:
+    """A Dense layer of a plain stack, for the numpy copy of the network used to act."""
+
+    activation: str  # linear | relu | tanh | sigmoid | elu | softplus
+    use_bias: bool
+
+
+@dataclass(frozen=True)
+class Agent:
+    """The model section: the network's torso, its heads' algorithm and hyperparameters."""
+
+    kind: str  # dqn | ddqn | naf | vpg | trpo
+    name: str
+    graph: ir.Graph
+    dense_stack: (
+        tuple[DenseLayer, ...] | None
+    )  # the torso as plain Dense layers, if it is
+    optimizer: ir.Optimizer
+    loss: ir.Loss | None
+    discount: float
+    dueling: str | None  # mean | max | naive | None
+    target_update_frequency: int
+    target_update_tau: float
+    exploration: Exploration | None
+    params: tuple[tuple[str, Any], ...]  # algorithm-specific numbers (PG models)
+
+    def param(self, key: str) -> Any:
+        """One algorithm-specific number."""
+        return dict(self.params)[key]
+
+
+@dataclass(frozen=True)
+class Env:
+    """train.env: a Gymnasium environment."""
+
+    env_id: str
+    max_episode_steps: int | None
+    kwargs: tuple[tuple[str, Any], ...]
+
+
+@dataclass(frozen=True)
+class Memory:
+    """train.memory."""
+
+    kind: str  # replay | batch
+    size: int
+    batch_size: int
+
+
+@dataclass(frozen=True)
+class RLExperiment:
+    """A whole reinforcement-learning experiment, ready to render."""
+
+    project: str
+    description: str | None
+    config_path: str
+    logging: ir.Logging
+    run_config: ir.RunConfig
+    agent: Agent
+    env: Env
+    memory: Memory
+    train_steps: int
+    first_update: int
+    update_frequency: int
+    gradient_steps: int
+    eval_episodes: int
+    eval_every_steps: int | None
+    keep_best: bool
+    resolved_config: dict[str, Any]

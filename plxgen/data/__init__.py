@@ -1,0 +1,1 @@
+"""`plxgen data`: converters from data sets to TFRecord files."""

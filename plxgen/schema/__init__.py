@@ -1,0 +1,1 @@
+"""Name tables and the JSON Schema built from them."""

@@ -1,0 +1,196 @@
+"""`plxgen upgrade`: 2017 spellings become canonical; comments and layout stay."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from plxgen.cli import main
+from plxgen.compiler import check
+from plxgen.compiler.load import load_text
+from plxgen.commands.upgrade import upgrade_text
+
+OLD = """\
+# LeNet, as written for polyaxon 0.0.x (2017)
+version: 1
+
+project:
+  name: lenet_mnist
+
+settings:
+  logging:
+    level: INFO
+  # where it runs
+  environment:
+    run_config:
+      tf_random_seed: 1  # repeatable
+      save_checkpoints_steps: 100
+
+model:
+  model_type: classifier  # the kind, the 2017 way
+  loss:
+    SoftmaxCrossEntropy:
+  # Adam, as in the paper
+  optimizer:
+    Adam: {learning_rate: 0.001}
+  one_hot_encode: true
+  n_classes: 10
+  graph:
+    input_layers: image
+    layers:
+      - Conv2D:
+          filters: 32
+          kernel_size: 5
+          regularizer: {L2: {l: 0.001}}  # weight decay
+      - Flatten:
+      - Dense: {units: 10, regularizer: {L1: {l: 0.01}}}
+
+train:
+  steps: 300  # optimizer steps
+  data_pipeline:
+    TFRecordImagePipeline:
+      data_files: [data/mnist_train.tfrecord]
+      meta_data_file: data/meta_data.json
+"""
+
+NEW = """\
+# LeNet, as written for polyaxon 0.0.x (2017)
+version: 1
+
+project:
+  name: lenet_mnist
+
+settings:
+  logging:
+    level: INFO
+
+# where it runs
+environment:
+  run_config:
+    tf_random_seed: 1  # repeatable
+    save_checkpoints_steps: 100
+
+model:
+  classifier:  # the kind, the 2017 way
+    loss:
+      SoftmaxCrossEntropy:
+    # Adam, as in the paper
+    optimizer:
+      Adam: {learning_rate: 0.001}
+    one_hot_encode: true
+    n_classes: 10
+    graph:
+      input_layers: image
+      layers:
+        - Conv2D:
+            filters: 32
+            kernel_size: 5
+            kernel_regularizer: {L2: {l: 0.001}}  # weight decay
+        - Flatten:
+        - Dense: {units: 10, kernel_regularizer: {L1: {l: 0.01}}}
+
+train:
+  train_steps: 300  # optimizer steps
+  data_pipeline:
+    TFRecordImagePipeline:
+      data_files: [data/mnist_train.tfrecord]
+      meta_data_file: data/meta_data.json
+"""
+
+
+def test_a_2017_file_becomes_canonical_with_its_comments() -> None:
+    text, notes = upgrade_text(OLD, "old.yaml")
+    assert text == NEW
+    assert notes == [
+        "model.model_type: classifier -> model.classifier",
+        "settings.environment -> environment",
+        "train.steps -> train.train_steps",
+        "layers[0].Conv2D.regularizer -> kernel_regularizer",
+        "layers[2].Dense.regularizer -> kernel_regularizer",
+    ]
+    check(load_text(text, "new.yaml"))  # it now validates and lowers
+    assert upgrade_text(NEW, "new.yaml") == (NEW, [])
+
+
+def test_the_command_shows_a_diff_and_writes_only_when_asked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "old.yaml"
+    config.write_text(OLD)
+    assert main(["upgrade", str(config)]) == 1
+    out, err = capsys.readouterr()
+    assert "-  model_type: classifier  # the kind, the 2017 way" in out
+    assert "+  classifier:  # the kind, the 2017 way" in out
+    assert "+  train_steps: 300  # optimizer steps" in out
+    assert "settings.environment -> environment" in err
+    assert config.read_text() == OLD
+    assert main(["upgrade", "-i", str(config)]) == 0
+    assert config.read_text() == NEW
+    assert [p.name for p in tmp_path.iterdir()] == ["old.yaml"]  # no temporary left
+    assert main(["upgrade", str(config)]) == 0
+    assert "already canonical" in capsys.readouterr().err
+
+
+def test_settings_holding_only_the_environment_become_it() -> None:
+    old = (
+        "version: 1\n"
+        "settings:  # run settings\n"
+        "  # cadence\n"
+        "  environment:\n"
+        "    run_config: {save_summary_steps: 10}\n"
+        "project: {name: p}\n"
+    )
+    text, _ = upgrade_text(old, "f.yaml")
+    assert text == (
+        "version: 1\n"
+        "# run settings\n"
+        "# cadence\n"
+        "environment:\n"
+        "  run_config: {save_summary_steps: 10}\n"
+        "project: {name: p}\n"
+    )
+
+
+def test_a_regressor_whose_model_type_comes_last() -> None:
+    old = "model:\n  graph: {input_layers: x, layers: [Flatten]}\n  model_type: regressor\ntrain: {}\n"  # fmt: skip
+    text, _ = upgrade_text(old, "f.yaml")
+    assert text == "model:\n  regressor:\n    graph: {input_layers: x, layers: [Flatten]}\ntrain: {}\n"  # fmt: skip
+
+
+def test_embedding_regularizer_means_its_embeddings() -> None:
+    old = "model:\n  regressor:\n    graph:\n      layers:\n        - Embedding: {input_dim: 5, output_dim: 2, regularizer: l2}\n"  # fmt: skip
+    text, notes = upgrade_text(old, "f.yaml")
+    assert "embeddings_regularizer: l2" in text
+    assert notes == ["layers[0].Embedding.regularizer -> embeddings_regularizer"]
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("model: {model_type: classifier, graph: {}}\n", "flow style"),
+        ("model:\n  model_type: classifier\n  classifier: {}\n", "both model_type and a kind"),  # fmt: skip
+        ("model:\n  model_type: estimator\n", "must be one of classifier, regressor, generator"),  # fmt: skip
+        ("train:\n  steps: 1\n  train_steps: 2\n", "both steps and train_steps"),
+        ("environment: {}\nsettings:\n  environment: {}\n", "merge them by hand"),
+        ("model:\n  regressor:\n    graph:\n      layers:\n        - Dropout: {rate: 0.1, regularizer: l2}\n", "cannot tell which weights"),  # fmt: skip
+    ],
+)
+def test_what_cannot_be_upgraded_safely_is_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, message: str
+) -> None:
+    config = tmp_path / "f.yaml"
+    config.write_text(text)
+    assert main(["upgrade", "--write", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert "cannot upgrade" in err and message in err
+    assert config.read_text() == text
+
+
+def test_a_file_yaml_cannot_read_is_a_located_diagnostic(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "f.yaml"
+    config.write_text("model:\n  model_type: classifier\n  model_type: regressor\n")
+    assert main(["upgrade", str(config)]) == 2
+    assert "f.yaml:3:3: error:" in capsys.readouterr().err
