@@ -18,7 +18,7 @@ class Diagnostic:
     hint: str | None = None
 
     def format(self) -> str:
-        """Render as the one or two lines that CONTRACT.md fixes."""
+        """Render as the one or two lines that docs/contract.md fixes."""
         text = f"{self.file}:{self.line}:{self.col}: error: {self.path}: {self.message} [{self.code}]"
         if self.hint:
             text += f"\n  hint: {self.hint}"

@@ -26,7 +26,7 @@ def body_hash(body: str) -> str:
 
 
 def with_header(body: str, config: str, script: str, sets: list[str]) -> str:
-    """Prefix the body with the generated-code header of CONTRACT.md."""
+    """Prefix the body with the generated-code header of docs/contract.md."""
     command = ["plxgen", "compile", config, "-o", script]
     for item in sets:
         command += ["--set", item]

@@ -63,9 +63,6 @@ def _fixed_split(options: Options) -> bool:
 # mnist: the four IDX files
 # ---------------------------------------------------------------------------
 
-_MNIST_STEMS = {"train": "train", "predict": "t10k"}
-
-
 def _find_idx(folder: Path, stem: str, item: str, idx: str) -> Path | None:
     """train-images-idx3-ubyte, as published or with a dot, gzipped or not."""
     for name in (f"{stem}-{item}-{idx}-ubyte", f"{stem}-{item}.{idx}-ubyte"):

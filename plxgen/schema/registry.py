@@ -793,7 +793,6 @@ PIPELINES: dict[str, Entry] = {
     ),
 }  # fmt: skip
 # Kinds the schema knows (the 2017 vocabulary) but lowering rejects as `not-implemented`.
-UNSUPPORTED_PIPELINES: tuple[str, ...] = ()
 
 _IS_RANDOM = boolean(False, "Draw it at random per example (seeded by tf_random_seed).")
 COLOR_SPACES = ["rgb", "grayscale", "hsv", "yiq", "yuv"]

@@ -134,11 +134,8 @@ class Lowerer:
         eval_section = data.get("eval")
         eval_pipe = self.pipeline(eval_section, ("eval",)) if eval_section else None
         train_pipe, eval_pipe = self._name_processors(train_pipe, eval_pipe)
-        supported = not {train_pipe.kind, eval_pipe.kind if eval_pipe else ""} & set(
-            registry.UNSUPPORTED_PIPELINES
-        )
-        features = pipeline_features(train_pipe) if supported else None
-        if eval_pipe is not None and eval_pipe.kind != train_pipe.kind and supported:
+        features = pipeline_features(train_pipe)
+        if eval_pipe is not None and eval_pipe.kind != train_pipe.kind:
             self.fail(
                 ("eval", "data_pipeline", eval_pipe.kind), f"the eval pipeline must be a {train_pipe.kind}, as in train",
                 "pipeline-kind", "the model reads the same features from both", key=True,
@@ -395,17 +392,6 @@ class Lowerer:
         """A data pipeline section (train or eval)."""
         name, spec = _one(section["data_pipeline"])
         ppath: Path = path + ("data_pipeline", name)
-        if name in registry.UNSUPPORTED_PIPELINES:
-            supported = [
-                kind
-                for kind in registry.PIPELINES
-                if kind not in registry.UNSUPPORTED_PIPELINES
-            ]
-            self.fail(
-                ppath, f"{name} is not supported by this version of plxgen", "not-implemented",
-                "supported: " + ", ".join(supported), key=True,
-            )  # fmt: skip
-            spec = {"data_files": "unsupported"}
         options: dict[str, Any] = {}
         files = self._pipeline_files(name, spec, ppath, options)
         features: tuple[str, ...] | None = PIPELINE_FEATURES.get(name)
