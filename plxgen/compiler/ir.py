@@ -132,6 +132,30 @@ class Model:
     summaries: tuple[str, ...] = ()  # besides loss, metrics and learning_rate
     clip_embed: float = 0.0  # clip_embed_gradients, when the graph has embeddings
 
+    @property
+    def helpers(self) -> frozenset[str]:
+        """The script's own functions and classes that the model's calls name."""
+        used = {m.helper for m in self.metrics if m.helper}
+        calls = [self.loss.call, *(m.call for m in self.metrics)]
+        calls += [layer.call for layer in self.graph.layers]
+        for call in calls:
+            used.update(
+                symbol.qualname
+                for symbol in _symbols(call)
+                if "." not in symbol.qualname
+            )
+        return frozenset(used)
+
+    @property
+    def regularized(self) -> bool:
+        """Whether a layer adds a regularization loss to the model."""
+        return any(
+            _has_regularizer(layer.call)
+            or layer.call.func.qualname
+            in ("keras.layers.ActivityRegularization", "LatentBridge")
+            for layer in self.graph.layers
+        )
+
 
 @dataclass(frozen=True)
 class Op:
@@ -188,6 +212,21 @@ class Pipeline:
         """Whether a processor of this pipeline draws random numbers."""
         return any(p.random for p in self.processors)
 
+    @property
+    def dataset_function(self) -> str:
+        """The script's function that reads this kind of pipeline."""
+        return _DATASET_FUNCTIONS[self.kind]
+
+    @property
+    def in_order(self) -> bool:
+        """Whether one pass reads every example once, in file order."""
+        return not self.shuffle and self.num_epochs == 1 and not self.drop_remainder
+
+    @property
+    def processors_by_feature(self) -> dict[str, Processor]:
+        """The processor of each processed feature."""
+        return {p.feature: p for p in self.processors}
+
 
 @dataclass(frozen=True)
 class Session:
@@ -201,6 +240,19 @@ class Session:
     # per_process_gpu_memory_fraction: a logical GPU with that share of the memory
     memory_fraction: float | None = None
     visible_gpus: tuple[int, ...] | None = None  # gpu_options.visible_device_list
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """The session under the 2017 option names, for the SESSIONS table of a cluster."""
+        return {
+            "intra_op_parallelism_threads": self.intra_op_threads,
+            "inter_op_parallelism_threads": self.inter_op_threads,
+            "allow_soft_placement": self.soft_placement,
+            "log_device_placement": self.log_device_placement,
+            "allow_growth": self.memory_growth,
+            "per_process_gpu_memory_fraction": self.memory_fraction,
+            "visible_device_list": list(self.visible_gpus or []),
+        }
 
 
 @dataclass(frozen=True)
@@ -239,7 +291,9 @@ class Environment:
     delay_workers: bool = False
     task_sessions: tuple[TaskSession, ...] = ()
     mixed_precision: str | None = None  # mixed_float16 | mixed_bfloat16
-    steps_per_execution: int = 100  # training steps per call of the compiled loop, at most
+    steps_per_execution: int = (
+        100  # training steps per call of the compiled loop, at most
+    )
     jit_compile: bool = False  # the step functions compiled by XLA
     # (who, resource, requests or limits, amount), for the docstring
     resources: tuple[tuple[str, str, str, str], ...] = ()
@@ -249,6 +303,48 @@ class Environment:
         """True when the script takes part in a cluster of processes."""
         return self.strategy in ("multi_worker_mirrored", "parameter_server")
 
+    @property
+    def cluster_table(self) -> dict[str, list[str]]:
+        """The cluster as TF_CONFIG writes it: job -> hosts."""
+        return {job: list(hosts) for job, hosts in self.cluster or ()}
+
+    @property
+    def task_choices(self) -> list[str]:
+        """The values of --task-type (`master` is 2017's name for the chief)."""
+        jobs = [job for job, _ in self.cluster or ()]
+        return (["chief", "master"] if "chief" in jobs else []) + [
+            job for job in jobs if job != "chief"
+        ]
+
+    @property
+    def text(self) -> str | None:
+        """What a scheduler needs to know: the tasks to start and their resources."""
+        lines = []
+        if self.distributed:
+            shape = f"a chief (2017 'master'), {self.n_workers} worker(s)"
+            if self.n_ps:
+                shape += f" and {self.n_ps} parameter server(s)"
+            how = (
+                "--task-type/--task-index or TF_CONFIG" if self.cluster else "TF_CONFIG"
+            )
+            lines.append(
+                f"Distributed ({self.strategy}): start one process per task of\n"
+                f"{shape}, each with {how};\n"
+                "the chief writes --model-dir."
+            )
+        elif self.strategy == "mirrored":
+            devices = (
+                f"{self.replicas} local devices" if self.replicas else "every local GPU"
+            )
+            lines.append(f"Trains on {devices} (MirroredStrategy).")
+        if self.resources:
+            lines.append("Resources per task (environment):")
+            lines.extend(
+                f"  {who}: {kind} {bound} {amount}"
+                for who, kind, bound, amount in self.resources
+            )
+        return "\n".join(lines) if lines else None
+
 
 @dataclass(frozen=True)
 class Logging:
@@ -257,6 +353,11 @@ class Logging:
     level: str
     formatter: str | None
     path: str | None
+
+    @property
+    def cpp_level(self) -> str:
+        """TF_CPP_MIN_LOG_LEVEL for this level: TensorFlow's C++ start-up chatter is not INFO."""
+        return _CPP_LOG_LEVEL[self.level]
 
 
 @dataclass(frozen=True)
@@ -277,3 +378,137 @@ class Experiment:
     eval_throttle_secs: int
     resolved_config: dict[str, Any]
     environment: Environment = Environment()
+
+    @property
+    def summary(self) -> str:
+        """The script's docstring: what it trains, how to run it, where it writes."""
+        outputs = (
+            "Run it with --help for the options. Checkpoints, TensorBoard summaries, metrics.json\n"
+            "and exports go to --model-dir; a rerun resumes from its newest checkpoint."
+        )
+        return script_summary(self, self.model.kind, self.environment.text, outputs)
+
+    @property
+    def stdlib_imports(self) -> tuple[str, ...]:
+        """The standard-library modules the script imports."""
+        strategy = self.environment.strategy
+        wanted = {
+            "ctypes": self.uses_memory_fraction,
+            "csv": self.train.kind == "CsvPipeline",
+            "functools": self.model.loss.call.func.qualname == "functools.partial",
+            "shutil": strategy == "multi_worker_mirrored",
+            "socket": strategy == "parameter_server",
+            "tempfile": strategy == "multi_worker_mirrored",
+            "zipfile": self.train.kind == "NumpyPipeline",
+        }
+        return tuple(
+            sorted({*_ALWAYS_IMPORTED, *(m for m, on in wanted.items() if on)})
+        )
+
+    @property
+    def uses_numpy(self) -> bool:
+        """Whether the script needs numpy (it reads .npz files)."""
+        return self.train.kind == "NumpyPipeline"
+
+    @property
+    def uses_memory_fraction(self) -> bool:
+        """Whether a session limits the GPU memory to a fraction."""
+        sessions = [self.run_config.session]
+        sessions += [t.session for t in self.environment.task_sessions]
+        return any(s.memory_fraction for s in sessions)
+
+    @property
+    def schedules(self) -> list[str]:
+        """The values of --schedule."""
+        if self.eval:
+            return ["train", "evaluate", "train_and_evaluate", "predict", "export"]
+        return ["train", "export"]
+
+    @property
+    def random_ops(self) -> set[str]:
+        """The kinds of feature-processor operations that draw random numbers."""
+        return {
+            op.kind
+            for pipe in (self.train, self.eval)
+            if pipe
+            for p in pipe.processors
+            for op in p.ops
+            if op.random
+        }
+
+    def process_function(self, pipe: Pipeline) -> str:
+        """`process_features` where train and eval process alike, else one per section."""
+        funcs = [[p.func for p in q.processors] for q in (self.train, self.eval) if q]
+        if len(funcs) == 2 and funcs[0] != funcs[1]:
+            return f"process_{pipe.section}_features"
+        return "process_features"
+
+    @property
+    def session_table(self) -> dict[str, Any]:
+        """The SESSIONS table of a cluster: each task's session under the 2017 option names."""
+        table = {"chief": self.run_config.session.options}
+        for task in self.environment.task_sessions:
+            key = (
+                task.task_type
+                if task.index is None
+                else f"{task.task_type}:{task.index}"
+            )
+            table[key] = task.session.options
+        return table
+
+
+def script_summary(
+    exp: Experiment | Any, what: str, environment: str | None, outputs: str
+) -> str:
+    """A script's docstring text: the summary line, the description, the environment, the outputs."""
+    parts = [
+        f"Train {exp.project}: a {what} compiled by plxgen from {exp.config_path}."
+    ]
+    if exp.description:
+        parts.append(exp.description.strip())
+    if environment:
+        parts.append(environment)
+    parts.append(outputs)
+    return "\n\n".join(parts) + "\n"
+
+
+def _symbols(value: Any) -> list[Symbol]:
+    """Every symbol a call names, its arguments' calls included."""
+    if isinstance(value, Symbol):
+        return [value]
+    if isinstance(value, Call):
+        found = _symbols(value.func)
+        for item in (*value.args, *(v for _, v in value.kwargs)):
+            found += _symbols(item)
+        return found
+    return []
+
+
+def _has_regularizer(value: Any) -> bool:
+    return isinstance(value, Call) and any(
+        k.endswith("_regularizer") or _has_regularizer(v) for k, v in value.kwargs
+    )
+
+
+_ALWAYS_IMPORTED = (
+    "argparse", "contextlib", "json", "logging", "math", "os", "re", "signal", "sys",
+    "threading", "time",
+)  # fmt: skip
+
+_CPP_LOG_LEVEL = {
+    "DEBUG": "0",
+    "INFO": "1",
+    "WARNING": "1",
+    "ERROR": "2",
+    "CRITICAL": "3",
+}
+
+_DATASET_FUNCTIONS = {
+    "TFRecordImagePipeline": "image_dataset",
+    "TFRecordSequencePipeline": "sequence_dataset",
+    "NumpyPipeline": "numpy_dataset",
+    "CsvPipeline": "csv_dataset",
+    "ParallelTextPipeline": "parallel_text_dataset",
+    "TFRecordSourceSequencePipeline": "source_sequence_dataset",
+    "ImageCaptioningPipeline": "captioning_dataset",
+}

@@ -105,3 +105,12 @@ class RLExperiment:
     eval_every_steps: int | None
     keep_best: bool
     resolved_config: dict[str, Any]
+
+    @property
+    def summary(self) -> str:
+        """The script's docstring: what it trains, how to run it, where it writes."""
+        outputs = (
+            "Run it with --help for the options. Checkpoints, TensorBoard summaries and\n"
+            "metrics.json go to --model-dir; a rerun resumes from its newest checkpoint."
+        )
+        return ir.script_summary(self, f"{self.agent.kind} agent", None, outputs)
