@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+
+# A runner-up is offered beside the best match only when it scores this close to it.
+_TIE = 0.02
 
 
 @dataclass(frozen=True, order=True)
@@ -47,3 +51,34 @@ class ConfigError(Exception):
     def __init__(self, diagnostics: list[Diagnostic]) -> None:
         super().__init__(f"{len(diagnostics)} error(s)")
         self.diagnostics = sorted(set(diagnostics))
+
+
+def did_you_mean(
+    word: str,
+    choices: Iterable[str],
+    *,
+    cutoff: float = 0.6,
+    ignore_case: bool = False,
+    alternatives: int = 1,
+    quote: Callable[[str], str] = repr,
+) -> str | None:
+    """`did you mean 'X'?` (or `'X' or 'Y'?`) for the choices close to word, else None."""
+    # Imported here: only a failing file needs it.
+    import difflib
+
+    def fold(text: str) -> str:
+        return text.lower() if ignore_case else text
+
+    # A folded name -> the spelling shown; a later choice wins a fold it shares.
+    spelled = {fold(choice): choice for choice in choices}
+    folded = fold(word)
+    close = difflib.get_close_matches(
+        folded, list(spelled), n=alternatives, cutoff=cutoff
+    )
+    if not close:
+        return None
+    # Scored again as (word, choice), as validation always has: difflib scored
+    # (choice, word), the ratio is not symmetric, and it decides the runner-up.
+    scores = [difflib.SequenceMatcher(None, folded, c).ratio() for c in close]
+    best = [c for c, score in zip(close, scores) if score >= scores[0] - _TIE]
+    return "did you mean " + " or ".join(quote(spelled[c]) for c in best) + "?"

@@ -2,7 +2,8 @@
 
     load      YAML -> data with the position of every value (`load.py`)
     overrides `--set PATH=VALUE`, applied before anything else (here)
-    front     declarations, `{{ }}` expressions, for/if operators, matrix values (`front.py`, `matrix.py`)
+    front     declarations, `{{ }}` expressions, for/if operators, matrix values
+              (`front.py`, `expressions.py`, `matrix.py`)
     validate  the JSON Schema, every error located, with a did-you-mean (`validate.py`)
     lower     validated data -> the typed IR, with the checks a schema cannot express (`lower/`, `ir.py`, `rl_ir.py`)
     render    IR -> Python source through the templates (`render.py`, `literals.py`)

@@ -6,196 +6,41 @@ the plain Document that validation sees, and keeps every node's source
 position: a diagnostic about a rendered value, or about a layer made by a
 `for`, points at the text the user wrote.
 
-Expressions are evaluated by Jinja's immutable sandbox with a short list of
-globals and filters, bounded sizes and no `{% %}` statements: a config
-expression cannot reach Python internals, allocate without bound or loop
-without end.
+Expressions are evaluated in the sandbox of `expressions.py`; this module
+decides where they may appear and what their results become.
 """
 
 from __future__ import annotations
 
-import ast
-import math
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, Iterator
 
-from plxgen.errors import ConfigError, Diagnostic
-from plxgen.compiler.load import (
-    INT64_MAX,
-    INT64_MIN,
-    MAX_NODES,
-    MAX_STRING,
-    Document,
-    Path,
-    format_path,
-    show,
+from plxgen.errors import ConfigError, Diagnostic, did_you_mean
+from plxgen.compiler.expressions import (
+    MAX_ITEMS,
+    MAX_POWER,
+    MAX_TEXT,
+    check_size,
+    compiled,
+    defined,
+    explain,
+    literal,
+    plain,
+    single_expression,
 )
+from plxgen.compiler.load import MAX_NODES, Document, Path, format_path, show
 
-# A rendered text, a string or list made by an operator inside an expression, at most.
-MAX_TEXT = MAX_STRING
-MAX_ITEMS = 10_000
-MAX_POWER = 1_000  # the largest integer exponent of `**`
+# Public names of this module from before the sandbox moved out; kept importable.
+__all__ = [
+    "MAX_ITEMS", "MAX_POWER", "MAX_TEXT", "has_templating", "plain", "render_document",
+]  # fmt: skip
+
 # Top-level sections whose lists may hold the `for` / `if` operators.
 _OPERATOR_SECTIONS = ("model", "train", "eval")
 _OPERATORS = ("for", "if")
 _MODEL_KINDS = ("classifier", "regressor", "generator")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_ONE_EXPRESSION = re.compile(r"\s*\{\{(?P<expr>(?:(?!\{\{|\}\}).)*)\}\}\s*\Z", re.S)
-_UNDEFINED = re.compile(r"'([^']*)' is undefined")
-_SAFE_METHODS = {
-    str: {
-        "lower", "upper", "title", "capitalize", "strip", "lstrip", "rstrip", "split", "rsplit",
-        "startswith", "endswith", "isdigit", "isalpha", "isalnum", "count", "find", "index",
-    },
-    list: {"index", "count"},
-    dict: {"keys", "values", "items", "get"},
-}  # fmt: skip
-_SAFE_FILTERS = (
-    "abs", "capitalize", "count", "d", "default", "dictsort", "first", "float", "int", "items",
-    "join", "last", "length", "list", "lower", "map", "max", "min", "reject", "rejectattr",
-    "replace", "reverse", "round", "select", "selectattr", "slice", "batch", "sort", "string",
-    "sum", "title", "trim", "unique", "upper",
-)  # fmt: skip
-
-
-class _Limit(Exception):
-    """An expression went past one of the sandbox's bounds."""
-
-
-def _check_size(value: Any) -> Any:
-    if isinstance(value, str) and len(value) > MAX_TEXT:
-        raise _Limit(f"makes a text longer than {MAX_TEXT} characters")
-    if isinstance(value, (list, tuple)) and len(value) > MAX_ITEMS:
-        raise _Limit(f"makes a list longer than {MAX_ITEMS} items")
-    if isinstance(value, int) and value.bit_length() > 256:
-        raise _Limit("makes an integer larger than 2**256")
-    return value
-
-
-def _bounded_range(*args: int) -> range:
-    rng = range(*args)
-    if len(rng) > MAX_ITEMS:
-        raise _Limit(f"range() of more than {MAX_ITEMS} items")
-    return rng
-
-
-@lru_cache(maxsize=1)
-def _environment() -> Any:
-    """The sandboxed Jinja environment (built once per process)."""
-    import jinja2
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
-
-    class Sandbox(ImmutableSandboxedEnvironment):
-        intercepted_binops = frozenset(["*", "**", "+", "%", "//", "/"])
-        intercepted_unops = frozenset(["-", "+"])
-
-        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-            if operator == "**" and isinstance(right, int) and abs(right) > MAX_POWER:
-                if not (isinstance(left, (int, float)) and abs(left) in (0, 1)):
-                    raise _Limit(f"an exponent larger than {MAX_POWER}")
-            if operator == "*":
-                for seq, times in ((left, right), (right, left)):
-                    if isinstance(seq, (str, list, tuple)) and isinstance(times, int):
-                        if len(seq) * max(times, 0) > (
-                            MAX_TEXT if isinstance(seq, str) else MAX_ITEMS
-                        ):
-                            raise _Limit("makes a value too large")  # fmt: skip
-            if operator == "%" and isinstance(left, str):
-                raise _Limit("`%` formatting of text is not available")
-            return _check_size(super().call_binop(context, operator, left, right))
-
-        def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
-            if not super().is_safe_attribute(obj, attr, value):
-                return False
-            if callable(value):
-                return any(
-                    isinstance(obj, kind) and attr in names
-                    for kind, names in _SAFE_METHODS.items()
-                )
-            return True
-
-        def getattr(self, obj: Any, attribute: str) -> Any:
-            # `cnn.values` is the declaration `values`, never the dict method.
-            if isinstance(obj, dict) and attribute in obj:
-                return obj[attribute]
-            return super().getattr(obj, attribute)
-
-        def call(self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
-            return _check_size(super().call(__context, __obj, *args, **kwargs))
-
-    env = Sandbox(
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-        keep_trailing_newline=True,
-        # No statements: `{% %}` blocks are refused before rendering (loops without end).
-        block_start_string="{%",
-        block_end_string="%}",
-    )
-    env.globals = {"range": _bounded_range, "true": True, "false": False, "none": None}
-    env.filters = {name: _sized(env.filters[name]) for name in _SAFE_FILTERS}
-    return env
-
-
-def _sized(function: Any) -> Any:
-    """Wrap a filter so that what it makes stays within the sandbox's bounds."""
-
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        result = function(*args, **kwargs)
-        if isinstance(result, (str, list, tuple)):
-            return _check_size(result)
-        if hasattr(
-            result, "__next__"
-        ):  # a lazy filter (map, select): bound it on the way
-            return _bounded_iter(result)
-        return result
-
-    for attr in ("jinja_pass_arg",):
-        if hasattr(function, attr):
-            setattr(wrapper, attr, getattr(function, attr))
-    return wrapper
-
-
-def _bounded_iter(items: Iterator[Any]) -> Iterator[Any]:
-    for count, item in enumerate(items):
-        if count >= MAX_ITEMS:
-            raise _Limit(f"makes more than {MAX_ITEMS} items")
-        yield item
-
-
-@lru_cache(maxsize=4096)
-def _compiled(source: str, expression: bool) -> Any:
-    env = _environment()
-    if expression:
-        return env.compile_expression(source, undefined_to_none=False)
-    return env.from_string(source)
-
-
-def plain(value: Any, depth: int = 0) -> Any:
-    """A JSON-like copy of an expression's result, or raise TypeError."""
-    if depth > 32:
-        raise TypeError("nests too deeply")
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, int):
-        if not INT64_MIN <= value <= INT64_MAX:
-            raise TypeError("an integer that does not fit in 64 bits")
-        return value
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise TypeError(f"{value} is not a finite number")
-        return value
-    if isinstance(value, (list, tuple, range)):
-        return [plain(v, depth + 1) for v in value]
-    if isinstance(value, dict):
-        out = {}
-        for k, v in value.items():
-            if not isinstance(k, str):
-                raise TypeError("a mapping key must be text")
-            out[k] = plain(v, depth + 1)
-        return out
-    raise TypeError(f"a {type(value).__name__} is not a config value")
 
 
 @dataclass
@@ -274,13 +119,13 @@ class _Front:
                 key=key,
             )  # fmt: skip
             return None
-        one = _ONE_EXPRESSION.match(source)
+        one = single_expression(source)
         try:
-            if one and not key:
-                result = _compiled(one.group("expr"), True)(**scope.names)
-                return plain(_check_size(_defined(result)))
-            rendered = _compiled(source, False).render(**scope.names)
-            _check_size(rendered)
+            if one is not None and not key:
+                result = compiled(one, True)(**scope.names)
+                return plain(check_size(defined(result)))
+            rendered = compiled(source, False).render(**scope.names)
+            check_size(rendered)
         except (
             Exception
         ) as exc:  # noqa: BLE001 - every expression fault is the config's
@@ -288,48 +133,12 @@ class _Front:
             return None
         if key:
             return rendered
-        return _literal(rendered)
+        return literal(rendered)
 
     def _expression_error(
         self, exc: Exception, source: str, old: Path, scope: _Scope, key: bool
     ) -> None:
-        import jinja2
-        from jinja2.exceptions import SecurityError
-
-        hint = None
-        if isinstance(exc, jinja2.TemplateSyntaxError):
-            message = f"invalid expression in {show(source)}: {exc.message}"
-            code = "template-syntax"
-        elif isinstance(exc, jinja2.UndefinedError):
-            found = _UNDEFINED.search(str(exc))
-            name = found.group(1) if found else None
-            message = (
-                f"{show(source)}: {name!r} is not defined"
-                if name
-                else f"{show(source)}: {exc}"
-            )
-            code = "undefined"
-            visible = sorted(k for k in scope.names if not k.startswith("_"))
-            hint = _near(name, visible) if name else None
-            if hint is None:
-                hint = (
-                    "names come from `declarations`, `matrix` axes, a `for` loop's index and graph `tags`"
-                    + (f"; defined here: {', '.join(visible[:12])}" if visible else "")
-                )
-        elif isinstance(exc, SecurityError):
-            message = (
-                f"{show(source)}: not allowed in a config expression ({_short(exc)})"
-            )
-            code = "template-unsafe"
-        elif isinstance(exc, _Limit):
-            message = f"{show(source)}: the expression {exc}"
-            code = "template-limit"
-        elif isinstance(exc, TypeError) and "config value" in str(exc):
-            message = f"{show(source)}: the expression gives {exc.args[0][2:]}"
-            code = "template-type"
-        else:
-            message = f"{show(source)}: the expression failed: {type(exc).__name__}: {_short(exc)}"
-            code = "template-error"
+        message, code, hint = explain(exc, source, scope.names)
         self.fail(old, message, code, hint, key=key)
 
     # ------------------------------------------------------------ the walk
@@ -494,7 +303,7 @@ class _Front:
             cond = rendered
             if isinstance(cond, str):
                 try:
-                    cond = plain(_defined(_compiled(cond, True)(**scope.names)))
+                    cond = plain(defined(compiled(cond, True)(**scope.names)))
                 except (
                     Exception
                 ) as exc:  # noqa: BLE001 - every expression fault is the config's
@@ -516,7 +325,7 @@ class _Front:
             if kind is not None:
                 self.fail(
                     old + ("model_type",), f"unknown model type {show(kind)}", "unknown-name",
-                    _near(str(kind), list(_MODEL_KINDS)) or "expected one of: " + ", ".join(_MODEL_KINDS),
+                    did_you_mean(str(kind), _MODEL_KINDS) or "expected one of: " + ", ".join(_MODEL_KINDS),
                 )  # fmt: skip
             return {}
         clash = [k for k in value if k in _MODEL_KINDS]
@@ -579,41 +388,6 @@ def _collect_tags(
     for tag in layer_tags if isinstance(layer_tags, list) else [layer_tags]:
         if isinstance(tag, str) and isinstance(name, str):
             tags.setdefault(tag, []).append(name)
-
-
-def _defined(value: Any) -> Any:
-    """Raise jinja2's UndefinedError for an undefined result (`{{ nope }}`)."""
-    import jinja2
-
-    if isinstance(value, jinja2.Undefined):
-        value._fail_with_undefined_error()
-    return value
-
-
-def _literal(text: str) -> Any:
-    """Rendered text read as a Python literal where it is one (`"64"` -> 64), else the text."""
-    stripped = text.strip()
-    if not stripped or len(stripped) > MAX_TEXT:
-        return text
-    try:
-        value = ast.literal_eval(stripped)
-        return plain(value)
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return text
-
-
-def _short(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text if len(text) <= 120 else text[:117] + "..."
-
-
-def _near(name: str | None, choices: list[str]) -> str | None:
-    import difflib
-
-    if not name:
-        return None
-    close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
-    return f"did you mean {close[0]!r}?" if close else None
 
 
 def has_templating(data: Any) -> bool:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from plxgen import __version__
-from plxgen.errors import ConfigError, Diagnostic
+from plxgen.errors import ConfigError, Diagnostic, did_you_mean
 from plxgen.compiler.load import Document, Path, format_path, show
 
 MAX_COMBINATIONS = 256
@@ -93,11 +93,8 @@ def axes(doc: Document, cap: int = MAX_COMBINATIONS) -> list[Axis] | None:
             continue
         ((kind, value),) = spec.items()
         if kind not in _KINDS:
-            import difflib
-
-            close = difflib.get_close_matches(kind, _KINDS, n=1)
             fail(path + (kind,), f"unknown axis kind {show(kind)}", "unknown-name",
-                 f"did you mean {close[0]!r}?" if close else "expected one of: " + ", ".join(_KINDS),
+                 did_you_mean(kind, _KINDS) or "expected one of: " + ", ".join(_KINDS),
                  key=True)  # fmt: skip
             continue
         values = _values(kind, value, path + (kind,), fail, cap)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from functools import lru_cache
 from importlib import resources
 from typing import Any, Iterator
 
-from plxgen.errors import Diagnostic
+from plxgen.errors import Diagnostic, did_you_mean
 from plxgen.compiler.load import Document, Path, format_path, show
 
 # Keys of older files, or ones the 2017 tool silently ignored, with the fix.
@@ -231,14 +230,9 @@ def _unknown_key(doc: Document, path: Path, key: str, allowed: list[str]) -> Dia
 
 def _did_you_mean(word: str, choices: list[str]) -> str | None:
     """`did you mean 'X'?` for a close match (case-insensitive), else the choices if few."""
-    lowered = {c.lower(): c for c in choices}
-    close = difflib.get_close_matches(word.lower(), list(lowered), n=2, cutoff=0.6)
-    if not close:
-        return _choices(choices)
-    scores = [difflib.SequenceMatcher(None, word.lower(), c).ratio() for c in close]
-    # Offer the runner-up only when it is as likely as the best match.
-    best = [c for c, score in zip(close, scores) if score >= scores[0] - 0.02]
-    return "did you mean " + " or ".join(repr(lowered[c]) for c in best) + "?"
+    # The runner-up too when it is as likely as the best match.
+    close = did_you_mean(word, choices, ignore_case=True, alternatives=2)
+    return close or _choices(choices)
 
 
 def _choices(choices: list[str]) -> str | None:
