@@ -19,7 +19,7 @@ from typing import Any
 
 import jsonschema
 
-JSON = dict[str, Any]
+from plxgen.schema.registry import JSON
 
 # Typical values, by property name; used where they validate.
 EXAMPLES: dict[str, Any] = {

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-JSON = dict[str, Any]
+from plxgen.schema.registry import JSON
 
 _FAMILIES = [
     ("Losses", "model.classifier.loss / model.regressor.loss", ("properties", "model", "properties", "classifier", "properties", "loss", "anyOf", 1)),  # fmt: skip
@@ -25,13 +25,14 @@ _FAMILIES = [
 ]
 
 
-# Where each shared definition is described on the page.
+def _anchor(title: str) -> str:
+    """The anchor of a heading: `Feature processors` -> `feature-processors`."""
+    return title.replace(".", "").lower().replace(" ", "-")
+
+
+# Where each shared definition is described on the page: under its family.
 _ANCHORS = {
-    "layer": "layers",
-    "initializer": "initializers",
-    "regularizer": "regularizers",
-    "constraint": "constraints",
-    "feature_processor_graph": "feature-processors",
+    path[1]: _anchor(title) for title, _, path in _FAMILIES if path[0] == "definitions"
 }
 
 
@@ -134,7 +135,7 @@ def render_reference(schema: JSON) -> str:
     ]
     families = [title for title, _, _ in _FAMILIES]
     for title in sections + families + ["activation", "dtype"]:
-        out.append(f"- [{title}](#{title.replace('.', '').lower().replace(' ', '-')})")
+        out.append(f"- [{title}](#{_anchor(title)})")
     out.append("")
     out += _table(top, schema.get("required", []))
     out.append("")

@@ -1,0 +1,191 @@
+"""Optimizers and their learning-rate decay: the 2017 names, arguments and defaults.
+
+Each entry also names the Keras optimizer lowering calls (`symbol`), which 2017
+arguments it passes and under which Keras name (`renames`), and the keyword
+arguments it always passes (`fixed`). The learning rate and the decay
+arguments are not renamed: lowering turns them into a learning-rate schedule.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from plxgen.schema.registry.common import JSON, Entry, boolean, enum, integer, number
+
+# tf.train's learning-rate decay functions of 2017, by name.
+DECAY_TYPES = [
+    "exponential_decay",
+    "inverse_time_decay",
+    "natural_exp_decay",
+    "piecewise_constant",
+    "polynomial_decay",
+]
+
+# Decay arguments that read the same for a learning rate and an exploration rate.
+DECAY_RATE = number(
+    0.0, "The decay rate (exponential, inverse_time, natural_exp).", minimum=0
+)
+STAIRCASE = boolean(False, "Decay in discrete steps of decay_steps.")
+POWER = number(
+    1.0, "polynomial_decay: the power of the polynomial.", exclusiveMinimum=0
+)
+
+
+def _decay_params(decay_steps: int) -> dict[str, JSON]:
+    return {
+        "decay_type": enum(
+            DECAY_TYPES + [""],
+            "",
+            "Learning-rate decay, as tf.train's function of that name ('' = none).",
+        ),
+        "decay_rate": DECAY_RATE,
+        "decay_steps": integer(decay_steps, "Decay period in steps.", minimum=1),
+        "start_decay_at": integer(
+            0, "The learning rate stays constant before this step.", minimum=0
+        ),
+        "stop_decay_at": number(
+            1e10, "The learning rate stops decaying after this step.", minimum=0
+        ),
+        "min_learning_rate": number(
+            1e-12, "The learning rate never decays below this.", minimum=0
+        ),
+        "staircase": STAIRCASE,
+        "boundaries": {
+            "type": "array",
+            "items": {"type": "integer", "minimum": 0},
+            "description": "piecewise_constant: the steps where the learning rate changes.",
+        },
+        "values": {
+            "type": "array",
+            "items": {"type": "number"},
+            "description": "piecewise_constant: the learning rates, one more than boundaries.",
+        },
+        "end_learning_rate": number(
+            0.0001, "polynomial_decay: the final learning rate.", minimum=0
+        ),
+        "power": POWER,
+    }
+
+
+def _lr(default: float) -> JSON:
+    return number(default, "The learning rate.", exclusiveMinimum=0)
+
+
+_MOMENTUM = number(0.9, "Momentum.", minimum=0)
+_EPSILON = number(1e-08, "Small constant for numerical stability.", exclusiveMinimum=0)
+
+OPTIMIZERS: dict[str, Entry] = {
+    "SGD": Entry(
+        "Gradient descent (keras.optimizers.SGD).",
+        {"learning_rate": _lr(0.01), **_decay_params(100)},
+        symbol="keras.optimizers.SGD",
+    ),
+    "Momentum": Entry(
+        "Gradient descent with momentum (keras.optimizers.SGD).",
+        {"learning_rate": _lr(0.001), "momentum": _MOMENTUM, **_decay_params(10000)},
+        symbol="keras.optimizers.SGD",
+        renames={"momentum": "momentum"},
+    ),
+    "Nestrov": Entry(
+        "Nesterov momentum (keras.optimizers.SGD, nesterov=True). The 2017 spelling is kept.",
+        {"learning_rate": _lr(0.001), "momentum": _MOMENTUM, **_decay_params(10000)},
+        symbol="keras.optimizers.SGD",
+        renames={"momentum": "momentum"},
+        fixed={"nesterov": True},
+    ),
+    "RMSProp": Entry(
+        "RMSProp (keras.optimizers.RMSprop; 2017 `decay` is Keras' `rho`).",
+        {
+            "learning_rate": _lr(0.001),
+            "decay": number(
+                0.9,
+                "Discounting factor of the squared-gradient average (Keras: rho).",
+                minimum=0,
+            ),
+            "momentum": number(0.0, "Momentum.", minimum=0),
+            "epsilon": number(
+                1e-10, "Small value to avoid a zero denominator.", exclusiveMinimum=0
+            ),
+            **_decay_params(10000),
+        },
+        symbol="keras.optimizers.RMSprop",
+        renames={"decay": "rho", "momentum": "momentum", "epsilon": "epsilon"},
+    ),
+    "Adam": Entry(
+        "Adam (keras.optimizers.Adam).",
+        {
+            "learning_rate": _lr(0.001),
+            "beta1": number(
+                0.9, "Decay rate of the first-moment estimates.", minimum=0, maximum=1
+            ),
+            "beta2": number(
+                0.999,
+                "Decay rate of the second-moment estimates.",
+                minimum=0,
+                maximum=1,
+            ),
+            "epsilon": _EPSILON,
+            **_decay_params(10000),
+        },
+        symbol="keras.optimizers.Adam",
+        renames={"beta1": "beta_1", "beta2": "beta_2", "epsilon": "epsilon"},
+    ),
+    "Adagrad": Entry(
+        "Adagrad (keras.optimizers.Adagrad).",
+        {
+            "learning_rate": _lr(0.01),
+            "initial_accumulator_value": number(
+                0.1, "Starting value of the accumulators.", exclusiveMinimum=0
+            ),
+            **_decay_params(10000),
+        },
+        symbol="keras.optimizers.Adagrad",
+        renames={"initial_accumulator_value": "initial_accumulator_value"},
+    ),
+    "Adadelta": Entry(
+        "Adadelta (keras.optimizers.Adadelta).",
+        {
+            "learning_rate": _lr(0.99),
+            "rho": number(0.95, "Decay rate.", minimum=0, maximum=1),
+            "epsilon": _EPSILON,
+            **_decay_params(10000),
+        },
+        symbol="keras.optimizers.Adadelta",
+        renames={"rho": "rho", "epsilon": "epsilon"},
+    ),
+    "Ftrl": Entry(
+        "FTRL-proximal (keras.optimizers.Ftrl).",
+        {
+            "learning_rate": _lr(3.0),
+            "learning_rate_power": number(-0.5, "Must be <= 0.", maximum=0),
+            "initial_accumulator_value": number(
+                0.1, "Starting value of the accumulators.", minimum=0
+            ),
+            "l1_regularization_strength": number(
+                0.0, "L1 regularization strength.", minimum=0
+            ),
+            "l2_regularization_strength": number(
+                0.0, "L2 regularization strength.", minimum=0
+            ),
+            **_decay_params(10000),
+        },
+        symbol="keras.optimizers.Ftrl",
+        renames={
+            "learning_rate_power": "learning_rate_power",
+            "initial_accumulator_value": "initial_accumulator_value",
+            "l1_regularization_strength": "l1_regularization_strength",
+            "l2_regularization_strength": "l2_regularization_strength",
+        },
+    ),
+}
+
+
+def _keras(entry: Entry) -> tuple[str, dict[str, str], dict[str, Any]]:
+    assert entry.symbol is not None, entry.description
+    return entry.symbol, entry.renames, entry.fixed
+
+
+# derived from OPTIMIZERS for lowering; removed when lowering reads the entries
+OPTIMIZER_KERAS: dict[str, tuple[str, dict[str, str], dict[str, Any]]] = {
+    name: _keras(entry) for name, entry in OPTIMIZERS.items()
+}
