@@ -7,15 +7,12 @@ event reader then finds the loss and accuracy curves the README promises.
 
 from __future__ import annotations
 
-import os
 import shlex
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, plxgen, train
 
 
 def quick_start() -> list[list[str]]:
@@ -37,25 +34,21 @@ def test_the_quick_start_reaches_tensorboard(tmp_path: Path) -> None:
     assert commands[0][:3] == ["python3", "-m", "venv"]
     assert commands[1][:2] == ["pip", "install"]
     assert commands[-1][:2] == ["tensorboard", "--logdir"]
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     for command in commands[2:-1]:
         if command[0] == "plxgen":
-            argv = [sys.executable, "-m", "plxgen", *command[1:]]
+            result = plxgen(*command[1:], cwd=tmp_path, timeout=600)
         else:
             assert command[0] == "python"
-            argv = [sys.executable, *command[1:], "--train-steps", "20"]
-        result = subprocess.run(
-            argv, cwd=tmp_path, capture_output=True, text=True, timeout=600, env=env
-        )
+            result = train(*command[1:], "--train-steps", "20", cwd=tmp_path)
         assert result.returncode == 0, (command, result.stderr[-3000:])
         if command[:2] == ["plxgen", "explain"]:
             assert "Conv2D" in result.stdout and "parameters" in result.stdout
     logdir = tmp_path / commands[-1][2]
-    train = EventAccumulator(str(logdir / "train"))
-    train.Reload()
+    training = EventAccumulator(str(logdir / "train"))
+    training.Reload()
     evaluation = EventAccumulator(str(logdir / "eval"))
     evaluation.Reload()
-    tags = set(train.Tags()["tensors"]) | set(train.Tags()["scalars"])
+    tags = set(training.Tags()["tensors"]) | set(training.Tags()["scalars"])
     assert {"loss", "accuracy", "learning_rate"} <= tags
     assert "accuracy" in set(evaluation.Tags()["tensors"]) | set(evaluation.Tags()["scalars"])  # fmt: skip
     first = (tmp_path / "mnist.yaml").read_text().splitlines()[0]

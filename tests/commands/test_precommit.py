@@ -12,7 +12,6 @@ import re
 import shlex
 import shutil
 import subprocess
-import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, plxgen
 
 HOOKS = {h["id"]: h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}  # fmt: skip
 EXAMPLE = ROOT / "generated_examples" / "lenet_digits.yaml"
@@ -32,22 +31,7 @@ def run_hook(hook_id: str, repo: Path, *files: str) -> subprocess.CompletedProce
     matched = [f for f in files if re.search(hook["files"], f)]
     entry = shlex.split(hook["entry"])
     assert entry[0] == "plxgen"
-    return subprocess.run(
-        [sys.executable, "-m", "plxgen", *entry[1:], *matched],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-def compile_(repo: Path, *args: str) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "plxgen", "compile", *args],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-    )
+    return plxgen(*entry[1:], *matched, cwd=repo, timeout=120)
 
 
 @pytest.fixture
@@ -95,7 +79,14 @@ def test_compile_hook_writes_a_new_configs_script_then_passes(repo: Path) -> Non
 
 def test_check_hook_fails_with_a_diff_when_the_config_changed(repo: Path) -> None:
     config = repo / "experiments" / "lenet.yaml"
-    compile_(repo, "experiments/lenet.yaml", "-o", "experiments/lenet.py")
+    plxgen(
+        "compile",
+        "experiments/lenet.yaml",
+        "-o",
+        "experiments/lenet.py",
+        cwd=repo,
+        check=True,
+    )
     ok = run_hook("plxgen-check", repo, "experiments/lenet.yaml")
     assert ok.returncode == 0 and ok.stdout == "", ok.stderr
 
@@ -113,7 +104,14 @@ def test_check_hook_fails_with_a_diff_when_the_config_changed(repo: Path) -> Non
 
 
 def test_a_hand_edited_script_fails_check_and_compile_keeps_it(repo: Path) -> None:
-    compile_(repo, "experiments/lenet.yaml", "-o", "experiments/lenet.py")
+    plxgen(
+        "compile",
+        "experiments/lenet.yaml",
+        "-o",
+        "experiments/lenet.py",
+        cwd=repo,
+        check=True,
+    )
     script = repo / "experiments" / "lenet.py"
     edit(script, "TRAIN_STEPS = 300", "TRAIN_STEPS = 1")
     checked = run_hook("plxgen-check", repo, "experiments/lenet.py")
@@ -128,7 +126,7 @@ def test_the_header_pairs_a_script_elsewhere_and_keeps_its_overrides(
     repo: Path,
 ) -> None:
     (repo / "scripts").mkdir()
-    compile_(repo, "experiments/lenet.yaml", "-o", "scripts/train.py", "--set", "train.train_steps=7")  # fmt: skip
+    plxgen("compile", "experiments/lenet.yaml", "-o", "scripts/train.py", "--set", "train.train_steps=7", cwd=repo, check=True)  # fmt: skip
     edit(repo / "experiments" / "lenet.yaml", "batch_size: 64", "batch_size: 32")
     stale = run_hook("plxgen-check", repo, "experiments/lenet.yaml")
     assert stale.returncode == 1

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +9,7 @@ import pytest
 from plxgen.compiler import cache
 from plxgen.compiler import compile_config
 from plxgen.errors import ConfigError
+from tests.conftest import plxgen
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "generated_examples").glob("*.yaml"))
@@ -98,22 +97,20 @@ def test_no_cache_option_and_variable_write_nothing(
     tmp_path: Path, fresh_cache: Path
 ) -> None:
     config = ROOT / "generated_examples" / "lenet.yaml"
-    run = [sys.executable, "-m", "plxgen"]
     env = {"XDG_CACHE_HOME": str(fresh_cache.parent), "PATH": "/usr/bin:/bin"}
     out = tmp_path / "a.py"
-    subprocess.run(
-        [*run, "--no-cache", "compile", str(config), "-o", str(out)],
-        check=True,
-        env=env,
-    )
-    subprocess.run(
-        [*run, "compile", str(config), "-o", str(out), "--force"],
-        check=True,
-        env={**env, "PLXGEN_NO_CACHE": "1"},
-    )
+    plxgen(
+        "--no-cache", "compile", config, "-o", out,
+        env=env, inherit_env=False, check=True,
+    )  # fmt: skip
+    plxgen(
+        "compile", config, "-o", out, "--force",
+        env={**env, "PLXGEN_NO_CACHE": "1"}, inherit_env=False, check=True,
+    )  # fmt: skip
     assert not fresh_cache.exists()
-    subprocess.run(
-        [*run, "compile", str(config), "-o", str(out), "--force"], check=True, env=env
-    )
+    plxgen(
+        "compile", config, "-o", out, "--force",
+        env=env, inherit_env=False, check=True,
+    )  # fmt: skip
     assert len(entries(fresh_cache)) == 1
     assert cache.key({"a": 1}, "x.yaml", "") != cache.key({"a": 1.0}, "x.yaml", "")

@@ -10,8 +10,6 @@ from __future__ import annotations
 import errno
 import io
 import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -21,7 +19,7 @@ import pytest
 from plxgen import cli
 from plxgen.compiler.load import MAX_FILE_BYTES
 from plxgen.compiler.write import state
-from tests.conftest import ROOT
+from tests.conftest import ROOT, finished, plxgen, start_plxgen
 
 SEED = ROOT / "generated_examples" / "lenet_digits.yaml"
 
@@ -195,16 +193,6 @@ def test_endless_config_is_read_only_up_to_the_limit(
 # ----------------------------------------------------------- racing
 
 
-def _compile_process(folder: Path, config: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "plxgen", "compile", config, "-o", "train.py"],
-        cwd=folder,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
 @pytest.mark.parametrize("racers", [2, 4])
 def test_compiles_racing_for_one_output(racers: int, tmp_path: Path) -> None:
     """Each exits 0 (or 2, cleanly); the result is always one whole script of one config."""
@@ -214,9 +202,11 @@ def test_compiles_racing_for_one_output(racers: int, tmp_path: Path) -> None:
         (tmp_path / f"c{i}.yaml").write_text(text)
         configs.append(f"c{i}.yaml")
     for _ in range(2):
-        processes = [_compile_process(tmp_path, c) for c in configs]
+        processes = [
+            start_plxgen("compile", c, "-o", "train.py", cwd=tmp_path) for c in configs
+        ]
         for process in processes:
-            out, err = process.communicate(timeout=120)
+            err = finished(process, timeout=120).stderr
             assert process.returncode in (0, 2), err
             assert "Traceback" not in err and "internal error" not in err
             if (
@@ -229,13 +219,7 @@ def test_compiles_racing_for_one_output(racers: int, tmp_path: Path) -> None:
         compile(script, "train.py", "exec")
         winner = [c for c in configs if f"from {c}." in script.split("\n")[0]]
         assert len(winner) == 1
-        check = subprocess.run(
-            [sys.executable, "-m", "plxgen", "check", winner[0], "-o", "train.py"],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        check = plxgen("check", winner[0], "-o", "train.py", cwd=tmp_path, timeout=120)
         assert check.returncode == 0, check.stdout + check.stderr
     import black
 

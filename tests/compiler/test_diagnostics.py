@@ -7,30 +7,16 @@ stderr. Review a changed golden by eye, then `pytest --update-goldens`.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from plxgen.errors import ConfigError
 from plxgen.compiler.load import load_bytes
-from tests.conftest import ROOT, compare_golden
+from tests.conftest import ROOT, compare_golden, plxgen
 
 BROKEN = sorted((ROOT / "tests" / "broken").glob("*.yaml"))
 SEED = ROOT / "generated_examples" / "lenet.yaml"
-
-
-def plxgen(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    """Run `python -m plxgen ARGS` and capture its output as text."""
-    return subprocess.run(
-        [sys.executable, "-m", "plxgen", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=60,
-    )
 
 
 def test_there_are_enough_broken_files() -> None:

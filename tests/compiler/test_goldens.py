@@ -10,7 +10,7 @@ import pytest
 
 from plxgen.compiler import compile_config
 from plxgen.compiler.write import state
-from tests.conftest import ROOT, compare_golden
+from tests.conftest import ROOT, compare_golden, plxgen
 
 EXAMPLES = sorted((ROOT / "generated_examples").glob("*.yaml"))
 
@@ -44,19 +44,14 @@ def test_example_is_black_stable_and_standalone(config: Path) -> None:
 
 
 def test_output_is_deterministic_across_cwd_and_hash_seed(tmp_path: Path) -> None:
-    import os
-    import subprocess
-    import sys
-
     config = ROOT / "generated_examples" / "lenet.yaml"
     outputs = []
     for seed, cwd in (("1", ROOT), ("2", tmp_path)):
         out = tmp_path / f"out{seed}"
         out.mkdir()
-        env = {**os.environ, "PYTHONHASHSEED": seed}
-        subprocess.run(
-            [sys.executable, "-m", "plxgen", "compile", str(config), "-o", str(out / "lenet.py")],
-            cwd=cwd, env=env, check=True, capture_output=True,
+        plxgen(
+            "compile", config, "-o", out / "lenet.py",
+            cwd=cwd, env={"PYTHONHASHSEED": seed}, check=True,
         )  # fmt: skip
         outputs.append((out / "lenet.py").read_text())
     assert outputs[0] == outputs[1]

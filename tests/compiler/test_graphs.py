@@ -8,7 +8,6 @@ process, or build its model.
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
 import math
 from pathlib import Path
@@ -21,6 +20,7 @@ from plxgen.compiler import ir, lower
 from plxgen.compiler import check, compile_config
 from plxgen.errors import ConfigError
 from plxgen.compiler.load import load_bytes
+from tests.conftest import import_script, plxgen
 
 PIPELINE: dict[str, Any] = {
     "TFRecordImagePipeline": {
@@ -237,31 +237,24 @@ tf = pytest.importorskip("tensorflow")
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    import subprocess
-    import sys
-
     root = tmp_path_factory.mktemp("graphs")
-    subprocess.run(
-        [sys.executable, "-m", "plxgen", "data", "digits", "-o", str(root / "data")],
-        check=True,
-        capture_output=True,
-    )
+    plxgen("data", "digits", "-o", root / "data", check=True)
     return root
 
 
 def load(folder: Path, name: str, doc: dict[str, Any]) -> Any:
+    """Compile `doc` into folder/NAME.py and import it."""
     path = folder / f"{name}.yaml"
     path.write_text(yaml.safe_dump(doc))
     script = folder / f"{name}.py"
     script.write_text(compile_config(path, script, []))
-    spec = importlib.util.spec_from_file_location(name, script)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return import_script(script)
 
 
-def train(folder: Path, name: str, doc: dict[str, Any], *args: str) -> dict[str, Any]:
+def train_two_steps(
+    folder: Path, name: str, doc: dict[str, Any], *args: str
+) -> dict[str, Any]:
+    """Compile `doc`, run its `main` in this process (two steps), return metrics.json."""
     module = load(folder, name, doc)
     model_dir = folder / "runs" / name
     assert module.main(["--model-dir", str(model_dir), *args]) == 0
@@ -285,7 +278,7 @@ def event_tags(folder: Path) -> set[str]:
 def test_several_outputs_train_and_predict_per_output(folder: Path) -> None:
     model = classifier(copy.deepcopy(BRANCHES), metrics=["Accuracy"])
     model["graph"]["output_layers"] = "first"
-    report = train(folder, "outputs", config(model))
+    report = train_two_steps(folder, "outputs", config(model))
     assert set(report["eval"]) == {"loss", "first_accuracy", "second_accuracy"}
     module = load(folder, "outputs", config(model))
     assert (
@@ -304,7 +297,7 @@ def test_vae_trains_with_its_kl_term_and_all_summaries(folder: Path) -> None:
     doc = config(
         autoencoder({"LatentBridge": {"latent_dim": 2}}, summaries="all"), "generator"
     )
-    report = train(folder, "vae", doc)
+    report = train_two_steps(folder, "vae", doc)
     assert report["train"]["loss"] > 0
     module = load(folder, "vae", doc)
     model = module.build_model({"image": tf.TensorSpec([None, 28, 28, 1], tf.float32)})
@@ -339,7 +332,7 @@ def test_embedding_gradients_are_clipped(folder: Path) -> None:
                 ]
             }
         }
-    train(folder, "embedding", doc)
+    train_two_steps(folder, "embedding", doc)
     module = load(folder, "embedding", doc)
     built = module.build_model({"image": tf.TensorSpec([None, 784], tf.int32)})
     ids = tf.random.stateless_uniform([4, 784], seed=[1, 1], maxval=256, dtype=tf.int32)
@@ -370,7 +363,7 @@ def test_attention_layers_take_query_and_value(folder: Path) -> None:
         {"GlobalAveragePooling1D": None},
         {"Dense": {"units": 10}},
     ]  # fmt: skip
-    train(folder, "attention", config(classifier(graph_layers)))
+    train_two_steps(folder, "attention", config(classifier(graph_layers)))
 
 
 def test_unnamed_layers_are_known_by_their_2017_names() -> None:

@@ -42,7 +42,7 @@ from plxgen.compiler.load import MAX_STRING, load_text
 from plxgen.compiler.render import render
 from plxgen.compiler.validate import schema_text
 from plxgen.compiler.write import HEADER_LINES, state
-from tests.conftest import ROOT
+from tests.conftest import ROOT, plxgen, train
 
 BASE = ROOT / "generated_examples" / "lenet_digits.yaml"
 PLACEHOLDER = "plxgen_placeholder"
@@ -859,18 +859,14 @@ def _hostile_config(data_folder: str) -> dict[str, Any]:
 @pytest.mark.slow
 def test_a_hostile_script_trains_evaluates_exports_and_predicts(tmp_path: Path) -> None:
     """The script runs every schedule with hostile text everywhere; the text stays data."""
-    import subprocess
-    import sys
-
     pytest.importorskip("tensorflow")
     pytest.importorskip("sklearn")
-    run = {"cwd": tmp_path, "capture_output": True, "text": True, "timeout": 600}
-    made = subprocess.run([sys.executable, "-m", "plxgen", "data", "digits", "-o", "data"], **run)  # type: ignore[call-overload]  # fmt: skip
+    made = plxgen("data", "digits", "-o", "data", cwd=tmp_path, timeout=600)
     assert made.returncode == 0, made.stderr
     script = compile_data(_hostile_config("data"), tmp_path)
     (tmp_path / "train.py").write_text(script, encoding="utf-8")
     for args in (["--train-steps", "2", "--eval-steps", "1"], ["--schedule", "export"], ["--schedule", "predict"]):  # fmt: skip
-        result = subprocess.run([sys.executable, "train.py", *args], **run)  # type: ignore[call-overload]
+        result = train("train.py", *args, cwd=tmp_path)
         assert result.returncode == 0, result.stderr[-3000:]
         assert "Traceback" not in result.stderr
     metrics = json.loads((tmp_path / "lenet_digits" / "metrics.json").read_text())

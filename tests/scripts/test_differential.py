@@ -8,7 +8,6 @@ shapes with a model written directly with keras.layers below.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from typing import Any, Callable
 
@@ -16,7 +15,7 @@ import pytest
 import yaml
 
 from plxgen.compiler import compile_config
-from tests.conftest import ROOT
+from tests.conftest import ROOT, import_script
 
 tf = pytest.importorskip("tensorflow")
 keras = pytest.importorskip("keras")
@@ -26,25 +25,17 @@ IMAGE = {"image": tf.TensorSpec([None, 28, 28, 1], tf.float32)}
 FLAT = {"image": tf.TensorSpec([None, 784], tf.float32)}
 
 
-def load(script: Path) -> Any:
-    spec = importlib.util.spec_from_file_location(f"generated_{script.stem}", script)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def compiled(tmp_path: Path, name: str, config: dict[str, Any]) -> Any:
     """Compile a config dict next to tmp data paths and import the script."""
     path = tmp_path / f"{name}.yaml"
     path.write_text(yaml.safe_dump(config))
     script = tmp_path / f"{name}.py"
     script.write_text(compile_config(path, script, []))
-    return load(script)
+    return import_script(script)
 
 
 def example(name: str) -> Any:
-    return load(ROOT / "generated_examples" / f"{name}.py")
+    return import_script(ROOT / "generated_examples" / f"{name}.py")
 
 
 def lenet(inputs: Any) -> Any:

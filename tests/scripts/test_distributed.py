@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import socket
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +20,7 @@ import yaml
 
 from plxgen.compiler import compile_config
 from plxgen.errors import ConfigError
-from tests.conftest import ROOT
+from tests.conftest import ROOT, finished, plxgen, start_train
 
 STEPS = 6
 LAUNCHER = ROOT / "tools" / "launch_local.py"
@@ -55,10 +53,7 @@ def free_ports(n: int) -> list[int]:
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("distributed")
-    subprocess.run(
-        [sys.executable, "-m", "plxgen", "data", "digits", "-o", str(root / "data" / "digits")],
-        check=True, capture_output=True,
-    )  # fmt: skip
+    plxgen("data", "digits", "-o", root / "data" / "digits", check=True)
     (root / "scripts").mkdir()
     return root
 
@@ -80,22 +75,13 @@ def compile_env(workspace: Path, name: str, environment: dict[str, Any]) -> Path
 def start(
     script: Path, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, str(script), *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})},
-    )
+    """Start SCRIPT with stderr merged into stdout (a cluster's log, in order)."""
+    return start_train(script, *args, env=env, merge_stderr=True)
 
 
 def finish(process: subprocess.Popen[str], timeout: float = 600) -> str:
-    try:
-        out, _ = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        out, _ = process.communicate()
-        pytest.fail(f"timed out:\n{out[-3000:]}")
+    """Wait for a process from `start`, assert it succeeded, return its output."""
+    out: str = finished(process, timeout).stdout
     assert process.returncode == 0, out[-3000:]
     return out
 
@@ -171,11 +157,9 @@ def test_parameter_servers_and_two_workers(workspace: Path) -> None:
     """1 ps, 2 workers and the chief, started by the example launcher with TF_CONFIG."""
     script = compile_env(workspace, "ps", {"n_workers": 2, "n_ps": 1})
     model_dir = workspace / "runs" / "ps"
-    launcher = subprocess.Popen(
-        [sys.executable, str(LAUNCHER), str(script), "--logs", str(workspace / "logs"),
-         "--", "--model-dir", str(model_dir)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+    launcher = start(
+        LAUNCHER, str(script), "--logs", str(workspace / "logs"),
+        "--", "--model-dir", str(model_dir),
     )  # fmt: skip
     out = finish(launcher)
     assert "exit codes chief0 0, ps0 0, worker0 0, worker1 0" in out, out[-3000:]

@@ -11,14 +11,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, plxgen, train
 
 tf = pytest.importorskip("tensorflow")
 np = pytest.importorskip("numpy")
@@ -28,25 +26,15 @@ np = pytest.importorskip("numpy")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """generated_examples/ beside data/digits, as in the repository."""
     root = tmp_path_factory.mktemp("export")
-    subprocess.run(
-        [sys.executable, "-m", "plxgen", "data", "digits", "-o", str(root / "data" / "digits")],
-        check=True,
-        capture_output=True,
-    )  # fmt: skip
+    plxgen("data", "digits", "-o", root / "data" / "digits", check=True)
     shutil.copytree(ROOT / "generated_examples", root / "generated_examples")
     return root
 
 
 def run(workspace: Path, name: str, model_dir: Path, *args: str) -> None:
-    result = subprocess.run(
-        [sys.executable, str(workspace / "generated_examples" / f"{name}.py")]
-        + ["--model-dir", str(model_dir), *args],
-        cwd=workspace,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
-    )
+    """Run generated_examples/NAME.py in the workspace; it must succeed."""
+    script = workspace / "generated_examples" / f"{name}.py"
+    result = train(script, "--model-dir", str(model_dir), *args, cwd=workspace)
     assert result.returncode == 0, result.stderr[-3000:]
 
 

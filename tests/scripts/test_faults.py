@@ -3,27 +3,22 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, finished, plxgen, start_train
 
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Digits data plus variants of the examples that checkpoint often."""
     root = tmp_path_factory.mktemp("faults")
-    subprocess.run(
-        [sys.executable, "-m", "plxgen", "data", "digits", "-o", str(root / "data" / "digits")],
-        check=True, capture_output=True,
-    )  # fmt: skip
+    plxgen("data", "digits", "-o", root / "data" / "digits", check=True)
     scripts = root / "generated_examples"
     scripts.mkdir()
     often = [
@@ -49,28 +44,19 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for name, (config, sets) in variants.items():
         # The config sits beside the script, so its ../data paths mean this workspace's data.
         shutil.copy(ROOT / "generated_examples" / config, scripts)
-        subprocess.run(
-            [sys.executable, "-m", "plxgen", "compile", str(scripts / config), "-o", str(scripts / f"{name}.py"), *sets],
-            check=True, capture_output=True,
-        )  # fmt: skip
+        plxgen("compile", scripts / config, "-o", scripts / f"{name}.py", *sets, check=True)  # fmt: skip
     return root
 
 
 def start(workspace: Path, name: str, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, str(workspace / "generated_examples" / f"{name}.py"), *args],
-        cwd=workspace,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
-    )
+    """Start generated_examples/NAME.py in the workspace, without waiting."""
+    script = workspace / "generated_examples" / f"{name}.py"
+    return start_train(script, *args, cwd=workspace)
 
 
 def run(workspace: Path, name: str, *args: str) -> subprocess.CompletedProcess[str]:
-    process = start(workspace, name, *args)
-    stdout, stderr = process.communicate(timeout=600)
-    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+    """Run generated_examples/NAME.py in the workspace to its end."""
+    return finished(start(workspace, name, *args))
 
 
 def wait_for(path: Path, process: subprocess.Popen[str], timeout: float = 300) -> None:
@@ -136,7 +122,7 @@ def test_sigterm_saves_a_checkpoint_and_stops_cleanly(workspace: Path) -> None:
     )
     wait_for(model_dir / "checkpoints" / "ckpt-20.index", process)
     process.send_signal(signal.SIGTERM)
-    _, stderr = process.communicate(timeout=120)
+    stderr = finished(process, timeout=120).stderr
     assert process.returncode == 128 + signal.SIGTERM
     assert "Traceback" not in stderr
     line = [text for text in stderr.splitlines() if "stopped by SIGTERM" in text]

@@ -7,10 +7,7 @@ module and reads batches from its `train_dataset` / `eval_dataset`.
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
-import subprocess
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -21,7 +18,7 @@ import yaml
 
 from plxgen.compiler import compile_config
 from plxgen.errors import ConfigError
-from tests.conftest import ROOT
+from tests.conftest import ROOT, import_script, plxgen
 from tests.pipeline_data import make_pipeline_data
 
 tf = pytest.importorskip("tensorflow")
@@ -31,10 +28,7 @@ tf = pytest.importorskip("tensorflow")
 def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data folder: digits records (png), npz, CSV and sequence records."""
     root = tmp_path_factory.mktemp("pipelines")
-    subprocess.run(
-        [sys.executable, "-m", "plxgen", "data", "digits", "-o", str(root / "data" / "digits")],
-        check=True, capture_output=True,
-    )  # fmt: skip
+    plxgen("data", "digits", "-o", root / "data" / "digits", check=True)
     make_pipeline_data(root / "data")
     return root / "data"
 
@@ -55,11 +49,7 @@ def load(config: dict[str, Any], data: Path, name: str) -> ModuleType:
     path.write_text(yaml.safe_dump(config))
     script = folder / f"{name}.py"
     script.write_text(compile_config(path, script, []))
-    spec = importlib.util.spec_from_file_location(f"pipeline_{name}", script)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return import_script(script)
 
 
 def batches(dataset: Any, n: int) -> list[Any]:

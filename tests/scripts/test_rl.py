@@ -9,10 +9,8 @@ slow (`pytest -m slow`).
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,7 +18,7 @@ import pytest
 from plxgen.compiler import compile_config, lower_document
 from plxgen.compiler.load import load_text
 from plxgen.compiler.rl_ir import RLExperiment
-from tests.conftest import ROOT
+from tests.conftest import ROOT, train
 
 EXAMPLES = ROOT / "generated_examples"
 RL_EXAMPLES = ("dqn_cartpole", "trpo_cartpole", "naf_pendulum")
@@ -33,19 +31,11 @@ def compile_to(tmp: Path, example: str, name: str, *sets: str) -> Path:
     return script
 
 
-def run(
-    script: Path, *args: str, timeout: int = 600
-) -> subprocess.CompletedProcess[str]:
+def run(script: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run SCRIPT from an unrelated working directory beside it."""
     elsewhere = script.parent / "elsewhere"
     elsewhere.mkdir(exist_ok=True)
-    return subprocess.run(
-        [sys.executable, str(script), *args],
-        cwd=elsewhere,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
-    )
+    return train(script, *args, cwd=elsewhere)
 
 
 def metrics(model_dir: Path) -> dict:

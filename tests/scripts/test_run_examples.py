@@ -8,15 +8,13 @@ directory, as a user would.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, plxgen, train
 from tests.pipeline_data import make_pipeline_data
 
 # Supervised examples (RL ones train an agent in an environment: tests/scripts/test_rl.py).
@@ -35,14 +33,9 @@ SEED_METRICS = {
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder laid out like the repository: generated_examples/ beside data/."""
     root = tmp_path_factory.mktemp("workspace")
-    plxgen = [sys.executable, "-m", "plxgen", "data", "digits"]
-    subprocess.run(
-        [*plxgen, "-o", str(root / "data" / "digits")], check=True, capture_output=True
-    )
-    subprocess.run(
-        [*plxgen, "--name", "mnist", "-o", str(root / "data" / "mnist")],
-        check=True,
-        capture_output=True,
+    plxgen("data", "digits", "-o", root / "data" / "digits", check=True)
+    plxgen(
+        "data", "digits", "--name", "mnist", "-o", root / "data" / "mnist", check=True
     )
     make_pipeline_data(root / "data")
     (root / "generated_examples").mkdir()
@@ -57,16 +50,9 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def run_script(
     workspace: Path, name: str, *args: str
 ) -> subprocess.CompletedProcess[str]:
-    """Run a generated script from an unrelated working directory."""
+    """Run generated_examples/NAME.py from an unrelated working directory."""
     script = workspace / "generated_examples" / f"{name}.py"
-    return subprocess.run(
-        [sys.executable, str(script), *args],
-        cwd=workspace / "elsewhere",
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
-    )
+    return train(script, *args, cwd=workspace / "elsewhere")
 
 
 def metrics(model_dir: Path) -> dict:
@@ -350,10 +336,7 @@ def test_checkpoints_by_seconds(workspace: Path) -> None:
     }
     path = workspace / "generated_examples" / "regressor_secs.yaml"
     path.write_text(yaml.safe_dump(config))
-    subprocess.run(
-        [sys.executable, "-m", "plxgen", "compile", str(path), "-o", str(path.with_suffix(".py"))],
-        check=True, capture_output=True,
-    )  # fmt: skip
+    plxgen("compile", path, "-o", path.with_suffix(".py"), check=True)
     assert "SAVE_CHECKPOINTS_SECS = 1\n" in path.with_suffix(".py").read_text()
     model_dir = workspace / "runs" / "secs"
     result = run_script(
@@ -375,10 +358,7 @@ def _compile_variant(workspace: Path, example: str, name: str, *sets: str) -> No
     config = workspace / "generated_examples" / f"{name}.yaml"
     shutil.copy(ROOT / "generated_examples" / f"{example}.yaml", config)
     overrides = [arg for item in sets for arg in ("--set", item)]
-    subprocess.run(
-        [sys.executable, "-m", "plxgen", "compile", str(config), "-o", str(config.with_suffix(".py")), *overrides],
-        check=True, capture_output=True,
-    )  # fmt: skip
+    plxgen("compile", config, "-o", config.with_suffix(".py"), *overrides, check=True)
 
 
 def _reports(workspace: Path, names: tuple[str, ...], label: str) -> list[dict]:
