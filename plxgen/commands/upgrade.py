@@ -29,8 +29,8 @@ import yaml
 from plxgen.errors import ConfigError, UserError
 from plxgen.compiler.literals import comment
 from plxgen.compiler.load import load_text
+from plxgen.schema.registry import MODEL_KINDS
 
-MODEL_KINDS = ("classifier", "regressor", "generator")
 _NEITHER = ("bias_regularizer", "activity_regularizer")
 
 

@@ -30,6 +30,7 @@ from plxgen.compiler.expressions import (
     single_expression,
 )
 from plxgen.compiler.load import MAX_NODES, Document, Path, format_path, show
+from plxgen.schema.registry import MODEL_KINDS
 
 # Public names of this module from before the sandbox moved out; kept importable.
 __all__ = [
@@ -39,7 +40,6 @@ __all__ = [
 # Top-level sections whose lists may hold the `for` / `if` operators.
 _OPERATOR_SECTIONS = ("model", "train", "eval")
 _OPERATORS = ("for", "if")
-_MODEL_KINDS = ("classifier", "regressor", "generator")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
@@ -321,14 +321,14 @@ class _Front:
         """`model: {model_type: classifier, loss: ...}` (older files) -> `model: {classifier: {loss: ...}}`."""
         old: Path = ("model",)
         kind = self.text(value["model_type"], old + ("model_type",), scope)
-        if kind not in _MODEL_KINDS:
+        if kind not in MODEL_KINDS:
             if kind is not None:
                 self.fail(
                     old + ("model_type",), f"unknown model type {show(kind)}", "unknown-name",
-                    did_you_mean(str(kind), _MODEL_KINDS) or "expected one of: " + ", ".join(_MODEL_KINDS),
+                    did_you_mean(str(kind), MODEL_KINDS) or "expected one of: " + ", ".join(MODEL_KINDS),
                 )  # fmt: skip
             return {}
-        clash = [k for k in value if k in _MODEL_KINDS]
+        clash = [k for k in value if k in MODEL_KINDS]
         if clash:
             self.fail(
                 old + (clash[0],), f"`model_type: {kind}` and `{clash[0]}:` both name the model kind",

@@ -2,24 +2,34 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from plxgen.compiler import ir, rl_ir
-from plxgen.schema import rl_registry
-from plxgen.errors import ConfigError
+from plxgen.compiler import rl_ir
 from plxgen.compiler.load import Path
-
-if TYPE_CHECKING:
-    from plxgen.compiler.lower import Lowerer
+from plxgen.compiler.lower.context import Context, one
+from plxgen.compiler.lower.environment import lower_logging, lower_run_config
+from plxgen.compiler.lower.graph import lower_graph
+from plxgen.compiler.lower.losses import lower_loss
+from plxgen.compiler.lower.model import lower_optimizer
+from plxgen.schema import rl_registry
 
 # Activations the numpy copy of a plain Dense stack computes (the script acts with it).
 NUMPY_ACTIVATIONS = {"linear", "relu", "tanh", "sigmoid", "elu", "softplus"}
 # Dense arguments that do not change what a forward pass computes.
 _DENSE_KEYS = {
-    "units", "activation", "use_bias", "kernel_initializer", "bias_initializer",
-    "kernel_regularizer", "bias_regularizer", "activity_regularizer",
-    "kernel_constraint", "bias_constraint", "name", "trainable",
-}  # fmt: skip
+    "units",
+    "activation",
+    "use_bias",
+    "kernel_initializer",
+    "bias_initializer",
+    "kernel_regularizer",
+    "bias_regularizer",
+    "activity_regularizer",
+    "kernel_constraint",
+    "bias_constraint",
+    "name",
+    "trainable",
+}
 # The layers the agents add after the torso (and the value baseline's copy of it).
 HEAD_NAMES = {"q_values", "advantage", "value", "mu", "l_entries", "logits", "mean"}
 # train keys that only Q models use.
@@ -36,66 +46,80 @@ _PG_DEFAULTS = {
     "line_search_iterations": 20,
 }
 _PG_KEYS = {
-    "vpg": ("gae_lambda", "value_iterations", "value_learning_rate", "entropy_coefficient",
-            "policy_iterations"),
-    "trpo": ("gae_lambda", "value_iterations", "value_learning_rate", "max_kl_divergence",
-             "cg_damping", "cg_iterations", "line_search_iterations"),
-}  # fmt: skip
+    "vpg": (
+        "gae_lambda",
+        "value_iterations",
+        "value_learning_rate",
+        "entropy_coefficient",
+        "policy_iterations",
+    ),
+    "trpo": (
+        "gae_lambda",
+        "value_iterations",
+        "value_learning_rate",
+        "max_kl_divergence",
+        "cg_damping",
+        "cg_iterations",
+        "line_search_iterations",
+    ),
+}
 
 
-def _one(mapping: Any) -> tuple[str, dict[str, Any]]:
-    if isinstance(mapping, str):
-        return mapping, {}
-    ((name, args),) = mapping.items()
-    return name, dict(args or {})
-
-
-def lower_rl(low: Lowerer, kind: str, spec: dict[str, Any]) -> rl_ir.RLExperiment:
+def lower_rl(ctx: Context, kind: str, spec: dict[str, Any]) -> rl_ir.RLExperiment:
     """Lower a document whose model is an RL kind (dqn, ddqn, naf, vpg, trpo)."""
-    data = low.doc.data
+    data = ctx.doc.data
     train = data["train"]
     path: Path = ("model", kind)
-    agent = _agent(low, kind, spec, path)
-    _, env_args = _one(train["env"])  # Gym, the one environment kind
+    agent = _agent(ctx, kind, spec, path)
+    _, env_args = one(train["env"])  # Gym, the one environment kind
     env = rl_ir.Env(
         env_id=env_args["env_id"],
         max_episode_steps=env_args.get("max_episode_steps"),
         kwargs=tuple(sorted((env_args.get("kwargs") or {}).items())),
     )
-    memory = _memory(low, kind, train)
+    memory = _memory(ctx, kind, train)
     first_update = train.get("first_update", 1000)
     if kind in rl_registry.Q_KINDS and memory.kind == "replay":
         if first_update < memory.batch_size:
-            low.fail(
+            ctx.fail(
                 ("train", "first_update") if "first_update" in train else ("train",),
                 f"first_update ({first_update}) is below the memory's batch_size ({memory.batch_size}): "
-                "the first update could not fill a batch", "first-update",
-                f"set first_update: {memory.batch_size} or more", key="first_update" in train,
-            )  # fmt: skip
+                "the first update could not fill a batch",
+                "first-update",
+                f"set first_update: {memory.batch_size} or more",
+                key="first_update" in train,
+            )
     if kind in rl_registry.PG_KINDS:
         for key in _Q_TRAIN_KEYS:
             if key in train:
-                low.fail(
-                    ("train", key), f"{key} is for Q models (dqn, ddqn, naf); {kind} updates once per memory batch",
-                    "not-for-model", "remove it; BatchMemory.batch_size sets how often the policy is updated",
+                ctx.fail(
+                    ("train", key),
+                    f"{key} is for Q models (dqn, ddqn, naf); {kind} updates once per memory batch",
+                    "not-for-model",
+                    "remove it; BatchMemory.batch_size sets how often the policy is updated",
                     key=True,
-                )  # fmt: skip
+                )
     for key in data.get("environment", {}):
         if key != "run_config":  # nothing else would reach the script
-            low.fail(
-                ("environment", key), "does not apply to an RL experiment, which runs in one "
-                "process on one device", "not-for-model",
-                "remove it; environment.run_config applies", key=True,
-            )  # fmt: skip
+            ctx.fail(
+                ("environment", key),
+                "does not apply to an RL experiment, which runs in one "
+                "process on one device",
+                "not-for-model",
+                "remove it; environment.run_config applies",
+                key=True,
+            )
     settings = data.get("settings", {}).get("logging", {})
     evaluation = data.get("eval") or {}
     keep_best = evaluation.get("keep_best", True)
     experiment = rl_ir.RLExperiment(
         project=data["project"]["name"],
         description=data["project"].get("description"),
-        config_path=low.config_path,
-        logging=_logging(low, settings),
-        run_config=low.run_config(data.get("environment", {}).get("run_config", {})),
+        config_path=ctx.config_path,
+        logging=lower_logging(ctx, settings),
+        run_config=lower_run_config(
+            ctx, data.get("environment", {}).get("run_config", {})
+        ),
         agent=agent,
         env=env,
         memory=memory,
@@ -109,32 +133,24 @@ def lower_rl(low: Lowerer, kind: str, spec: dict[str, Any]) -> rl_ir.RLExperimen
         keep_best=keep_best,
         resolved_config=data,
     )
-    if low.errors:
-        raise ConfigError(low.errors)
+    ctx.check()
     return experiment
 
 
-def _logging(low: Lowerer, settings: dict[str, Any]) -> ir.Logging:
-    """settings.logging, checked as for supervised files."""
-    path = settings.get("path")
-    return ir.Logging(
-        level=settings.get("level", "INFO"),
-        formatter=low._formatter(settings.get("formatter")),
-        path=low._data_path(path) if path else None,
-    )
-
-
-def _memory(low: Lowerer, kind: str, train: dict[str, Any]) -> rl_ir.Memory:
-    name, args = _one(train["memory"])
+def _memory(ctx: Context, kind: str, train: dict[str, Any]) -> rl_ir.Memory:
+    name, args = one(train["memory"])
     if name == "Memory":
         memory = rl_ir.Memory(
             "replay", args.get("size", 5000), args.get("batch_size", 32)
         )
         if memory.batch_size > memory.size:
-            low.fail(
-                ("train", "memory", name, "batch_size"), f"batch_size ({memory.batch_size}) is larger than size "
-                f"({memory.size})", "batch-size", "a batch is drawn from the transitions the memory keeps",
-            )  # fmt: skip
+            ctx.fail(
+                ("train", "memory", name, "batch_size"),
+                f"batch_size ({memory.batch_size}) is larger than size "
+                f"({memory.size})",
+                "batch-size",
+                "a batch is drawn from the transitions the memory keeps",
+            )
     else:
         size = args.get("batch_size", 5000)
         memory = rl_ir.Memory("batch", size, size)
@@ -145,32 +161,40 @@ def _memory(low: Lowerer, kind: str, train: dict[str, Any]) -> rl_ir.Memory:
             if wanted == "Memory"
             else "a policy-gradient model learns from batches of its own, current policy"
         )
-        low.fail(
-            ("train", "memory", name), f"{kind} needs {wanted}, not {name}: {why}", "wrong-memory",
-            f"write `memory: {{{wanted}: {{...}}}}`", key=True,
-        )  # fmt: skip
+        ctx.fail(
+            ("train", "memory", name),
+            f"{kind} needs {wanted}, not {name}: {why}",
+            "wrong-memory",
+            f"write `memory: {{{wanted}: {{...}}}}`",
+            key=True,
+        )
     return memory
 
 
-def _agent(low: Lowerer, kind: str, spec: dict[str, Any], path: Path) -> rl_ir.Agent:
+def _agent(ctx: Context, kind: str, spec: dict[str, Any], path: Path) -> rl_ir.Agent:
     inputs = spec["graph"]["input_layers"]
     inputs = [inputs] if isinstance(inputs, str) else list(inputs)
     if inputs != ["state"]:
-        low.fail(
-            path + ("graph", "input_layers"), f"an agent's graph takes one input, the environment's "
-            f"observation, named 'state' (got {', '.join(map(repr, inputs))})", "unknown-feature",
+        ctx.fail(
+            path + ("graph", "input_layers"),
+            f"an agent's graph takes one input, the environment's "
+            f"observation, named 'state' (got {', '.join(map(repr, inputs))})",
+            "unknown-feature",
             "write input_layers: state",
-        )  # fmt: skip
+        )
     for i, item in enumerate(spec["graph"]["layers"]):
-        layer, args = _one(item)
+        layer, args = one(item)
         if args.get("name") in HEAD_NAMES:
-            low.fail(
-                path + ("graph", "layers", i, layer, "name"), f"{args['name']!r} names one of the agent's heads",
-                "duplicate-name", "give the layer another name",
-            )  # fmt: skip
-    graph = low.graph(spec["graph"], path + ("graph",), tuple(inputs))
-    opt_name, opt_args = _one(spec.get("optimizer") or "Adam")
-    optimizer = low.optimizer(
+            ctx.fail(
+                path + ("graph", "layers", i, layer, "name"),
+                f"{args['name']!r} names one of the agent's heads",
+                "duplicate-name",
+                "give the layer another name",
+            )
+    graph = lower_graph(ctx, spec["graph"], path + ("graph",), tuple(inputs))
+    opt_name, opt_args = one(spec.get("optimizer") or "Adam")
+    optimizer = lower_optimizer(
+        ctx,
         opt_name,
         opt_args,
         path + ("optimizer", opt_name),
@@ -180,16 +204,18 @@ def _agent(low: Lowerer, kind: str, spec: dict[str, Any], path: Path) -> rl_ir.A
     exploration = None
     params: dict[str, Any] = {}
     if kind in rl_registry.Q_KINDS:
-        loss_name, loss_args = _one(spec.get("loss") or "HuberLoss")
-        loss = low.loss(loss_name, loss_args, path + ("loss", loss_name), "float")
-        exploration = _exploration(low, kind, spec, path)
+        loss_name, loss_args = one(spec.get("loss") or "HuberLoss")
+        loss = lower_loss(
+            ctx, loss_name, loss_args, path + ("loss", loss_name), "float"
+        )
+        exploration = _exploration(ctx, kind, spec, path)
     else:
         params = {k: spec.get(k, _PG_DEFAULTS[k]) for k in _PG_KEYS[kind]}
     dueling = spec.get("dueling", "mean") if kind in ("dqn", "ddqn") else None
     return rl_ir.Agent(
         kind=kind,
         name=spec.get("name")
-        or low.doc.data["project"]["name"].lstrip("_-")
+        or ctx.doc.data["project"]["name"].lstrip("_-")
         or "agent",
         graph=graph,
         dense_stack=_dense_stack(graph),
@@ -226,11 +252,11 @@ def _dense_stack(graph: Any) -> tuple[rl_ir.DenseLayer, ...] | None:
 
 
 def _exploration(
-    low: Lowerer, kind: str, spec: dict[str, Any], path: Path
+    ctx: Context, kind: str, spec: dict[str, Any], path: Path
 ) -> rl_ir.Exploration:
     continuous = kind == "naf"
     default = "OrnsteinUhlenbeck" if continuous else "Decay"
-    name, args = _one(spec.get("exploration") or default)
+    name, args = one(spec.get("exploration") or default)
     epath = path + ("exploration", name)
     allowed = (
         rl_registry.CONTINUOUS_EXPLORATIONS
@@ -239,10 +265,13 @@ def _exploration(
     )
     if name not in allowed:
         what = "continuous actions" if continuous else "discrete actions"
-        low.fail(
-            epath, f"{name} exploration is not for {what} ({kind})", "wrong-exploration",
-            "use one of: " + ", ".join(allowed), key=True,
-        )  # fmt: skip
+        ctx.fail(
+            epath,
+            f"{name} exploration is not for {what} ({kind})",
+            "wrong-exploration",
+            "use one of: " + ", ".join(allowed),
+            key=True,
+        )
     if name == "OrnsteinUhlenbeck":
         ou = tuple(
             (k, float(args.get(k, default)))
@@ -261,10 +290,13 @@ def _exploration(
     decay_type = args.get("decay_type", "polynomial_decay")
     decay_rate = args.get("decay_rate", 0.0)
     if decay_type != "polynomial_decay" and not decay_rate:
-        low.fail(
+        ctx.fail(
             epath + (("decay_rate",) if "decay_rate" in args else ("decay_type",)),
-            f"{decay_type} needs a decay_rate above 0", "decay-rate", "set decay_rate, e.g. 0.96", key=True,
-        )  # fmt: skip
+            f"{decay_type} needs a decay_rate above 0",
+            "decay-rate",
+            "set decay_rate, e.g. 0.96",
+            key=True,
+        )
     floor = float(args.get("min_exploration_rate", 0.0))
     end = args.get(
         "end_exploration_rate", floor if "min_exploration_rate" in args else 0.0001

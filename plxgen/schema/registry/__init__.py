@@ -17,6 +17,7 @@ from plxgen.schema.registry import rl as rl
 from plxgen.schema.registry.common import (
     IDENTIFIER as IDENTIFIER,
     JSON as JSON,
+    MODEL_KINDS as MODEL_KINDS,
     Entry as Entry,
     boolean as boolean,
     enum as enum,

@@ -13,6 +13,9 @@ from typing import Any
 
 JSON = dict[str, Any]
 
+# The supervised model kinds (`model: {classifier: ...}`); the RL kinds are in `rl`.
+MODEL_KINDS = ("classifier", "regressor", "generator")
+
 # A Python identifier (declarations, matrix axes, keyword arguments).
 IDENTIFIER = "^[A-Za-z_][A-Za-z0-9_]*$"
 

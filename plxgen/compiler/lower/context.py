@@ -1,0 +1,146 @@
+"""What every part of lowering shares: the document, where its files are, the
+diagnostics collected so far (every check reports through `Context.fail`), and
+small helpers on names and `Name: {args}` mappings."""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+import posixpath
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from plxgen.compiler.load import Document, Path, format_path, show
+from plxgen.errors import ConfigError, Diagnostic
+
+IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+# Names the generated script itself uses; a layer variable never shadows them.
+_RESERVED = {
+    "tf",
+    "keras",
+    "np",
+    "os",
+    "sys",
+    "json",
+    "math",
+    "time",
+    "logging",
+    "argparse",
+    "features",
+    "labels",
+    "inputs",
+    "outputs",
+    "model",
+    "x",
+    "build_model",
+}
+_BUILTINS = frozenset(dir(builtins))
+_SNAKE = {"AUC": "auc", "MeanIOU": "mean_iou"}
+
+
+@dataclass
+class Context:
+    """One document being lowered, and the diagnostics found in it so far."""
+
+    doc: Document
+    config_path: str
+    data_prefix: str
+    errors: list[Diagnostic] = field(default_factory=list)
+
+    def fail(
+        self,
+        path: Path,
+        message: str,
+        code: str,
+        hint: str | None = None,
+        *,
+        key: bool = False,
+    ) -> None:
+        """Record a located diagnostic."""
+        file, line, col = self.doc.where(path, key=key)
+        self.errors.append(
+            Diagnostic(file, line, col, format_path(path), message, code, hint)
+        )
+
+    def check(self) -> None:
+        """Raise every diagnostic recorded so far, if there is one."""
+        if self.errors:
+            raise ConfigError(self.errors)
+
+    def data_path(self, path: str) -> str:
+        """A data file as the script reads it: relative to the script's folder."""
+        if path.startswith("/"):
+            return path
+        return _join(self.data_prefix, path)
+
+
+def one(mapping: Any) -> tuple[str, dict[str, Any]]:
+    """A `Name: {args}` mapping or bare `Name` -> (name, args)."""
+    if isinstance(mapping, str):
+        return mapping, {}
+    ((name, args),) = mapping.items()
+    return name, dict(args or {})
+
+
+def kwargs(args: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    return tuple(args.items())
+
+
+def names(value: Any) -> list[str]:
+    """A name or a list of names (input_layers, output_layers) as a list."""
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+def snake_case(name: str) -> str:
+    """`TruePositives` -> `true_positives`, as Keras names its metrics."""
+    if name in _SNAKE:
+        return _SNAKE[name]
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def near(word: str, choices: list[str]) -> str | None:
+    """A did-you-mean, else the first few known names (bounded work and text)."""
+    import difflib
+
+    if len(choices) <= 1000 and len(word) <= 100:
+        close = difflib.get_close_matches(word, choices, n=1)
+        if close:
+            return f"did you mean {show(close[0])}?"
+    if not choices:
+        return None
+    shown = ", ".join(c if len(c) <= 60 else show(c) for c in choices[:12])
+    if len(choices) <= 12:
+        return "known names: " + shown
+    return f"known names: {shown}, ... ({len(choices)} in all)"
+
+
+def safe_var(name: str, fallback: str) -> str:
+    """A config name as a Python variable, if it is a safe identifier; else the fallback."""
+    if (
+        IDENT.fullmatch(name)
+        and not keyword.iskeyword(name)
+        and name not in _RESERVED
+        and not name.startswith("__")
+    ):
+        # A layer named `sum` or `input` must not shadow the builtin.
+        return f"{name}_" if name in _BUILTINS else name
+    return fallback
+
+
+def parse_source(source: str) -> Path:
+    """A path as `format_path` wrote it (an IR node's source) -> the path."""
+    parts: list[str | int] = []
+    for token in re.findall(r"[^.\[\]]+|\[\d+\]", source):
+        parts.append(int(token[1:-1]) if token.startswith("[") else token)
+    return tuple(parts)
+
+
+def _join(prefix: str, path: str) -> str:
+    return (
+        posixpath.normpath(posixpath.join(prefix, path))
+        if prefix
+        else posixpath.normpath(path)
+    )

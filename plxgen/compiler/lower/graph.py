@@ -1,0 +1,287 @@
+"""A graph of Keras layers: its inputs and outputs, the variables its layers
+are assigned to, their calls (nested initializers, regularizers, constraints and
+layers included), and the checks on how they are wired."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from plxgen.compiler import ir
+from plxgen.compiler.load import Path, format_path, show
+from plxgen.compiler.lower.context import (
+    Context,
+    kwargs,
+    names,
+    near,
+    one,
+    parse_source,
+    safe_var,
+    snake_case,
+)
+from plxgen.schema import registry
+
+# Bounds on what one config may ask for: beyond them the script is absurd and
+# compiling it slow (each layer is a few lines that black formats).
+MAX_LAYERS = 10_000
+# Layers called with a query, a value and maybe a key.
+_ATTENTION = {"Attention", "AdditiveAttention", "MultiHeadAttention"}
+# Layer arguments that are themselves `Name: {arguments}` (by their schema's $ref).
+_NESTED_KINDS = {"layer", "initializer", "regularizer", "constraint"}
+
+
+@lru_cache(maxsize=1)
+def keras_layers_document() -> dict[str, Any]:
+    """The committed table of Keras layers (and of removed ones)."""
+    text = resources.files("plxgen.schemas").joinpath("keras_layers.json").read_text()
+    document: dict[str, Any] = json.loads(text)
+    return document
+
+
+def keras_layers() -> dict[str, Any]:
+    """The committed table of Keras layers and their arguments."""
+    layers: dict[str, Any] = keras_layers_document()["layers"]
+    return layers
+
+
+def lower_graph(
+    ctx: Context,
+    graph: dict[str, Any],
+    path: Path,
+    features: tuple[str, ...] | None,
+    *,
+    given: str | None = None,
+    taken: set[str] | None = None,
+) -> ir.Graph:
+    """A graph of layers, sequential or with inbound_nodes.
+
+    `given` is the variable a decoder starts from (the bridge's output; its
+    input_layers only name it); `taken` holds variables already in use.
+    """
+    if len(graph["layers"]) > MAX_LAYERS:
+        ctx.fail(
+            path + ("layers",),
+            f"the graph has {len(graph['layers'])} layers, more than the {MAX_LAYERS} allowed",
+            "too-large",
+            key=True,
+        )
+        return ir.Graph((), (), ())
+    inputs = names(graph.get("input_layers"))
+    graph_inputs: list[ir.Input] = []
+    known: dict[str, str] = {}  # a name of an input or a layer -> its variable
+    for n, feature in enumerate(inputs):
+        if feature in inputs[:n]:
+            ctx.fail(
+                path + ("input_layers",),
+                f"{show(feature)} is listed twice",
+                "duplicate-input",
+            )
+            continue
+        if given is not None:
+            known[feature] = given
+            continue
+        if features is not None and feature not in features:
+            ctx.fail(
+                path + ("input_layers",),
+                f"the data pipeline provides no feature {show(feature)}",
+                "unknown-feature",
+                "features: " + ", ".join(features),
+            )
+        graph_inputs.append(ir.Input(feature, safe_var(feature, f"input_{n}")))
+        known[feature] = graph_inputs[-1].var
+    if given is not None and len(inputs) > 1:
+        ctx.fail(
+            path + ("input_layers",),
+            "a decoder has one input: the bridge's output",
+            "decoder-input",
+            "name it once, e.g. input_layers: latent",
+        )
+    sequential = (
+        len(inputs) <= 1
+        and not any(
+            "inbound_nodes" in (one(item)[1]) or "is_output" in (one(item)[1])
+            for item in graph["layers"]
+        )
+        and "output_layers" not in graph
+    )
+    used = set(taken or ()) | {i.var for i in graph_inputs}  # variables taken
+    renamed: dict[str, str] = {}  # a taken variable -> its last free variant
+    layers: list[ir.Layer] = []
+    previous = given or (graph_inputs[0].var if graph_inputs else "x")
+    outputs: list[str] = []  # output_layers, then the layers marked is_output
+    marked: list[str] = []
+    counters: dict[str, int] = {}
+    auto: dict[str, str] = {}  # 2017 default names of unnamed layers
+    for i, item in enumerate(graph["layers"]):
+        name, args = one(item)
+        lpath = path + ("layers", i, name)
+        inbound = args.pop("inbound_nodes", None)
+        is_output = args.pop("is_output", False)
+        args.pop("tags", None)
+        if sequential:
+            var = "x"
+        else:
+            base = safe_var(args.get("name") or f"{snake_case(name)}_{i}", f"layer_{i}")
+            var = renamed.get(base, base)
+            while var in used:
+                var += "_"
+            renamed[base] = var
+            used.add(var)
+        sources: tuple[str, ...]
+        if inbound is None:
+            sources = (previous,)
+        else:
+            inbound = [inbound] if isinstance(inbound, str) else inbound
+            earlier = {**auto, **known}
+            unknown = [n for n in inbound if n not in earlier]
+            for n in unknown:
+                ctx.fail(
+                    lpath + ("inbound_nodes",),
+                    f"no earlier layer or input is named {show(n)}",
+                    "unknown-node",
+                    near(n, list(earlier)),
+                )
+            sources = tuple(earlier.get(n, previous) for n in inbound)
+        _check_arity(ctx, name, sources, lpath)
+        layers.append(
+            ir.Layer(var, layer_call(name, args, lpath), sources, format_path(lpath))
+        )
+        if args.get("name"):
+            if args["name"] in known:
+                ctx.fail(
+                    lpath + ("name",),
+                    f"the name {show(args['name'])} is used twice",
+                    "duplicate-name",
+                )
+            known[args["name"]] = var
+        # An unnamed layer is also known as `Type_N` (the N-th unnamed one of its
+        # type), as the 2017 tool named it; a name given that way counts too.
+        own = args.get("name")
+        if not own or own == f"{name}_{counters.get(name, 0) + 1}":
+            counters[name] = counters.get(name, 0) + 1
+            if not own:
+                auto.setdefault(f"{name}_{counters[name]}", var)
+        if is_output:
+            marked.append(var)
+        previous = var
+    known = {**auto, **known}
+    for out in names(graph.get("output_layers")):
+        if out not in known:
+            ctx.fail(
+                path + ("output_layers",),
+                f"no layer is named {show(out)}",
+                "unknown-node",
+                near(out, list(known)),
+            )
+        elif known[out] not in outputs:
+            outputs.append(known[out])
+    if "output_layers" not in graph:
+        outputs.append(previous)  # the default: the last layer
+    outputs.extend(var for var in marked if var not in outputs)
+    if any(o not in {layer.var for layer in layers} for o in outputs):
+        ctx.fail(
+            path + ("output_layers",),
+            "an output must be a layer, not an input",
+            "input-as-output",
+        )
+    _check_used(ctx, layers, outputs)
+    return ir.Graph(tuple(graph_inputs), tuple(layers), tuple(outputs))
+
+
+def _check_arity(ctx: Context, name: str, sources: tuple[str, ...], path: Path) -> None:
+    """Merge layers take several inputs (Dot and Subtract exactly two); others one."""
+    merge = keras_layers().get(name, {}).get("merge", False)
+    if name in _ATTENTION:
+        if not 2 <= len(sources) <= 3:
+            ctx.fail(
+                path,
+                f"{name} takes a query and a value (and optionally a key) in inbound_nodes",
+                "layer-inputs",
+                "e.g. inbound_nodes: [query, value]",
+                key=True,
+            )
+    elif merge and len(sources) < 2:
+        ctx.fail(
+            path,
+            f"{name} merges several inputs: list them in inbound_nodes",
+            "merge-inputs",
+            "e.g. inbound_nodes: [left, right]",
+            key=True,
+        )
+    elif name in ("Dot", "Subtract") and len(sources) != 2:
+        ctx.fail(
+            path + ("inbound_nodes",),
+            f"{name} takes exactly two inputs, got {len(sources)}",
+            "merge-inputs",
+        )
+    elif not merge and len(sources) > 1:
+        ctx.fail(
+            path + ("inbound_nodes",),
+            f"{name} takes one input, got {len(sources)}",
+            "layer-inputs",
+            "merge them first with Concatenate, Add, ...",
+        )
+
+
+def _check_used(ctx: Context, layers: list[ir.Layer], outputs: list[str]) -> None:
+    """Every layer (but those of a sequential graph) feeds an output."""
+    needed = set(outputs)
+    for layer in reversed(layers):
+        if layer.var in needed:
+            needed.update(layer.inputs)
+    for layer in layers:
+        if layer.var not in needed and layer.var != "x":
+            ctx.fail(
+                parse_source(layer.source),
+                "this layer feeds no output of the graph",
+                "unused-layer",
+                "connect it with inbound_nodes or remove it",
+            )
+
+
+def layer_call(name: str, args: dict[str, Any], path: Path) -> ir.Call:
+    """The constructor call of one layer (nested initializers etc. included)."""
+    if name == "Cast":
+        return ir.Call(ir.Symbol("keras.ops.cast"), (("dtype", args["dtype"]),))
+    props = keras_layers()[name]["properties"]
+    call_kwargs = []
+    for key, value in args.items():
+        ref = _ref(props.get(key, {}))
+        call_kwargs.append((key, _nested(ref, value, path + (key,))))
+    return ir.Call(ir.Symbol(f"keras.layers.{name}"), tuple(call_kwargs))
+
+
+def _nested(ref: str, value: Any, path: Path) -> Any:
+    kind = ref.rsplit("/", 1)[-1]
+    if not isinstance(value, dict) or kind not in _NESTED_KINDS:
+        return value  # plain data, e.g. BatchNormalization's renorm_clipping mapping
+    name, args = one(value)
+    if kind == "layer":
+        inner = dict(args)
+        for key in ("inbound_nodes", "is_output", "tags"):
+            inner.pop(key, None)
+        return layer_call(name, inner, path + (name,))
+    tables = {
+        "initializer": registry.INITIALIZERS,
+        "regularizer": registry.REGULARIZERS,
+        "constraint": registry.CONSTRAINTS,
+    }
+    qualname, _ = tables[kind][name]
+    if kind == "regularizer":
+        entry = registry.REGULARIZERS[name][1]
+        full = {k: v.get("default") for k, v in entry.params.items()}
+        full.update(args)
+        args = {registry.REGULARIZER_ARGS[name][k]: v for k, v in full.items()}
+    return ir.Call(ir.Symbol(qualname), kwargs(args))
+
+
+def _ref(schema: dict[str, Any]) -> str:
+    """The `$ref` of a property schema, also inside `anyOf: [$ref, null]`."""
+    if "$ref" in schema:
+        return str(schema["$ref"])
+    for branch in schema.get("anyOf", []):
+        if "$ref" in branch:
+            return str(branch["$ref"])
+    return ""

@@ -1,0 +1,297 @@
+"""The model: its kind (classifier, regressor, generator), labels, graph,
+loss and metrics (once per output when there are several), and its optimizer
+with the 2017 learning-rate decay."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from plxgen.compiler import ir
+from plxgen.compiler.load import Path, format_path
+from plxgen.compiler.lower.context import Context, one, parse_source
+from plxgen.compiler.lower.graph import lower_graph
+from plxgen.compiler.lower.losses import MAX_METRICS, lower_loss, lower_metric
+from plxgen.schema import registry
+
+_ALL_SUMMARIES = (
+    "loss",
+    "learning_rate",
+    "variables",
+    "activations",
+    "gradients",
+    "image_input",
+    "image_result",
+)
+# The scores a loss's logits become in the script.
+_SCORES = {
+    "SoftmaxCrossEntropy": "softmax",
+    "SigmoidCrossEntropy": "sigmoid",
+    "HingeLoss": "sigmoid",
+}
+
+
+def lower_model(
+    ctx: Context,
+    kind: str,
+    spec: dict[str, Any],
+    path: Path,
+    features: tuple[str, ...] | None,
+    project: str,
+) -> ir.Model:
+    """model.classifier / model.regressor / model.generator."""
+    n_classes = spec.get("n_classes")
+    one_hot = spec.get("one_hot_encode", False)
+    if kind == "classifier":
+        if one_hot and n_classes is None:
+            ctx.fail(
+                path + ("one_hot_encode",),
+                "one_hot_encode needs n_classes",
+                "missing-n-classes",
+                "add n_classes: N",
+                key=True,
+            )
+        labels = "one_hot" if one_hot else ("sparse" if n_classes else "binary")
+    else:
+        labels = "float"
+    bridge: ir.Bridge | None = None
+    target: str | None = None
+    if kind == "generator":
+        graph, bridge, target = _generator(ctx, spec, path, features)
+    else:
+        graph = lower_graph(ctx, spec["graph"], path + ("graph",), features)
+        _check_output_units(ctx, graph, labels, n_classes)
+    default_loss = "SigmoidCrossEntropy" if kind == "classifier" else "MeanSquaredError"
+    loss_name, loss_args = one(spec.get("loss") or default_loss)
+    loss = lower_loss(ctx, loss_name, loss_args, path + ("loss", loss_name), labels)
+    metrics = _metrics(ctx, spec, path, labels, n_classes, graph.outputs)
+    summaries = spec.get("summaries") or []
+    wanted = _ALL_SUMMARIES if summaries == "all" else tuple(summaries)
+    clip_embed = float(spec.get("clip_embed_gradients", 0.1))
+    if not any(
+        layer.call.func.qualname == "keras.layers.Embedding" for layer in graph.layers
+    ):
+        clip_embed = 0.0  # nothing to clip: no code for it
+    opt_name, opt_args = one(spec.get("optimizer") or "Adam")
+    optimizer = lower_optimizer(
+        ctx,
+        opt_name,
+        opt_args,
+        path + ("optimizer", opt_name),
+        spec.get("clip_gradients", 0.5),
+    )
+    return ir.Model(
+        kind=kind,
+        # A Keras model name is a TensorFlow root scope: no leading `_` or `-`.
+        name=spec.get("name") or project.lstrip("_-") or "model",
+        graph=graph,
+        loss=loss,
+        optimizer=optimizer,
+        metrics=metrics,
+        labels=labels,
+        n_classes=n_classes,
+        scores=_SCORES.get(loss_name),
+        bridge=bridge,
+        target=target,
+        summaries=tuple(k for k in wanted if k not in ("loss", "learning_rate")),
+        clip_embed=clip_embed,
+    )
+
+
+def _metrics(
+    ctx: Context,
+    spec: dict[str, Any],
+    path: Path,
+    labels: str,
+    n_classes: int | None,
+    outputs: tuple[str, ...],
+) -> tuple[ir.Metric, ...]:
+    """model.metrics, each once per output, none listed twice, at most MAX_METRICS."""
+    metrics: list[ir.Metric] = []
+    keys: set[str] = set()
+    for i, item in enumerate(spec.get("metrics") or []):
+        name, args = one(item)
+        for metric in _per_output(
+            lower_metric(ctx, name, args, path + ("metrics", i), labels, n_classes),
+            outputs,
+        ):
+            if metric.key in keys:
+                ctx.fail(
+                    path + ("metrics", i),
+                    f"metric {metric.key!r} is listed twice",
+                    "duplicate-metric",
+                )
+            keys.add(metric.key)
+            metrics.append(metric)
+        if len(metrics) > MAX_METRICS:
+            ctx.fail(
+                path + ("metrics",),
+                f"more than {MAX_METRICS} metrics",
+                "too-large",
+                "report fewer metrics (each threshold of PrecisionAtThresholds is one)",
+                key=True,
+            )
+            break
+    return tuple(metrics)
+
+
+def _per_output(metrics: list[ir.Metric], outputs: tuple[str, ...]) -> list[ir.Metric]:
+    """With several outputs, each metric once per output, keyed `<output>_<metric>`."""
+    if len(outputs) < 2:
+        return metrics
+    out = []
+    for index, var in enumerate(outputs):
+        for metric in metrics:
+            key = f"{var}_{metric.key}"
+            inner = ir.Call(
+                metric.call.func,
+                tuple((k, key if k == "name" else v) for k, v in metric.call.kwargs),
+                metric.call.args,
+            )
+            call = ir.Call(
+                ir.Symbol("OutputMetric"),
+                (("metric", inner), ("index", index), ("name", key)),
+            )
+            out.append(ir.Metric(key, call, metric.helper))
+    return out
+
+
+def _generator(
+    ctx: Context, spec: dict[str, Any], path: Path, features: tuple[str, ...] | None
+) -> tuple[ir.Graph, ir.Bridge, str | None]:
+    """model.generator: encoder -> bridge -> decoder as one graph."""
+    encoder = lower_graph(ctx, spec["encoder"], path + ("encoder",), features)
+    target = encoder.inputs[0].feature if len(encoder.inputs) == 1 else None
+    if len(encoder.inputs) > 1:
+        ctx.fail(
+            path + ("encoder", "input_layers"),
+            "a generator reconstructs one feature: its encoder has one input",
+            "generator-input",
+        )
+    if len(encoder.outputs) != 1:
+        ctx.fail(
+            path + ("encoder", "output_layers"),
+            f"the encoder has {len(encoder.outputs)} outputs; the bridge takes one",
+            "generator-output",
+        )
+    name, args = one(spec.get("bridge") or "NoOpBridge")
+    bridge = ir.Bridge(
+        name,
+        int(args.get("latent_dim", 1)),
+        float(args.get("mean", 0.0)),
+        float(args.get("stddev", 1.0)),
+    )
+    taken = {i.var for i in encoder.inputs} | {l.var for l in encoder.layers}
+    code = encoder.outputs[0] if encoder.outputs else "x"
+    layers = list(encoder.layers)
+    if name == "LatentBridge":
+        var = "latent"
+        while var in taken:
+            var += "_"
+        taken.add(var)
+        call = ir.Call(
+            ir.Symbol("LatentBridge"),
+            (
+                ("latent_dim", bridge.latent_dim),
+                ("mean", bridge.mean),
+                ("stddev", bridge.stddev),
+                ("name", "bridge"),
+            ),
+        )
+        layers.append(
+            ir.Layer(var, call, (code,), format_path(path + ("bridge", name)))
+        )
+        code = var
+    decoder = lower_graph(
+        ctx, spec["decoder"], path + ("decoder",), features, given=code, taken=taken
+    )
+    graph = ir.Graph(encoder.inputs, (*layers, *decoder.layers), decoder.outputs)
+    return graph, bridge, target
+
+
+def _check_output_units(
+    ctx: Context, graph: ir.Graph, labels: str, n_classes: int | None
+) -> None:
+    """A Dense output layer has as many units as the labels need."""
+    by_var = {layer.var: layer for layer in graph.layers}
+    for out in graph.outputs:
+        last = by_var.get(out)
+        if last is None or last.call.func.qualname != "keras.layers.Dense":
+            continue
+        units = dict(last.call.kwargs).get("units")
+        expected = n_classes if labels in ("one_hot", "sparse") else 1
+        if expected is not None and units != expected:
+            what = (
+                f"n_classes ({n_classes})"
+                if labels in ("one_hot", "sparse")
+                else "1 (one value per example)"
+            )
+            ctx.fail(
+                parse_source(last.source) + ("units",),
+                f"the output layer has {units} units but the labels need {what}",
+                "output-units",
+                f"set units: {expected}",
+            )
+
+
+def lower_optimizer(
+    ctx: Context, name: str, args: dict[str, Any], path: Path, clip: float
+) -> ir.Optimizer:
+    """The optimizer, its learning rate and its 2017 decay."""
+    entry = registry.OPTIMIZERS[name]
+    full: dict[str, Any] = {k: v.get("default") for k, v in entry.params.items()}
+    full.update(args)
+    qualname, mapping, fixed = registry.OPTIMIZER_KERAS[name]
+    kwargs = [(keras_key, full[key]) for key, keras_key in mapping.items()]
+    kwargs.extend(fixed.items())
+    if clip:
+        kwargs.append(("global_clipnorm", clip))
+    decay = None
+    kind = full["decay_type"]
+    if kind:
+        if (
+            kind in ("exponential_decay", "inverse_time_decay", "natural_exp_decay")
+            and not full["decay_rate"]
+        ):
+            where = (
+                path + ("decay_rate",)
+                if "decay_rate" in args
+                else path + ("decay_type",)
+            )
+            ctx.fail(
+                where,
+                f"{kind} needs a decay_rate above 0",
+                "decay-rate",
+                "set decay_rate, e.g. 0.96",
+                key=True,
+            )
+        boundaries, values = full["boundaries"] or [], full["values"] or []
+        if kind == "piecewise_constant" and (
+            not boundaries or len(values) != len(boundaries) + 1
+        ):
+            ctx.fail(
+                path + ("decay_type",),
+                "piecewise_constant needs boundaries and one more values",
+                "piecewise",
+                "e.g. boundaries: [1000, 2000], values: [0.1, 0.01, 0.001]",
+            )
+        decay = ir.Decay(
+            kind=kind,
+            learning_rate=full["learning_rate"],
+            decay_steps=full["decay_steps"],
+            decay_rate=full["decay_rate"],
+            staircase=full["staircase"],
+            start=full["start_decay_at"],
+            stop=full["stop_decay_at"],
+            floor=full["min_learning_rate"],
+            boundaries=tuple(boundaries),
+            values=tuple(values),
+            end_learning_rate=full["end_learning_rate"],
+            power=full["power"],
+        )
+    return ir.Optimizer(
+        name,
+        ir.Call(ir.Symbol(qualname), tuple(kwargs)),
+        full["learning_rate"],
+        decay,
+        clip,
+    )
