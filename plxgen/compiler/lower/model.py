@@ -13,15 +13,6 @@ from plxgen.compiler.lower.graph import lower_graph
 from plxgen.compiler.lower.losses import MAX_METRICS, lower_loss, lower_metric
 from plxgen.schema import registry
 
-_ALL_SUMMARIES = (
-    "loss",
-    "learning_rate",
-    "variables",
-    "activations",
-    "gradients",
-    "image_input",
-    "image_result",
-)
 # The scores a loss's logits become in the script.
 _SCORES = {
     "SoftmaxCrossEntropy": "softmax",
@@ -65,7 +56,7 @@ def lower_model(
     loss = lower_loss(ctx, loss_name, loss_args, path + ("loss", loss_name), labels)
     metrics = _metrics(ctx, spec, path, labels, n_classes, graph.outputs)
     summaries = spec.get("summaries") or []
-    wanted = _ALL_SUMMARIES if summaries == "all" else tuple(summaries)
+    wanted = registry.SUMMARIES if summaries == "all" else tuple(summaries)
     clip_embed = float(spec.get("clip_embed_gradients", 0.1))
     if not any(
         layer.call.func.qualname == "keras.layers.Embedding" for layer in graph.layers

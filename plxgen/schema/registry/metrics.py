@@ -122,11 +122,11 @@ METRICS: dict[str, Entry] = {
 # TensorBoard summaries a model may ask for (`summaries:`, or `all`); `loss` and
 # `learning_rate` are accepted as 2017 files list them, and always written.
 SUMMARIES = (
-    "activations",
     "loss",
-    "gradients",
-    "variables",
     "learning_rate",
+    "variables",
+    "activations",
+    "gradients",
     "image_input",
     "image_result",
 )
