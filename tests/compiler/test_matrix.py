@@ -6,7 +6,6 @@ import json
 import shlex
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,19 +15,16 @@ from plxgen.errors import ConfigError
 from plxgen.compiler.load import load_text
 from plxgen.compiler.matrix import Axis, axes, combinations
 from plxgen.compiler.write import state
-from tests.conftest import ROOT
+from tests.conftest import ROOT, plxgen, train
 
 SWEEP = ROOT / "generated_examples" / "sweeps" / "lenet_sweep.yaml"
 SEED = ROOT / "generated_examples" / "lenet.yaml"
 USE = "\nx: '{{ a }}{{ b }}'\n"
 
 
-def plxgen(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def plxgen_in(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """Run `python -m plxgen ARGS` in `cwd`."""
-    return subprocess.run(
-        [sys.executable, "-m", "plxgen", *args],
-        cwd=cwd, capture_output=True, text=True, encoding="utf-8", timeout=300,
-    )  # fmt: skip
+    return plxgen(*args, cwd=cwd)
 
 
 def axis_values(spec: str) -> list[Any]:
@@ -145,7 +141,7 @@ def work(tmp_path: Path) -> Path:
 
 
 def test_compile_writes_one_script_per_combination_and_an_index(work: Path) -> None:
-    result = plxgen(work, "compile", "sweep.yaml", "-o", "out")
+    result = plxgen_in(work, "compile", "sweep.yaml", "-o", "out")
     assert result.returncode == 0, result.stderr
     index = json.loads((work / "out" / "matrix.json").read_text())
     assert index["config"] == "../sweep.yaml"
@@ -156,24 +152,24 @@ def test_compile_writes_one_script_per_combination_and_an_index(work: Path) -> N
     assert state(text) == "generated"
     assert "learning_rate=0.01," in text and "units=256" in text
     assert 'PROJECT = "lenet_sweep-learning_rate_0.01-dense_units_256"' in text
-    assert plxgen(work, "check", "sweep.yaml", "-o", "out").returncode == 0
+    assert plxgen_in(work, "check", "sweep.yaml", "-o", "out").returncode == 0
 
 
 def test_the_header_command_regenerates_the_folder(work: Path) -> None:
-    assert plxgen(work, "compile", "sweep.yaml", "-o", "out").returncode == 0
+    assert plxgen_in(work, "compile", "sweep.yaml", "-o", "out").returncode == 0
     out = work / "out"
     before = {p.name: p.read_text() for p in out.iterdir()}
     script = next(out.glob("*.py"))
     command = script.read_text().splitlines()[1].split(": ", 1)[1]
     args = shlex.split(command)
     assert args[:2] == ["plxgen", "compile"]
-    result = plxgen(out, *args[1:])
+    result = plxgen_in(out, *args[1:])
     assert result.returncode == 0, result.stderr
     assert {p.name: p.read_text() for p in out.iterdir()} == before
 
 
 def test_check_reports_stale_missing_and_extra_scripts(work: Path) -> None:
-    assert plxgen(work, "compile", "sweep.yaml", "-o", "out").returncode == 0
+    assert plxgen_in(work, "compile", "sweep.yaml", "-o", "out").returncode == 0
     out = work / "out"
     scripts = sorted(out.glob("*.py"))
     scripts[0].unlink()
@@ -182,7 +178,7 @@ def test_check_reports_stale_missing_and_extra_scripts(work: Path) -> None:
     config.write_text(
         config.read_text().replace("values: [256, 1024]", "values: [256, 1024, 64]")
     )
-    result = plxgen(work, "check", "sweep.yaml", "-o", "out")
+    result = plxgen_in(work, "check", "sweep.yaml", "-o", "out")
     assert result.returncode == 1
     assert f"{scripts[0].name}: missing" in result.stderr.replace("out/", "")
     assert f"{scripts[1].name}: stale or edited" in result.stderr.replace("out/", "")
@@ -192,21 +188,21 @@ def test_check_reports_stale_missing_and_extra_scripts(work: Path) -> None:
     config.write_text(
         config.read_text().replace("values: [256, 1024, 64]", "values: [256]")
     )
-    result = plxgen(work, "check", "sweep.yaml", "-o", "out")
+    result = plxgen_in(work, "check", "sweep.yaml", "-o", "out")
     assert "not part of the matrix any more" in result.stderr and result.returncode == 1
     # The hand-edited leftover is kept until --force.
-    assert plxgen(work, "compile", "sweep.yaml", "-o", "out").returncode == 2
-    result = plxgen(work, "compile", "sweep.yaml", "-o", "out", "--force")
+    assert plxgen_in(work, "compile", "sweep.yaml", "-o", "out").returncode == 2
+    result = plxgen_in(work, "compile", "sweep.yaml", "-o", "out", "--force")
     assert result.returncode == 0, result.stderr
     assert "removed" in result.stderr
     assert len(list(out.glob("*.py"))) == 2
-    assert plxgen(work, "check", "sweep.yaml", "-o", "out").returncode == 0
+    assert plxgen_in(work, "check", "sweep.yaml", "-o", "out").returncode == 0
 
 
 def test_two_sweeps_can_share_a_folder(work: Path) -> None:
     shutil.copy(work / "sweep.yaml", work / "other.yaml")
-    assert plxgen(work, "compile", "sweep.yaml", "-o", "out").returncode == 0
-    result = plxgen(work, "compile", "other.yaml", "-o", "out")
+    assert plxgen_in(work, "compile", "sweep.yaml", "-o", "out").returncode == 0
+    result = plxgen_in(work, "compile", "other.yaml", "-o", "out")
     assert result.returncode == 0 and "removed" not in result.stderr
     assert len(list((work / "out").glob("*.py"))) == 8
     # matrix.json is the last sweep's; the scripts of both stay.
@@ -217,9 +213,9 @@ def test_two_sweeps_can_share_a_folder(work: Path) -> None:
 
 
 def test_a_matrix_needs_a_folder_and_respects_the_cap(work: Path) -> None:
-    result = plxgen(work, "compile", "sweep.yaml")
+    result = plxgen_in(work, "compile", "sweep.yaml")
     assert result.returncode == 2 and "-o DIR" in result.stderr
-    result = plxgen(
+    result = plxgen_in(
         work,
         "compile",
         "sweep.yaml",
@@ -230,14 +226,14 @@ def test_a_matrix_needs_a_folder_and_respects_the_cap(work: Path) -> None:
     )
     assert result.returncode == 2 and "[too-many-combinations]" in result.stderr
     assert "--set matrix.dense_units=" in result.stderr
-    result = plxgen(
+    result = plxgen_in(
         work, "validate", "sweep.yaml", "--set", "matrix.dense_units.values=[8]"
     )
     assert result.returncode == 0, result.stderr
 
 
 def test_set_overrides_a_matrix_axis(work: Path) -> None:
-    result = plxgen(
+    result = plxgen_in(
         work,
         "compile",
         "sweep.yaml",
@@ -257,7 +253,7 @@ def test_set_overrides_a_matrix_axis(work: Path) -> None:
 
 
 def test_a_value_one_combination_cannot_take_is_located(work: Path) -> None:
-    result = plxgen(
+    result = plxgen_in(
         work, "validate", "sweep.yaml", "--set", "matrix.dense_units.values=[64, wide]"
     )
     assert result.returncode == 2
@@ -274,24 +270,24 @@ def test_a_value_one_combination_cannot_take_is_located(work: Path) -> None:
 
 def test_several_configs_compile_into_one_folder(work: Path) -> None:
     shutil.copy(ROOT / "generated_examples" / "lenet_digits.yaml", work / "digits.yaml")
-    result = plxgen(
+    result = plxgen_in(
         work, "compile", "lenet.yaml", "digits.yaml", "sweep.yaml", "-o", "all"
     )
     assert result.returncode == 0, result.stderr
     out = work / "all"
     assert sorted(p.name for p in out.iterdir()) == ["digits.py", "lenet.py", "sweep"]
     assert len(list((out / "sweep").glob("*.py"))) == 4
-    single = plxgen(out, "compile", "../lenet.yaml")
+    single = plxgen_in(out, "compile", "../lenet.yaml")
     assert (out / "lenet.py").read_text().split("\n", 3)[3] == single.stdout.split(
         "\n", 3
     )[3]
     header = (out / "lenet.py").read_text().splitlines()[1]
     assert header.endswith("plxgen compile ../lenet.yaml -o lenet.py")
-    result = plxgen(work, "check", "*.yaml", "-o", "all")
+    result = plxgen_in(work, "check", "*.yaml", "-o", "all")
     assert result.returncode == 0, result.stderr
     assert "checked 7 files: 7 up to date" in result.stderr
     (out / "digits.py").write_text((out / "digits.py").read_text() + "# edited\n")
-    result = plxgen(
+    result = plxgen_in(
         work, "check", "lenet.yaml", "digits.yaml", "sweep.yaml", "-o", "all"
     )
     assert result.returncode == 1
@@ -306,44 +302,40 @@ def test_several_configs_report_every_diagnostic(work: Path) -> None:
     (work / "worse.yaml").write_text(
         SEED.read_text().replace("units: 10", "units: ten")
     )
-    result = plxgen(work, "compile", "bad.yaml", "worse.yaml", "-o", "all")
+    result = plxgen_in(work, "compile", "bad.yaml", "worse.yaml", "-o", "all")
     assert result.returncode == 2
     assert "bad.yaml:" in result.stderr and "worse.yaml:" in result.stderr
     assert not (work / "all").exists()
 
 
 def test_several_configs_need_a_folder_and_distinct_names(work: Path) -> None:
-    result = plxgen(work, "compile", "lenet.yaml", "sweep.yaml")
+    result = plxgen_in(work, "compile", "lenet.yaml", "sweep.yaml")
     assert result.returncode == 2 and "-o DIR" in result.stderr
     (work / "sub").mkdir()
     shutil.copy(SEED, work / "sub" / "lenet.yaml")
-    result = plxgen(work, "compile", "lenet.yaml", "sub/lenet.yaml", "-o", "all")
+    result = plxgen_in(work, "compile", "lenet.yaml", "sub/lenet.yaml", "-o", "all")
     assert result.returncode == 2 and "both compile to lenet.py" in result.stderr
-    result = plxgen(work, "compile", "nothing*.yaml", "-o", "all")
+    result = plxgen_in(work, "compile", "nothing*.yaml", "-o", "all")
     assert result.returncode == 2 and "no file matches" in result.stderr
 
 
 def test_a_single_config_into_a_folder(work: Path) -> None:
     (work / "scripts").mkdir()
-    assert plxgen(work, "compile", "lenet.yaml", "-o", "scripts").returncode == 0
+    assert plxgen_in(work, "compile", "lenet.yaml", "-o", "scripts").returncode == 0
     assert (work / "scripts" / "lenet.py").exists()
-    assert plxgen(work, "check", "lenet.yaml", "-o", "scripts/").returncode == 0
+    assert plxgen_in(work, "check", "lenet.yaml", "-o", "scripts/").returncode == 0
 
 
 def test_a_matrix_script_trains_in_its_own_model_folder(tmp_path: Path) -> None:
     """Combinations never share checkpoints: each default model folder is its own."""
-    subprocess.run(
-        [sys.executable, "-m", "plxgen", "data", "digits", "-o", str(tmp_path / "data" / "digits")],
-        check=True, capture_output=True,
-    )  # fmt: skip
+    plxgen("data", "digits", "-o", tmp_path / "data" / "digits", check=True)
     folder = tmp_path / "generated_examples" / "sweeps"
     shutil.copytree(SWEEP.with_suffix(""), folder / "lenet_sweep")
     index = json.loads((folder / "lenet_sweep" / "matrix.json").read_text())
     name = next(iter(index["scripts"]))
-    result = subprocess.run(
-        [sys.executable, str(folder / "lenet_sweep" / name), "--train-steps", "3", "--eval-steps", "1"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+    result = train(
+        folder / "lenet_sweep" / name, "--train-steps", "3", "--eval-steps", "1", cwd=tmp_path
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     model_dir = folder / "lenet_sweep" / name[: -len(".py")]
     assert json.loads((model_dir / "metrics.json").read_text())["global_step"] == 3

@@ -13,10 +13,7 @@ import json
 import os
 import pickle
 import struct
-import subprocess
-import sys
 import tarfile
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +28,7 @@ from plxgen.data.datasets import make_dataset
 from plxgen.errors import UserError
 from plxgen.data.progress import Progress
 from plxgen.data.tfrecord import crc32c, crc32c_many, encode_png, frame_records
+from tests.conftest import plxgen, train
 
 # --- an independent reader -----------------------------------------------------
 
@@ -1144,47 +1142,10 @@ eval:
 
 def test_mnist_idx_to_a_trained_lenet(tmp_path: Path) -> None:
     make_mnist(tmp_path / "idx", gz=True, n_train=120, n_test=20)
-    plxgen = [sys.executable, "-m", "plxgen"]
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    subprocess.run(
-        [
-            *plxgen,
-            "data",
-            "mnist",
-            str(tmp_path / "idx"),
-            "-o",
-            str(tmp_path / "data" / "mnist"),
-        ],
-        check=True,
-        capture_output=True,
-        env=env,
-    )
+    plxgen("data", "mnist", tmp_path / "idx", "-o", tmp_path / "data" / "mnist", check=True)
     (tmp_path / "lenet.yaml").write_text(LENET)
-    subprocess.run(
-        [
-            *plxgen,
-            "compile",
-            str(tmp_path / "lenet.yaml"),
-            "-o",
-            str(tmp_path / "train.py"),
-        ],
-        check=True,
-        capture_output=True,
-        env=env,
-    )
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(tmp_path / "train.py"),
-            "--model-dir",
-            str(tmp_path / "run"),
-        ],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=env,
-    )
+    plxgen("compile", tmp_path / "lenet.yaml", "-o", tmp_path / "train.py", check=True)
+    result = train(tmp_path / "train.py", "--model-dir", tmp_path / "run", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["global_step"] == 6

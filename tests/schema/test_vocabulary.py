@@ -6,11 +6,8 @@ TensorFlow import for all of them) for a couple of steps on the digits.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +16,7 @@ import yaml
 
 from plxgen.schema import registry
 from plxgen.compiler import compile_config
+from tests.conftest import import_script, plxgen
 
 tf = pytest.importorskip("tensorflow")
 
@@ -81,11 +79,7 @@ BASE: dict[str, Any] = {
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("vocabulary")
-    subprocess.run(
-        [sys.executable, "-m", "plxgen", "data", "digits", "-o", str(root / "data")],
-        check=True,
-        capture_output=True,
-    )
+    plxgen("data", "digits", "-o", root / "data", check=True)
     return root
 
 
@@ -117,11 +111,7 @@ def compile_and_load(folder: Path, name: str, config: dict[str, Any]) -> Any:
     path.write_text(yaml.safe_dump(config))
     script = folder / f"{name}.py"
     script.write_text(compile_config(path, script, []))
-    spec = importlib.util.spec_from_file_location(name, script)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return import_script(script)
 
 
 def train(folder: Path, name: str, config: dict[str, Any]) -> dict[str, Any]:
