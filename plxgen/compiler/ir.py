@@ -84,20 +84,26 @@ class Metric:
 
 @dataclass(frozen=True)
 class Decay:
-    """The 2017 learning-rate decay (tf.train.<kind> between start and stop, floored)."""
+    """A rate decaying with the step as a 2017 tf.train decay function (templates/decay.py.j2).
 
-    kind: str
-    learning_rate: float
+    A learning rate decays with the training step, an exploration rate with the
+    environment step; either decays only between start and stop (`window` says
+    whether those bound it) and never below `floor`.
+    """
+
+    kind: str  # a name of registry.DECAYS
+    rate: float  # the rate at step 0
     decay_steps: int
     decay_rate: float
     staircase: bool
     start: int
     stop: float
+    window: bool
     floor: float
-    boundaries: tuple[int, ...]
-    values: tuple[float, ...]
-    end_learning_rate: float
+    end: float  # polynomial_decay: the rate after decay_steps
     power: float
+    boundaries: tuple[int, ...] = ()  # piecewise_constant
+    values: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -163,7 +169,9 @@ class Op:
 
     `kind` is the processor's config name (`Resize`, `Flip`, ...); `args` are its
     arguments with defaults filled in; `index` numbers it within its processor,
-    which keys its random numbers.
+    which keys its random numbers. `statements` are the lines it writes, as
+    lowering renders them (values through `py`, names through `ident`);
+    `helper` is the script's own function they call, if any.
     """
 
     kind: str
@@ -171,6 +179,8 @@ class Op:
     source: str
     index: int = 0
     random: bool = False
+    statements: tuple[str, ...] = ()
+    helper: str | None = None
 
 
 @dataclass(frozen=True)
@@ -189,7 +199,18 @@ class Processor:
 
 @dataclass(frozen=True)
 class Pipeline:
-    """A data pipeline: `kind` is its config name; `options` its kind-specific fields."""
+    """A data pipeline: `kind` is its config name, and what its kind means for the script.
+
+    `reader` is the script's function that reads it, taking `options` (its
+    keyword arguments, in order) and reading the module-level `constants`
+    (each written by the macro of templates/data.py.j2 of that name).
+    `features` are the features it gives the model (None: named by the data at
+    run time). `records`: it reads TFRecord files; `ids`: token ids padded per
+    batch, the label a target's first id; `source`: a source sequence whose
+    ids may be text; `images`: it holds images. `modules` are the
+    standard-library modules its reader imports, `numpy` whether it uses
+    numpy; `cache` is only set where caching applies.
+    """
 
     section: str  # train | eval
     data_files: tuple[str, ...]
@@ -201,11 +222,20 @@ class Pipeline:
     drop_remainder: bool
     num_threads: int
     processors: tuple[Processor, ...]
+    reader: str
+    features: tuple[str, ...] | None
     kind: str = "TFRecordImagePipeline"
     cache: bool = False
     dynamic_pad: bool = False
     bucket_boundaries: tuple[int, ...] = ()
     options: tuple[tuple[str, Any], ...] = ()
+    constants: tuple[str, ...] = ()
+    records: bool = False
+    ids: bool = False
+    source: bool = False
+    images: bool = False
+    modules: tuple[str, ...] = ()
+    numpy: bool = False
 
     @property
     def random(self) -> bool:
@@ -213,9 +243,16 @@ class Pipeline:
         return any(p.random for p in self.processors)
 
     @property
-    def dataset_function(self) -> str:
-        """The script's function that reads this kind of pipeline."""
-        return _DATASET_FUNCTIONS[self.kind]
+    def helpers(self) -> frozenset[str]:
+        """The script's own functions that its processors call."""
+        return frozenset(
+            op.helper for p in self.processors for op in p.ops if op.helper
+        )
+
+    @property
+    def image_meta_data(self) -> bool:
+        """Whether its meta_data.json gives the shape of its images (height, width, channels)."""
+        return self.images and self.meta_data_file is not None
 
     @property
     def in_order(self) -> bool:
@@ -394,21 +431,25 @@ class Experiment:
         strategy = self.environment.strategy
         wanted = {
             "ctypes": self.uses_memory_fraction,
-            "csv": self.train.kind == "CsvPipeline",
             "functools": self.model.loss.call.func.qualname == "functools.partial",
             "shutil": strategy == "multi_worker_mirrored",
             "socket": strategy == "parameter_server",
             "tempfile": strategy == "multi_worker_mirrored",
-            "zipfile": self.train.kind == "NumpyPipeline",
         }
         return tuple(
-            sorted({*_ALWAYS_IMPORTED, *(m for m, on in wanted.items() if on)})
+            sorted(
+                {
+                    *_ALWAYS_IMPORTED,
+                    *self.train.modules,
+                    *(m for m, on in wanted.items() if on),
+                }
+            )
         )
 
     @property
     def uses_numpy(self) -> bool:
-        """Whether the script needs numpy (it reads .npz files)."""
-        return self.train.kind == "NumpyPipeline"
+        """Whether the script needs numpy (its pipeline's reader does)."""
+        return self.train.numpy
 
     @property
     def uses_memory_fraction(self) -> bool:
@@ -423,18 +464,6 @@ class Experiment:
         if self.eval:
             return ["train", "evaluate", "train_and_evaluate", "predict", "export"]
         return ["train", "export"]
-
-    @property
-    def random_ops(self) -> set[str]:
-        """The kinds of feature-processor operations that draw random numbers."""
-        return {
-            op.kind
-            for pipe in (self.train, self.eval)
-            if pipe
-            for p in pipe.processors
-            for op in p.ops
-            if op.random
-        }
 
     def process_function(self, pipe: Pipeline) -> str:
         """`process_features` where train and eval process alike, else one per section."""
@@ -501,14 +530,4 @@ _CPP_LOG_LEVEL = {
     "WARNING": "1",
     "ERROR": "2",
     "CRITICAL": "3",
-}
-
-_DATASET_FUNCTIONS = {
-    "TFRecordImagePipeline": "image_dataset",
-    "TFRecordSequencePipeline": "sequence_dataset",
-    "NumpyPipeline": "numpy_dataset",
-    "CsvPipeline": "csv_dataset",
-    "ParallelTextPipeline": "parallel_text_dataset",
-    "TFRecordSourceSequencePipeline": "source_sequence_dataset",
-    "ImageCaptioningPipeline": "captioning_dataset",
 }

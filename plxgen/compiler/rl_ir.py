@@ -9,29 +9,13 @@ from plxgen.compiler import ir
 
 
 @dataclass(frozen=True)
-class RateDecay:
-    """A decaying exploration rate, as a function of the environment step."""
-
-    kind: str  # polynomial_decay | exponential_decay | inverse_time_decay | natural_exp_decay
-    rate: float
-    decay_steps: int
-    decay_rate: float
-    start: int
-    stop: float
-    staircase: bool
-    floor: float
-    end: float
-    power: float
-
-
-@dataclass(frozen=True)
 class Exploration:
     """How training acts: epsilon-greedy, noisy values or actions, or OU noise."""
 
     name: str  # the config's name: Constant, Greedy, Random, Decay, RandomDecay, OrnsteinUhlenbeck
     kind: str  # epsilon | gaussian | ou
     rate: float  # a constant rate (epsilon or noise scale) when decay is None
-    decay: RateDecay | None
+    decay: ir.Decay | None  # decaying with the environment step
     ou: tuple[tuple[str, float], ...]  # sigma, mu, theta, dt
 
 
@@ -57,8 +41,8 @@ class Agent:
     loss: ir.Loss | None
     discount: float
     dueling: str | None  # mean | max | naive | None
-    target_update_frequency: int
-    target_update_tau: float
+    target_update_frequency: int | None  # Q models only
+    target_update_tau: float | None
     exploration: Exploration | None
     params: tuple[tuple[str, Any], ...]  # algorithm-specific numbers (PG models)
 

@@ -8,6 +8,7 @@ process, or build its model.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -16,8 +17,9 @@ from typing import Any
 import pytest
 import yaml
 
-from plxgen.compiler import ir, lower
+from plxgen.compiler import ir
 from plxgen.compiler import check, compile_config
+from plxgen.schema import registry
 from plxgen.errors import ConfigError
 from plxgen.compiler.load import load_bytes
 from tests.conftest import import_script, plxgen
@@ -209,8 +211,11 @@ def test_summaries_all_and_clip_embed_gradients() -> None:
 def test_several_inputs_come_from_several_features(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    images = registry.PIPELINES["TFRecordImagePipeline"]
     monkeypatch.setitem(
-        lower.PIPELINE_FEATURES, "TFRecordImagePipeline", ("image", "mask")
+        registry.PIPELINES,
+        "TFRecordImagePipeline",
+        dataclasses.replace(images, features=("image", "mask")),
     )
     graph_layers = [
         {"Multiply": {"name": "masked", "inbound_nodes": ["image", "mask"]}},

@@ -11,14 +11,17 @@ import textwrap
 import pytest
 
 from plxgen.compiler import ir, lower_document
+from plxgen.compiler import lower as lowering
 from plxgen.compiler.load import load_text
 from plxgen.compiler.lower import (
-    PIPELINE_FEATURES,
     pipeline_features,
     snake_case,
 )
 from plxgen.compiler.rl_ir import RLExperiment
 from plxgen.errors import ConfigError, Diagnostic
+from plxgen.schema import registry
+from plxgen.schema.registry import number, rl
+from plxgen.schema.registry.losses import LossEntry
 
 MODEL = """\
 model:
@@ -242,7 +245,7 @@ train:
         "/abs/y.tfrecord",
     )
     assert train.meta_data_file == "../data/meta.json"
-    assert pipeline_features(train) == ("image",) == PIPELINE_FEATURES[train.kind]
+    assert pipeline_features(train) == ("image",) == registry.PIPELINES[train.kind].features
 
 
 def test_capacity_is_the_shuffle_buffer() -> None:
@@ -444,7 +447,7 @@ def test_optimizer_with_a_decay() -> None:
     assert optimizer.call.kwargs[-1] == ("global_clipnorm", 2.0)
     decay = optimizer.decay
     assert decay is not None
-    assert (decay.kind, decay.learning_rate, decay.decay_steps) == (
+    assert (decay.kind, decay.rate, decay.decay_steps) == (
         "exponential_decay",
         0.1,
         100,
@@ -481,6 +484,103 @@ def test_model_mistakes_are_located() -> None:
         ("model.classifier.graph.layers[1].Dense.units", "output-units"),
         ("model.classifier.metrics[1]", "duplicate-metric"),
         ("model.classifier.optimizer.Adam.decay_type", "decay-rate"),
+    ]
+
+
+def test_a_new_loss_is_one_entry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lowering reads the entry: symbol, fixed, renamed arguments with defaults, scores."""
+    entry = LossEntry(
+        "A made-up loss.",
+        {"weights": number(1.0, "w"), "alpha": number(0.25, "a")},
+        symbol="keras.losses.CategoricalFocalCrossentropy",
+        renames={"alpha": "alpha"},
+        fixed={"from_logits": True},
+        scores="softmax",
+    )
+    monkeypatch.setitem(registry.LOSSES, "Focal", entry)
+    text = config(model=MODEL.replace("SoftmaxCrossEntropy", "Focal"))
+    # Lowering alone: the committed schema does not know the name.
+    experiment = lowering.lower(load_text(text, "t.yaml"), "t.yaml", "")
+    assert isinstance(experiment, ir.Experiment)
+    model = experiment.model
+    assert model.loss == ir.Loss(
+        "Focal",
+        ir.Call(
+            ir.Symbol("keras.losses.CategoricalFocalCrossentropy"),
+            (("from_logits", True), ("alpha", 0.25), ("reduction", None)),
+        ),
+        1.0,
+    )
+    assert model.scores == "softmax"
+
+
+def test_losses_check_their_labels_and_arguments() -> None:
+    sparse = MODEL.replace("one_hot_encode: true", "name: m").replace(
+        "loss: SoftmaxCrossEntropy",
+        "loss: {SoftmaxCrossEntropy: {label_smoothing: 0.1}}",
+    )
+    found = errors(config(model=sparse))
+    assert [(d.path, d.code, d.message) for d in found] == [
+        (
+            "model.classifier.loss.SoftmaxCrossEntropy.label_smoothing",
+            "needs-one-hot",
+            "label smoothing needs one-hot labels",
+        )
+    ]
+    kl = MODEL.replace(
+        "loss: SoftmaxCrossEntropy", "loss: {KullbackLeiberDivergence: {dim: 1}}"
+    )
+    (diagnostic,) = errors(config(model=kl))
+    assert (diagnostic.code, diagnostic.hint) == ("unsupported-value", "use dim: -1")
+    clipped = lower(
+        config(
+            model=MODEL.replace(
+                "loss: SoftmaxCrossEntropy",
+                "loss: {ClippedDeltaLoss: {clip_value_max: 2.0, weights: 3}}",
+            )
+        )
+    ).model.loss
+    assert clipped.weight == 3.0
+    assert clipped.call == ir.Call(
+        ir.Symbol("functools.partial"),
+        (("clip_value_min", -1.0), ("clip_value_max", 2.0)),
+        (ir.Symbol("clipped_delta_loss"),),
+    )
+
+
+def test_metrics_follow_the_label_kind() -> None:
+    labels = "    n_classes: 10\n    one_hot_encode: true\n"
+    binary = MODEL.replace(labels, "").replace("units: 10", "units: 1")
+    binary = binary.replace("loss: SoftmaxCrossEntropy", "loss: SigmoidCrossEntropy")
+    model = lower(config(model=binary + "    metrics: [MeanIOU, AUC]\n")).model
+    assert [m.call for m in model.metrics] == [
+        ir.Call(
+            ir.Symbol("keras.metrics.BinaryIoU"),
+            (("target_class_ids", [0, 1]), ("threshold", 0.5), ("name", "mean_iou")),
+        ),
+        ir.Call(
+            ir.Symbol("keras.metrics.AUC"),
+            (("num_thresholds", 200), ("curve", "ROC"), ("name", "auc")),
+        ),
+    ]
+    sparse = MODEL.replace("one_hot_encode: true", "name: m")
+    model = lower(config(model=sparse + "    metrics: [MeanIOU, Covariance]\n")).model
+    assert model.metrics[0].call == ir.Call(
+        ir.Symbol("keras.metrics.MeanIoU"),
+        (("num_classes", 10), ("sparse_y_pred", False), ("name", "mean_iou")),
+    )
+    assert model.metrics[1].helper == "Comoments"
+    regressor = MODEL.replace("classifier:", "regressor:").replace(
+        "units: 10", "units: 1"
+    )
+    regressor = regressor.replace(labels, "")
+    regressor = regressor.replace("loss: SoftmaxCrossEntropy", "loss: MeanSquaredError")
+    text = config(
+        model=regressor + "    metrics: [MeanIOU, {SparseRecallAtK: {k: 2}}]\n"
+    )
+    assert codes(text) == [
+        ("model.regressor.metrics[0]", "needs-classifier"),
+        ("model.regressor.metrics[1]", "needs-n-classes"),
     ]
 
 
@@ -546,6 +646,36 @@ def test_dqn_lowers_to_an_agent() -> None:
     assert (experiment.first_update, experiment.eval_episodes) == (1000, 20)
     assert experiment.eval_every_steps == 1000  # train_steps // 50
     assert experiment.run_config.seed == 1
+
+
+def test_rl_defaults_come_from_the_registry() -> None:
+    trpo = """\
+version: 1
+project:
+  name: trpo
+model:
+  trpo:
+    graph:
+      input_layers: state
+      layers:
+        - Dense: {units: 8}
+train:
+  train_steps: 1000
+  env: {Gym: {env_id: CartPole-v1}}
+  memory: {BatchMemory: {batch_size: 64}}
+"""
+    experiment = lower_document(load_text(trpo, "t.yaml"), "t.yaml", "")
+    assert isinstance(experiment, RLExperiment)
+    agent = experiment.agent
+    entry = rl.PG_MODELS["trpo"]
+    assert agent.params == tuple((k, entry.default(k)) for k in entry.params)
+    assert (agent.discount, agent.target_update_frequency) == (0.97, None)
+    assert (experiment.eval_episodes, experiment.keep_best) == (10, True)
+    decay = DQN.replace("decay_steps: 8000}", "decay_steps: 8000, start_decay_at: 5}")
+    explored = lower_document(load_text(decay, "t.yaml"), "t.yaml", "")
+    assert isinstance(explored, RLExperiment) and explored.agent.exploration
+    rate = explored.agent.exploration.decay
+    assert rate is not None and (rate.window, rate.start, rate.stop) == (True, 5, 1e9)
 
 
 def test_rl_mistakes_are_located() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from plxgen.compiler import lower
 from plxgen.schema import registry, rl_registry
 from plxgen.schema.registry import rl
 
@@ -17,17 +18,71 @@ def test_every_optimizer_names_its_keras_symbol_and_passes_known_arguments() -> 
         assert "learning_rate" not in entry.renames, name  # the schedule passes it
 
 
-def test_optimizer_keras_is_the_view_of_the_entries() -> None:
-    assert set(registry.OPTIMIZER_KERAS) == set(registry.OPTIMIZERS)
-    for name, (symbol, renames, fixed) in registry.OPTIMIZER_KERAS.items():
-        entry = registry.OPTIMIZERS[name]
-        assert (symbol, renames, fixed) == (entry.symbol, entry.renames, entry.fixed)
+def test_every_loss_is_a_keras_loss_or_a_function_of_the_script() -> None:
+    for name, entry in registry.LOSSES.items():
+        assert (entry.symbol is None) != (entry.function is None), name
+        assert entry.symbol is None or entry.symbol.startswith("keras.losses."), name
+        assert set(entry.renames) | set(entry.unsupported) <= set(entry.params), name
+        assert "weights" in entry.params and "weights" not in entry.renames, name
+        assert set(entry.by_labels) <= set(entry.labels) <= set(registry.LABELS), name
+        assert entry.scores in (None, "softmax", "sigmoid"), name
+
+
+def test_every_metric_says_what_it_calls_for_each_label_kind() -> None:
+    for name, entry in registry.METRICS.items():
+        assert set(entry.by_labels) <= set(entry.labels) <= set(registry.LABELS), name
+        calls = [entry.symbol, *(v.symbol for v in entry.by_labels.values())]
+        assert entry.function or all(
+            entry.variant(labels) for labels in entry.labels
+        ), name
+        assert not (entry.function and any(calls)), name
+        for variant in [entry, *entry.by_labels.values()]:
+            assert set(variant.renames) <= set(entry.params), name
+        assert set(entry.nonzero) <= set(entry.params), name
+        assert not entry.per_threshold or "thresholds" in entry.params, name
+    keys = [lower.snake_case(name) for name in registry.METRICS]
+    assert len(set(keys)) == len(keys)
+
+
+def test_every_initializer_regularizer_and_constraint_names_its_keras_class() -> None:
+    for family, module in (
+        (registry.INITIALIZERS, "initializers"),
+        (registry.REGULARIZERS, "regularizers"),
+        (registry.CONSTRAINTS, "constraints"),
+    ):
+        for name, entry in family.items():
+            assert entry.symbol and entry.symbol.startswith(f"keras.{module}."), name
 
 
 def test_every_regularizer_argument_has_a_keras_name() -> None:
-    for name, (_, entry) in registry.REGULARIZERS.items():
+    for name, entry in registry.REGULARIZERS.items():
         assert set(entry.renames) == set(entry.params), name
-        assert registry.REGULARIZER_ARGS[name] == entry.renames
+
+
+def test_decays_are_the_decay_types_with_their_flags() -> None:
+    assert registry.DECAY_TYPES == list(registry.DECAYS)
+    needs_rate = {k for k, d in registry.DECAYS.items() if d.needs_rate}
+    assert needs_rate == {
+        "exponential_decay",
+        "inverse_time_decay",
+        "natural_exp_decay",
+    }
+
+
+def test_defaults_are_read_back_from_the_schema() -> None:
+    assert registry.LOSSES["ClippedDeltaLoss"].default("clip_value_min") == -1.0
+    assert registry.METRICS["MeanIOU"].default("num_classes") is None
+    assert registry.OPTIMIZERS["Adam"].complete({"beta1": 0.5})["beta2"] == 0.999
+    assert registry.schema_default(rl.Q_TRAIN, "first_update") == 1000
+
+
+def test_rl_kinds_are_their_entries() -> None:
+    assert rl.KINDS == (*rl.Q_MODELS, *rl.PG_MODELS)
+    for kind, schema in rl.model_kinds({}, {}, {}).items():
+        entry = {**rl.Q_MODELS, **rl.PG_MODELS}[kind]
+        assert set(entry.params) | {"discount"} <= set(schema["properties"]), kind
+    assert rl.DISCRETE_EXPLORATION in rl.DISCRETE_EXPLORATIONS
+    assert rl.CONTINUOUS_EXPLORATION in rl.CONTINUOUS_EXPLORATIONS
 
 
 def test_rl_decays_are_learning_rate_decays_default_first() -> None:

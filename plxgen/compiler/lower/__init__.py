@@ -23,7 +23,6 @@ from plxgen.compiler import ir
 from plxgen.compiler.load import Document, Path
 from plxgen.compiler.lower.context import Context, snake_case
 from plxgen.compiler.lower.data import (
-    PIPELINE_FEATURES,
     lower_pipeline,
     name_processors,
     pipeline_features,
@@ -44,7 +43,6 @@ if TYPE_CHECKING:  # the RL IR is loaded only for RL experiments
 __all__ = [
     "MAX_LAYERS",
     "MAX_METRICS",
-    "PIPELINE_FEATURES",
     "keras_layers",
     "keras_layers_document",
     "lower",

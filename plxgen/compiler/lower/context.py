@@ -13,6 +13,7 @@ from typing import Any
 
 from plxgen.compiler.load import Document, Path, format_path, show
 from plxgen.errors import ConfigError, Diagnostic
+from plxgen.schema import registry
 
 IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 # Names the generated script itself uses; a layer variable never shadows them.
@@ -36,7 +37,6 @@ _RESERVED = {
     "build_model",
 }
 _BUILTINS = frozenset(dir(builtins))
-_SNAKE = {"AUC": "auc", "MeanIOU": "mean_iou"}
 
 
 @dataclass
@@ -84,7 +84,13 @@ def one(mapping: Any) -> tuple[str, dict[str, Any]]:
 
 
 def kwargs(args: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """A mapping of keyword arguments as the IR holds them."""
     return tuple(args.items())
+
+
+def or_default(section: dict[str, Any], fields: dict[str, Any], name: str) -> Any:
+    """A field of a config section, else its default in the section's schema `fields`."""
+    return section.get(name, registry.schema_default(fields, name))
 
 
 def names(value: Any) -> list[str]:
@@ -95,9 +101,10 @@ def names(value: Any) -> list[str]:
 
 
 def snake_case(name: str) -> str:
-    """`TruePositives` -> `true_positives`, as Keras names its metrics."""
-    if name in _SNAKE:
-        return _SNAKE[name]
+    """`TruePositives` -> `true_positives`, as Keras names its metrics (`AUC`: its entry's key)."""
+    metric = registry.METRICS.get(name)
+    if metric is not None and metric.key:
+        return metric.key
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 

@@ -3,74 +3,56 @@ and the feature processors that run on each feature."""
 
 from __future__ import annotations
 
+import copy
 import keyword
 from dataclasses import replace
 from typing import Any
 
 from plxgen.compiler import ir
+from plxgen.compiler.literals import ident, py
 from plxgen.compiler.load import INT64_MAX, Path, format_path, show
 from plxgen.compiler.lower.context import IDENT, Context, one
 from plxgen.schema import registry
+from plxgen.schema.registry.pipelines import PipelineKind
+from plxgen.schema.registry.processors import ProcessorKind
 
-PIPELINE_FEATURES = {
-    "TFRecordImagePipeline": ("image",),
-    "CsvPipeline": ("x",),
-    "ParallelTextPipeline": ("source",),
-    "TFRecordSourceSequencePipeline": ("source",),
-    "ImageCaptioningPipeline": ("image",),
-}
-# Pipelines of token sequences (2017 seq2seq inputs): sources padded to a batch's longest.
-_SOURCE_PIPELINES = {"ParallelTextPipeline", "TFRecordSourceSequencePipeline"}
 # Modules a processor function uses: a feature (its argument) must not shadow them.
 _MODULES = {"tf", "keras", "np", "os", "sys", "json", "math", "seed"}
-# Processors that work on any numeric feature; the others are image operations.
-_GENERIC_PROCESSORS = {"Cast", "Reshape", "Rescaling", "Normalization", "GaussianNoise"}
-_IMAGE_PIPELINES = {"TFRecordImagePipeline", "NumpyPipeline", "ImageCaptioningPipeline"}
+# What a processor's `{seed}` stands for: its own seed, from the batch's and its index.
+_SEED = "tf.random.experimental.stateless_fold_in(seed, {})"
 
 
 def pipeline_features(pipe: ir.Pipeline) -> tuple[str, ...] | None:
     """The features a pipeline gives the model (None: named by its meta data at run time)."""
-    if pipe.kind == "NumpyPipeline":
-        return tuple(dict(pipe.options)["features"])
-    return PIPELINE_FEATURES.get(pipe.kind)
+    return pipe.features
 
 
 def lower_pipeline(ctx: Context, section: dict[str, Any], path: Path) -> ir.Pipeline:
     """A data pipeline section (train or eval)."""
     name, spec = one(section["data_pipeline"])
+    kind = registry.PIPELINES[name]
     ppath: Path = path + ("data_pipeline", name)
-    options: dict[str, Any] = {}
-    files = _pipeline_files(ctx, name, spec, ppath, options)
-    features: tuple[str, ...] | None = PIPELINE_FEATURES.get(name)
-    if name == "NumpyPipeline":
-        features = tuple(spec.get("features", ["x"]))
-        options["label"] = spec.get("label", "y")
-        if options["label"] in features:
-            ctx.fail(
-                ppath + ("label",),
-                f"the array {show(options['label'])} is both a feature and the label",
-                "conflict",
-                key=True,
-            )
-        options["features"] = list(features)
-    elif name == "CsvPipeline":
-        options["label_column"] = spec["label_column"]
-        options["feature_columns"] = spec.get("feature_columns")
-        options["field_delim"] = spec.get("field_delim", ",")
-        if options["label_column"] in (options["feature_columns"] or ()):
-            ctx.fail(
-                ppath + ("feature_columns",),
-                f"the label column {show(options['label_column'])} is listed as a feature",
-                "conflict",
-                key=True,
-            )
-    elif name == "TFRecordSequencePipeline":
-        options["label_feature"] = spec.get("label_feature", "label")
+    files, sources = _pipeline_files(ctx, kind, spec, ppath)
     boundaries = spec.get("bucket_boundaries") or []
-    if boundaries and name != "TFRecordSequencePipeline":
+    given = {
+        "sources": sources,
+        "dynamic_pad": _field(kind, spec, "dynamic_pad"),
+        "bucket_boundaries": list(boundaries),
+    }
+    options = {
+        arg: given[arg] if arg in given else _field(kind, spec, arg)
+        for arg in kind.reader_args
+    }
+    _check_label(ctx, options, ppath)
+    features = (
+        tuple(options[kind.features_field])
+        if kind.features_field
+        else kind.features
+    )
+    if boundaries and not kind.buckets:
         what = (
             "pads each batch to its longest source; it does not bucket by length"
-            if name in _SOURCE_PIPELINES
+            if kind.source
             else "has no sequences to bucket by length"
         )
         ctx.fail(
@@ -88,7 +70,6 @@ def lower_pipeline(ctx: Context, section: dict[str, Any], path: Path) -> ir.Pipe
             f"e.g. {sorted(set(boundaries))}",
             key=True,
         )
-    batch_size = spec.get("batch_size", 64)
     processors = []
     for feature, graph in (spec.get("feature_processors") or {}).items():
         fpath = ppath + ("feature_processors", feature)
@@ -115,68 +96,91 @@ def lower_pipeline(ctx: Context, section: dict[str, Any], path: Path) -> ir.Pipe
                 key=True,
             )
             continue
-        processors.append(_processor(ctx, feature, graph, fpath, name))
-    meta = spec.get("meta_data_file")
+        processors.append(_processor(ctx, feature, graph, fpath, name, kind.images))
     return ir.Pipeline(
         section=path[0],  # type: ignore[arg-type]
         data_files=tuple(ctx.data_path(f) for f in files),
-        meta_data_file=ctx.data_path(meta) if meta else None,
-        batch_size=batch_size,
-        num_epochs=spec.get("num_epochs", 1),
-        shuffle=spec.get("shuffle", True),
-        shuffle_buffer=_shuffle_buffer(ctx, spec, ppath),
-        drop_remainder=not spec.get("allow_smaller_final_batch", True),
-        num_threads=spec.get("num_threads", 3),
+        meta_data_file=(
+            ctx.data_path(spec["meta_data_file"]) if kind.meta_data else None
+        ),
+        batch_size=_field(kind, spec, "batch_size"),
+        num_epochs=_field(kind, spec, "num_epochs"),
+        shuffle=_field(kind, spec, "shuffle"),
+        shuffle_buffer=_shuffle_buffer(ctx, kind, spec, ppath),
+        drop_remainder=not _field(kind, spec, "allow_smaller_final_batch"),
+        num_threads=_field(kind, spec, "num_threads"),
         processors=tuple(processors),
+        reader=kind.reader,
+        features=features,
         kind=name,
-        cache=spec.get("cache", False),
-        dynamic_pad=spec.get("dynamic_pad", False),
+        cache=_field(kind, spec, "cache") and kind.caches,
+        dynamic_pad=given["dynamic_pad"],
         bucket_boundaries=tuple(boundaries),
-        options=tuple(sorted(options.items())),
+        options=tuple(options.items()),
+        constants=kind.constants,
+        records=kind.records,
+        ids=kind.ids,
+        source=kind.source,
+        images=kind.images,
+        modules=kind.modules,
+        numpy=kind.numpy,
     )
+
+
+def _field(kind: PipelineKind, spec: dict[str, Any], name: str) -> Any:
+    """A field of the pipeline: the config's, else (a copy of) its schema default."""
+    return spec[name] if name in spec else copy.deepcopy(kind.default(name))
 
 
 def _pipeline_files(
-    ctx: Context, name: str, spec: dict[str, Any], path: Path, options: dict[str, Any]
-) -> list[str]:
-    """The files a pipeline reads; kind-specific fields of the seq2seq kinds go to `options`."""
-    key = {"ParallelTextPipeline": "source_files"}.get(
-        name, "files" if "files" in spec else "data_files"
-    )
-    files = spec[key]
+    ctx: Context, kind: PipelineKind, spec: dict[str, Any], path: Path
+) -> tuple[list[str], int]:
+    """The files a pipeline reads, and how many of them come before its target files."""
+    files = spec[kind.files]
     files = [files] if isinstance(files, str) else list(files)
-    if name == "ParallelTextPipeline":
-        targets = spec["target_files"]
+    sources = len(files)
+    if kind.targets:
+        targets = spec[kind.targets]
         targets = [targets] if isinstance(targets, str) else list(targets)
         if len(targets) != len(files):
             ctx.fail(
-                path + ("target_files",),
-                f"source_files lists {len(files)}, target_files {len(targets)}",
+                path + (kind.targets,),
+                f"{kind.files} lists {len(files)}, {kind.targets} {len(targets)}",
                 "conflict",
                 "each source file has its line-aligned target file",
                 key=True,
             )
-        options["sources"] = len(files)
         files += targets
-    if name in _SOURCE_PIPELINES:
-        options["source_delimiter"] = spec.get("source_delimiter", " ")
-        options["target_delimiter"] = spec.get("target_delimiter", " ")
-    if name == "TFRecordSourceSequencePipeline":
-        options["source_field"] = spec.get("source_field", "source")
-        options["target_field"] = spec.get("target_field", "target")
-    elif name == "ImageCaptioningPipeline":
-        options["image_field"] = spec.get("image_field", "image/data")
-        options["caption_ids_field"] = spec.get(
-            "caption_ids_field", "image/caption_ids"
+    return files, sources
+
+
+def _check_label(ctx: Context, options: dict[str, Any], path: Path) -> None:
+    """The label is none of the features: an array of a NumpyPipeline, a column of a CsvPipeline."""
+    if "label" in options and options["label"] in options.get("features", ()):
+        ctx.fail(
+            path + ("label",),
+            f"the array {show(options['label'])} is both a feature and the label",
+            "conflict",
+            key=True,
         )
-    return files
+    column = options.get("label_column")
+    if column is not None and column in (options["feature_columns"] or ()):
+        ctx.fail(
+            path + ("feature_columns",),
+            f"the label column {show(column)} is listed as a feature",
+            "conflict",
+            key=True,
+        )
 
 
-def _shuffle_buffer(ctx: Context, spec: dict[str, Any], path: Path) -> int:
+def _shuffle_buffer(
+    ctx: Context, kind: PipelineKind, spec: dict[str, Any], path: Path
+) -> int:
     """capacity, else min_after_dequeue + 3 * batch_size (as tf.train.shuffle_batch)."""
     if spec.get("capacity"):
         return int(spec["capacity"])
-    size = int(spec.get("min_after_dequeue", 5000) + 3 * spec.get("batch_size", 64))
+    dequeue = _field(kind, spec, "min_after_dequeue")
+    size = int(dequeue + 3 * _field(kind, spec, "batch_size"))
     if size > INT64_MAX:
         ctx.fail(
             path + ("min_after_dequeue",),
@@ -190,9 +194,14 @@ def _shuffle_buffer(ctx: Context, spec: dict[str, Any], path: Path) -> int:
 
 
 def _processor(
-    ctx: Context, feature: str, graph: dict[str, Any], path: Path, pipeline: str
+    ctx: Context,
+    feature: str,
+    graph: dict[str, Any],
+    path: Path,
+    pipeline: str,
+    images: bool,
 ) -> ir.Processor:
-    """The feature processors of one feature."""
+    """The feature processors of one feature (of a pipeline with `images` or without)."""
     inputs = graph.get("input_layers", [feature])
     inputs = [inputs] if isinstance(inputs, str) else inputs
     if inputs and list(inputs) != [feature]:
@@ -206,24 +215,29 @@ def _processor(
     for i, item in enumerate(graph["layers"]):
         name, args = one(item)
         opath = path + ("layers", i, name)
-        if name not in _GENERIC_PROCESSORS and pipeline not in _IMAGE_PIPELINES:
+        if registry.FEATURE_PROCESSORS[name].image and not images:
+            generic = [n for n, e in registry.FEATURE_PROCESSORS.items() if not e.image]
             ctx.fail(
                 opath,
                 f"{name} is an image operation; {pipeline} has no images",
                 "not-images",
-                "use " + ", ".join(sorted(_GENERIC_PROCESSORS)),
+                "use " + ", ".join(sorted(generic)),
                 key=True,
             )
-        ops.append(_op(ctx, name, args, opath, i))
+        ops.append(_op(ctx, name, args, opath, i, feature))
     return ir.Processor(feature, f"process_{feature}", tuple(ops))
 
 
-def _op(ctx: Context, name: str, args: dict[str, Any], path: Path, index: int) -> ir.Op:
-    """One processor with its defaults filled in, checked beyond the schema."""
+def _op(
+    ctx: Context, name: str, args: dict[str, Any], path: Path, index: int, feature: str
+) -> ir.Op:
+    """One processor with its defaults filled in, checked beyond the schema, and its statements."""
     entry = registry.FEATURE_PROCESSORS[name]
     full: dict[str, Any] = {k: v.get("default") for k, v in entry.params.items()}
     full.update(args)
     source = format_path(path)
+    # Values the statements read besides the arguments.
+    derived: dict[str, Any] = {}
     if name == "Reshape":
         shape = full["target_shape"]
         if isinstance(shape, int):
@@ -262,16 +276,55 @@ def _op(ctx: Context, name: str, args: dict[str, Any], path: Path, index: int) -
         variances = variance if isinstance(variance, list) else [variance]
         if any(v <= 0 for v in variances):
             ctx.fail(path + ("variance",), "a variance must be above 0", "out-of-range")
-        else:
-            roots = [v**0.5 for v in variances]
-            full = {
-                "mean": mean,
-                "stddev": roots if isinstance(variance, list) else roots[0],
-            }
-    random = name in ("RandomCrop", "GaussianNoise") or (
-        name in ("Flip", "Rotate90", "AdjustBrightness") and bool(full.get("is_random"))
+            # Nothing to write: the mistake stops the compile.
+            return ir.Op(name, tuple(sorted(full.items())), source, index)
+        roots = [v**0.5 for v in variances]
+        full = {
+            "mean": mean,
+            "stddev": roots if isinstance(variance, list) else roots[0],
+        }
+    elif name == "Flip":
+        # The axis of a batch of images, [batch, height, width, channels].
+        derived["image_axis"] = full["axis"] + 1
+    elif name == "ExtractGlimpse":
+        derived["noise"] = "uniform" if full["uniform_noise"] else "zero"
+    elif name == "DrawBoundingBoxes":
+        # TensorFlow's own default: red.
+        derived["colors"] = full["colors"] or [[1.0, 0.0, 0.0, 1.0]]
+    random = entry.random or bool(full.get("is_random"))
+    return ir.Op(
+        name,
+        tuple(sorted(full.items())),
+        source,
+        index,
+        random,
+        statements=_statements(entry, full, derived, feature, index, random),
+        helper=entry.helper if random else None,
     )
-    return ir.Op(name, tuple(sorted(full.items())), source, index, random)
+
+
+def _statements(
+    entry: ProcessorKind,
+    args: dict[str, Any],
+    derived: dict[str, Any],
+    feature: str,
+    index: int,
+    random: bool,
+) -> tuple[str, ...]:
+    """The lines an op writes: its entry's code, every value through py() and the feature through ident()."""
+    holes = {key: py(value) for key, value in {**args, **derived}.items()}
+    holes["x"] = ident(feature)
+    holes["seed"] = _SEED.format(py(index))
+    lines = []
+    for statement in entry.random_code if random and entry.random_code else entry.code:
+        if isinstance(statement, tuple):
+            arg, choices = statement
+            chosen = choices.get(args[arg])
+            if chosen is None:
+                continue
+            statement = chosen
+        lines.append(statement.format_map(holes))
+    return tuple(lines)
 
 
 def name_processors(

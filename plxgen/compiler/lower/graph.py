@@ -22,14 +22,21 @@ from plxgen.compiler.lower.context import (
     snake_case,
 )
 from plxgen.schema import registry
+from plxgen.schema.registry import schema_default
+from plxgen.schema.sections.model import COMMON_LAYER_ARGS
 
 # Bounds on what one config may ask for: beyond them the script is absurd and
 # compiling it slow (each layer is a few lines that black formats).
 MAX_LAYERS = 10_000
 # Layers called with a query, a value and maybe a key.
 _ATTENTION = {"Attention", "AdditiveAttention", "MultiHeadAttention"}
-# Layer arguments that are themselves `Name: {arguments}` (by their schema's $ref).
-_NESTED_KINDS = {"layer", "initializer", "regularizer", "constraint"}
+# Layer arguments that are themselves `Name: {arguments}` (by their schema's $ref):
+# a layer, or a name of one of these families.
+_NESTED = {
+    "initializer": registry.INITIALIZERS,
+    "regularizer": registry.REGULARIZERS,
+    "constraint": registry.CONSTRAINTS,
+}
 
 
 @lru_cache(maxsize=1)
@@ -118,7 +125,9 @@ def lower_graph(
         name, args = one(item)
         lpath = path + ("layers", i, name)
         inbound = args.pop("inbound_nodes", None)
-        is_output = args.pop("is_output", False)
+        is_output = args.pop(
+            "is_output", schema_default(COMMON_LAYER_ARGS, "is_output")
+        )
         args.pop("tags", None)
         if sequential:
             var = "x"
@@ -255,7 +264,7 @@ def layer_call(name: str, args: dict[str, Any], path: Path) -> ir.Call:
 
 def _nested(ref: str, value: Any, path: Path) -> Any:
     kind = ref.rsplit("/", 1)[-1]
-    if not isinstance(value, dict) or kind not in _NESTED_KINDS:
+    if not isinstance(value, dict) or (kind != "layer" and kind not in _NESTED):
         return value  # plain data, e.g. BatchNormalization's renorm_clipping mapping
     name, args = one(value)
     if kind == "layer":
@@ -263,18 +272,15 @@ def _nested(ref: str, value: Any, path: Path) -> Any:
         for key in ("inbound_nodes", "is_output", "tags"):
             inner.pop(key, None)
         return layer_call(name, inner, path + (name,))
-    tables = {
-        "initializer": registry.INITIALIZERS,
-        "regularizer": registry.REGULARIZERS,
-        "constraint": registry.CONSTRAINTS,
-    }
-    qualname, _ = tables[kind][name]
+    entry = _NESTED[kind][name]
+    assert entry.symbol is not None, name
     if kind == "regularizer":
-        entry = registry.REGULARIZERS[name][1]
-        full = {k: v.get("default") for k, v in entry.params.items()}
-        full.update(args)
-        args = {registry.REGULARIZER_ARGS[name][k]: v for k, v in full.items()}
-    return ir.Call(ir.Symbol(qualname), kwargs(args))
+        # Every argument, defaults filled in, under its Keras name.
+        return ir.Call(
+            ir.Symbol(entry.symbol), tuple(entry.call_kwargs(entry.complete(args)))
+        )
+    # Initializers and constraints take the config's arguments: Keras names them alike.
+    return ir.Call(ir.Symbol(entry.symbol), kwargs(args))
 
 
 def _ref(schema: dict[str, Any]) -> str:

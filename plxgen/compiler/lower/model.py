@@ -8,17 +8,11 @@ from typing import Any
 
 from plxgen.compiler import ir
 from plxgen.compiler.load import Path, format_path
-from plxgen.compiler.lower.context import Context, one, parse_source
+from plxgen.compiler.lower.context import Context, one, or_default, parse_source
 from plxgen.compiler.lower.graph import lower_graph
 from plxgen.compiler.lower.losses import MAX_METRICS, lower_loss, lower_metric
 from plxgen.schema import registry
-
-# The scores a loss's logits become in the script.
-_SCORES = {
-    "SoftmaxCrossEntropy": "softmax",
-    "SigmoidCrossEntropy": "sigmoid",
-    "HingeLoss": "sigmoid",
-}
+from plxgen.schema.sections.model import BRIDGES, kind_fields
 
 
 def lower_model(
@@ -30,9 +24,10 @@ def lower_model(
     project: str,
 ) -> ir.Model:
     """model.classifier / model.regressor / model.generator."""
+    fields = kind_fields(kind)
     n_classes = spec.get("n_classes")
-    one_hot = spec.get("one_hot_encode", False)
     if kind == "classifier":
+        one_hot = or_default(spec, fields, "one_hot_encode")
         if one_hot and n_classes is None:
             ctx.fail(
                 path + ("one_hot_encode",),
@@ -47,29 +42,23 @@ def lower_model(
     bridge: ir.Bridge | None = None
     target: str | None = None
     if kind == "generator":
-        graph, bridge, target = _generator(ctx, spec, path, features)
+        graph, bridge, target = _generator(ctx, spec, path, features, fields)
     else:
         graph = lower_graph(ctx, spec["graph"], path + ("graph",), features)
         _check_output_units(ctx, graph, labels, n_classes)
-    default_loss = "SigmoidCrossEntropy" if kind == "classifier" else "MeanSquaredError"
-    loss_name, loss_args = one(spec.get("loss") or default_loss)
+    loss_name, loss_args = one(
+        spec.get("loss") or registry.schema_default(fields, "loss")
+    )
     loss = lower_loss(ctx, loss_name, loss_args, path + ("loss", loss_name), labels)
     metrics = _metrics(ctx, spec, path, labels, n_classes, graph.outputs)
     summaries = spec.get("summaries") or []
     wanted = registry.SUMMARIES if summaries == "all" else tuple(summaries)
-    clip_embed = float(spec.get("clip_embed_gradients", 0.1))
+    clip_embed = float(or_default(spec, fields, "clip_embed_gradients"))
     if not any(
         layer.call.func.qualname == "keras.layers.Embedding" for layer in graph.layers
     ):
         clip_embed = 0.0  # nothing to clip: no code for it
-    opt_name, opt_args = one(spec.get("optimizer") or "Adam")
-    optimizer = lower_optimizer(
-        ctx,
-        opt_name,
-        opt_args,
-        path + ("optimizer", opt_name),
-        spec.get("clip_gradients", 0.5),
-    )
+    optimizer = lower_model_optimizer(ctx, spec, path, fields)
     return ir.Model(
         kind=kind,
         # A Keras model name is a TensorFlow root scope: no leading `_` or `-`.
@@ -80,7 +69,7 @@ def lower_model(
         metrics=metrics,
         labels=labels,
         n_classes=n_classes,
-        scores=_SCORES.get(loss_name),
+        scores=registry.LOSSES[loss_name].scores,
         bridge=bridge,
         target=target,
         summaries=tuple(k for k in wanted if k not in ("loss", "learning_rate")),
@@ -147,7 +136,11 @@ def _per_output(metrics: list[ir.Metric], outputs: tuple[str, ...]) -> list[ir.M
 
 
 def _generator(
-    ctx: Context, spec: dict[str, Any], path: Path, features: tuple[str, ...] | None
+    ctx: Context,
+    spec: dict[str, Any],
+    path: Path,
+    features: tuple[str, ...] | None,
+    fields: dict[str, Any],
 ) -> tuple[ir.Graph, ir.Bridge, str | None]:
     """model.generator: encoder -> bridge -> decoder as one graph."""
     encoder = lower_graph(ctx, spec["encoder"], path + ("encoder",), features)
@@ -164,12 +157,14 @@ def _generator(
             f"the encoder has {len(encoder.outputs)} outputs; the bridge takes one",
             "generator-output",
         )
-    name, args = one(spec.get("bridge") or "NoOpBridge")
+    name, args = one(spec.get("bridge") or registry.schema_default(fields, "bridge"))
+    # NoOpBridge takes no arguments: its IR holds LatentBridge's defaults.
+    values = BRIDGES["LatentBridge"].complete(args)
     bridge = ir.Bridge(
         name,
-        int(args.get("latent_dim", 1)),
-        float(args.get("mean", 0.0)),
-        float(args.get("stddev", 1.0)),
+        int(values["latent_dim"]),
+        float(values["mean"]),
+        float(values["stddev"]),
     )
     taken = {i.var for i in encoder.inputs} | {l.var for l in encoder.layers}
     code = encoder.outputs[0] if encoder.outputs else "x"
@@ -224,37 +219,31 @@ def _check_output_units(
             )
 
 
+def lower_model_optimizer(
+    ctx: Context, spec: dict[str, Any], path: Path, fields: dict[str, Any]
+) -> ir.Optimizer:
+    """A model's optimizer (`fields`: its kind's, for the defaults), clipped by clip_gradients."""
+    name, args = one(
+        spec.get("optimizer") or registry.schema_default(fields, "optimizer")
+    )
+    clip = or_default(spec, fields, "clip_gradients")
+    return lower_optimizer(ctx, name, args, path + ("optimizer", name), clip)
+
+
 def lower_optimizer(
     ctx: Context, name: str, args: dict[str, Any], path: Path, clip: float
 ) -> ir.Optimizer:
     """The optimizer, its learning rate and its 2017 decay."""
     entry = registry.OPTIMIZERS[name]
-    full: dict[str, Any] = {k: v.get("default") for k, v in entry.params.items()}
-    full.update(args)
-    qualname, mapping, fixed = registry.OPTIMIZER_KERAS[name]
-    kwargs = [(keras_key, full[key]) for key, keras_key in mapping.items()]
-    kwargs.extend(fixed.items())
+    full = entry.complete(args)
+    assert entry.symbol is not None, name
+    kwargs = entry.call_kwargs(full)
     if clip:
         kwargs.append(("global_clipnorm", clip))
     decay = None
     kind = full["decay_type"]
     if kind:
-        if (
-            kind in ("exponential_decay", "inverse_time_decay", "natural_exp_decay")
-            and not full["decay_rate"]
-        ):
-            where = (
-                path + ("decay_rate",)
-                if "decay_rate" in args
-                else path + ("decay_type",)
-            )
-            ctx.fail(
-                where,
-                f"{kind} needs a decay_rate above 0",
-                "decay-rate",
-                "set decay_rate, e.g. 0.96",
-                key=True,
-            )
+        check_decay_rate(ctx, kind, full["decay_rate"], args, path)
         boundaries, values = full["boundaries"] or [], full["values"] or []
         if kind == "piecewise_constant" and (
             not boundaries or len(values) != len(boundaries) + 1
@@ -267,22 +256,42 @@ def lower_optimizer(
             )
         decay = ir.Decay(
             kind=kind,
-            learning_rate=full["learning_rate"],
+            rate=full["learning_rate"],
             decay_steps=full["decay_steps"],
             decay_rate=full["decay_rate"],
-            staircase=full["staircase"],
+            # tf.train.polynomial_decay took no staircase (an exploration rate's does).
+            staircase=full["staircase"] and registry.DECAYS[kind].staircase,
             start=full["start_decay_at"],
             stop=full["stop_decay_at"],
+            window=bool(full["start_decay_at"])
+            or full["stop_decay_at"] < entry.default("stop_decay_at"),
             floor=full["min_learning_rate"],
+            end=full["end_learning_rate"],
+            power=full["power"],
             boundaries=tuple(boundaries),
             values=tuple(values),
-            end_learning_rate=full["end_learning_rate"],
-            power=full["power"],
         )
     return ir.Optimizer(
         name,
-        ir.Call(ir.Symbol(qualname), tuple(kwargs)),
+        ir.Call(ir.Symbol(entry.symbol), tuple(kwargs)),
         full["learning_rate"],
         decay,
         clip,
     )
+
+
+def check_decay_rate(
+    ctx: Context, kind: str, rate: float, args: dict[str, Any], path: Path
+) -> None:
+    """A decay by decay_rate (exponential, inverse_time, natural_exp) needs one above 0."""
+    if registry.DECAYS[kind].needs_rate and not rate:
+        where = (
+            path + ("decay_rate",) if "decay_rate" in args else path + ("decay_type",)
+        )
+        ctx.fail(
+            where,
+            f"{kind} needs a decay_rate above 0",
+            "decay-rate",
+            "set decay_rate, e.g. 0.96",
+            key=True,
+        )

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from plxgen.compiler import rl_ir
+from plxgen.compiler import ir, rl_ir
 from plxgen.compiler.load import Path
-from plxgen.compiler.lower.context import Context, one
+from plxgen.compiler.lower.context import Context, one, or_default
 from plxgen.compiler.lower.environment import lower_logging, lower_run_config
-from plxgen.compiler.lower.graph import lower_graph
+from plxgen.compiler.lower.graph import keras_layers, lower_graph
 from plxgen.compiler.lower.losses import lower_loss
-from plxgen.compiler.lower.model import lower_optimizer
-from plxgen.schema import rl_registry
+from plxgen.compiler.lower.model import check_decay_rate, lower_model_optimizer
+from plxgen.schema.registry import rl, schema_default
+from plxgen.schema.sections.model import kind_fields
 
 # Activations the numpy copy of a plain Dense stack computes (the script acts with it).
 NUMPY_ACTIVATIONS = {"linear", "relu", "tanh", "sigmoid", "elu", "softplus"}
@@ -32,37 +33,6 @@ _DENSE_KEYS = {
 }
 # The layers the agents add after the torso (and the value baseline's copy of it).
 HEAD_NAMES = {"q_values", "advantage", "value", "mu", "l_entries", "logits", "mean"}
-# train keys that only Q models use.
-_Q_TRAIN_KEYS = ("first_update", "update_frequency", "gradient_steps")
-_PG_DEFAULTS = {
-    "gae_lambda": 0.95,
-    "value_iterations": 10,
-    "value_learning_rate": 0.001,
-    "entropy_coefficient": 0.0,
-    "policy_iterations": 1,
-    "max_kl_divergence": 0.005,
-    "cg_damping": 0.001,
-    "cg_iterations": 20,
-    "line_search_iterations": 20,
-}
-_PG_KEYS = {
-    "vpg": (
-        "gae_lambda",
-        "value_iterations",
-        "value_learning_rate",
-        "entropy_coefficient",
-        "policy_iterations",
-    ),
-    "trpo": (
-        "gae_lambda",
-        "value_iterations",
-        "value_learning_rate",
-        "max_kl_divergence",
-        "cg_damping",
-        "cg_iterations",
-        "line_search_iterations",
-    ),
-}
 
 
 def lower_rl(ctx: Context, kind: str, spec: dict[str, Any]) -> rl_ir.RLExperiment:
@@ -78,8 +48,8 @@ def lower_rl(ctx: Context, kind: str, spec: dict[str, Any]) -> rl_ir.RLExperimen
         kwargs=tuple(sorted((env_args.get("kwargs") or {}).items())),
     )
     memory = _memory(ctx, kind, train)
-    first_update = train.get("first_update", 1000)
-    if kind in rl_registry.Q_KINDS and memory.kind == "replay":
+    first_update = or_default(train, rl.Q_TRAIN, "first_update")
+    if kind in rl.Q_KINDS and memory.kind == "replay":
         if first_update < memory.batch_size:
             ctx.fail(
                 ("train", "first_update") if "first_update" in train else ("train",),
@@ -89,8 +59,8 @@ def lower_rl(ctx: Context, kind: str, spec: dict[str, Any]) -> rl_ir.RLExperimen
                 f"set first_update: {memory.batch_size} or more",
                 key="first_update" in train,
             )
-    if kind in rl_registry.PG_KINDS:
-        for key in _Q_TRAIN_KEYS:
+    if kind in rl.PG_KINDS:
+        for key in rl.Q_TRAIN:
             if key in train:
                 ctx.fail(
                     ("train", key),
@@ -111,7 +81,7 @@ def lower_rl(ctx: Context, kind: str, spec: dict[str, Any]) -> rl_ir.RLExperimen
             )
     settings = data.get("settings", {}).get("logging", {})
     evaluation = data.get("eval") or {}
-    keep_best = evaluation.get("keep_best", True)
+    keep_best = or_default(evaluation, rl.EVAL, "keep_best")
     experiment = rl_ir.RLExperiment(
         project=data["project"]["name"],
         description=data["project"].get("description"),
@@ -125,9 +95,9 @@ def lower_rl(ctx: Context, kind: str, spec: dict[str, Any]) -> rl_ir.RLExperimen
         memory=memory,
         train_steps=train["train_steps"],
         first_update=first_update,
-        update_frequency=train.get("update_frequency", 10),
-        gradient_steps=train.get("gradient_steps", 1),
-        eval_episodes=evaluation.get("episodes", 10),
+        update_frequency=or_default(train, rl.Q_TRAIN, "update_frequency"),
+        gradient_steps=or_default(train, rl.Q_TRAIN, "gradient_steps"),
+        eval_episodes=or_default(evaluation, rl.EVAL, "episodes"),
         eval_every_steps=evaluation.get("every_steps")
         or (max(train["train_steps"] // 50, 1) if keep_best else None),
         keep_best=keep_best,
@@ -139,10 +109,9 @@ def lower_rl(ctx: Context, kind: str, spec: dict[str, Any]) -> rl_ir.RLExperimen
 
 def _memory(ctx: Context, kind: str, train: dict[str, Any]) -> rl_ir.Memory:
     name, args = one(train["memory"])
+    values = rl.MEMORIES[name].complete(args)
     if name == "Memory":
-        memory = rl_ir.Memory(
-            "replay", args.get("size", 5000), args.get("batch_size", 32)
-        )
+        memory = rl_ir.Memory("replay", values["size"], values["batch_size"])
         if memory.batch_size > memory.size:
             ctx.fail(
                 ("train", "memory", name, "batch_size"),
@@ -152,9 +121,9 @@ def _memory(ctx: Context, kind: str, train: dict[str, Any]) -> rl_ir.Memory:
                 "a batch is drawn from the transitions the memory keeps",
             )
     else:
-        size = args.get("batch_size", 5000)
+        size = values["batch_size"]
         memory = rl_ir.Memory("batch", size, size)
-    wanted = "Memory" if kind in rl_registry.Q_KINDS else "BatchMemory"
+    wanted = "Memory" if kind in rl.Q_KINDS else "BatchMemory"
     if name != wanted:
         why = (
             "a Q model learns from replayed transitions"
@@ -192,26 +161,21 @@ def _agent(ctx: Context, kind: str, spec: dict[str, Any], path: Path) -> rl_ir.A
                 "give the layer another name",
             )
     graph = lower_graph(ctx, spec["graph"], path + ("graph",), tuple(inputs))
-    opt_name, opt_args = one(spec.get("optimizer") or "Adam")
-    optimizer = lower_optimizer(
-        ctx,
-        opt_name,
-        opt_args,
-        path + ("optimizer", opt_name),
-        spec.get("clip_gradients", 0.5),
-    )
+    fields = kind_fields(kind)
+    optimizer = lower_model_optimizer(ctx, spec, path, fields)
     loss = None
     exploration = None
     params: dict[str, Any] = {}
-    if kind in rl_registry.Q_KINDS:
-        loss_name, loss_args = one(spec.get("loss") or "HuberLoss")
+    q_model = kind in rl.Q_KINDS  # a policy-gradient model has no target network
+    if q_model:
+        loss_name, loss_args = one(spec.get("loss") or schema_default(fields, "loss"))
         loss = lower_loss(
             ctx, loss_name, loss_args, path + ("loss", loss_name), "float"
         )
         exploration = _exploration(ctx, kind, spec, path)
-    else:
-        params = {k: spec.get(k, _PG_DEFAULTS[k]) for k in _PG_KEYS[kind]}
-    dueling = spec.get("dueling", "mean") if kind in ("dqn", "ddqn") else None
+    else:  # the algorithm's own numbers
+        params = {k: or_default(spec, fields, k) for k in rl.PG_MODELS[kind].params}
+    dueling = or_default(spec, fields, "dueling") if "dueling" in fields else None
     return rl_ir.Agent(
         kind=kind,
         name=spec.get("name")
@@ -221,10 +185,14 @@ def _agent(ctx: Context, kind: str, spec: dict[str, Any], path: Path) -> rl_ir.A
         dense_stack=_dense_stack(graph),
         optimizer=optimizer,
         loss=loss,
-        discount=float(spec.get("discount", 0.97)),
+        discount=float(or_default(spec, fields, "discount")),
         dueling=dueling or None,
-        target_update_frequency=spec.get("target_update_frequency", 5),
-        target_update_tau=float(spec.get("target_update_tau", 1.0)),
+        target_update_frequency=(
+            or_default(spec, fields, "target_update_frequency") if q_model else None
+        ),
+        target_update_tau=(
+            float(or_default(spec, fields, "target_update_tau")) if q_model else None
+        ),
         exploration=exploration,
         params=tuple(params.items()),
     )
@@ -233,6 +201,7 @@ def _agent(ctx: Context, kind: str, spec: dict[str, Any], path: Path) -> rl_ir.A
 def _dense_stack(graph: Any) -> tuple[rl_ir.DenseLayer, ...] | None:
     """The torso as plain Dense layers, if it is one (the script then acts in numpy)."""
     stack = []
+    dense = keras_layers()["Dense"]["properties"]
     previous = graph.inputs[0].var if len(graph.inputs) == 1 else None
     for layer in graph.layers:
         kwargs = dict(layer.call.kwargs)
@@ -244,7 +213,9 @@ def _dense_stack(graph: Any) -> tuple[rl_ir.DenseLayer, ...] | None:
             or activation not in NUMPY_ACTIVATIONS
         ):
             return None
-        stack.append(rl_ir.DenseLayer(activation, kwargs.get("use_bias", True)))
+        stack.append(
+            rl_ir.DenseLayer(activation, or_default(kwargs, dense, "use_bias"))
+        )
         previous = layer.var
     if not stack or graph.outputs != (previous,):
         return None
@@ -255,14 +226,11 @@ def _exploration(
     ctx: Context, kind: str, spec: dict[str, Any], path: Path
 ) -> rl_ir.Exploration:
     continuous = kind == "naf"
-    default = "OrnsteinUhlenbeck" if continuous else "Decay"
+    default = rl.CONTINUOUS_EXPLORATION if continuous else rl.DISCRETE_EXPLORATION
     name, args = one(spec.get("exploration") or default)
+    entry = rl.EXPLORATIONS[name]
     epath = path + ("exploration", name)
-    allowed = (
-        rl_registry.CONTINUOUS_EXPLORATIONS
-        if continuous
-        else rl_registry.DISCRETE_EXPLORATIONS
-    )
+    allowed = rl.CONTINUOUS_EXPLORATIONS if continuous else rl.DISCRETE_EXPLORATIONS
     if name not in allowed:
         what = "continuous actions" if continuous else "discrete actions"
         ctx.fail(
@@ -272,45 +240,34 @@ def _exploration(
             "use one of: " + ", ".join(allowed),
             key=True,
         )
-    if name == "OrnsteinUhlenbeck":
-        ou = tuple(
-            (k, float(args.get(k, default)))
-            for k, default in (
-                ("sigma", 0.3),
-                ("mu", 0.0),
-                ("theta", 0.15),
-                ("dt", 0.01),
-            )
-        )
+    values = entry.complete(args)
+    if entry.noise == "ou":
+        ou = tuple((k, float(v)) for k, v in values.items())
         return rl_ir.Exploration(name, "ou", 0.0, None, ou)
-    noise = "gaussian" if continuous or name == "RandomDecay" else "epsilon"
-    if name in ("Constant", "Greedy", "Random"):
-        rate = {"Greedy": 0.0, "Random": 1.0}.get(name, args.get("value", 0.5))
+    # Epsilon-greedy has no meaning for continuous actions: they take Gaussian noise.
+    noise = "gaussian" if continuous else entry.noise
+    if "decay_type" not in values:  # a fixed rate: the config's value, or the entry's
+        rate = values.get("value", entry.rate)
+        assert rate is not None, name
         return rl_ir.Exploration(name, noise, float(rate), None, ())
-    decay_type = args.get("decay_type", "polynomial_decay")
-    decay_rate = args.get("decay_rate", 0.0)
-    if decay_type != "polynomial_decay" and not decay_rate:
-        ctx.fail(
-            epath + (("decay_rate",) if "decay_rate" in args else ("decay_type",)),
-            f"{decay_type} needs a decay_rate above 0",
-            "decay-rate",
-            "set decay_rate, e.g. 0.96",
-            key=True,
-        )
-    floor = float(args.get("min_exploration_rate", 0.0))
-    end = args.get(
-        "end_exploration_rate", floor if "min_exploration_rate" in args else 0.0001
-    )
-    decay = rl_ir.RateDecay(
+    decay_type = values["decay_type"]
+    check_decay_rate(ctx, decay_type, values["decay_rate"], args, epath)
+    floor = float(values["min_exploration_rate"])
+    end: float = values["end_exploration_rate"]
+    if end is None:  # min_exploration_rate when given, else 2017's
+        end = floor if "min_exploration_rate" in args else rl.END_EXPLORATION_RATE
+    decay = ir.Decay(
         kind=decay_type,
-        rate=float(args.get("exploration_rate", 0.15)),
-        decay_steps=args.get("decay_steps", 100000 if name == "Decay" else 10000),
-        decay_rate=float(decay_rate),
-        start=args.get("start_decay_at", 0),
-        stop=float(args.get("stop_decay_at", 1e9)),
-        staircase=args.get("staircase", False),
+        rate=float(values["exploration_rate"]),
+        decay_steps=values["decay_steps"],
+        decay_rate=float(values["decay_rate"]),
+        staircase=values["staircase"],
+        start=values["start_decay_at"],
+        stop=float(values["stop_decay_at"]),
+        window=bool(values["start_decay_at"])
+        or values["stop_decay_at"] < entry.default("stop_decay_at"),
         floor=floor,
         end=float(end),
-        power=float(args.get("power", 1.0)),
+        power=float(values["power"]),
     )
     return rl_ir.Exploration(name, noise, decay.rate, decay, ())

@@ -17,12 +17,14 @@ from plxgen.schema.registry import rl as rl
 from plxgen.schema.registry.common import (
     IDENTIFIER as IDENTIFIER,
     JSON as JSON,
+    LABELS as LABELS,
     MODEL_KINDS as MODEL_KINDS,
     Entry as Entry,
     boolean as boolean,
     enum as enum,
     integer as integer,
     number as number,
+    schema_default as schema_default,
 )
 from plxgen.schema.registry.initializers import (
     ACTIVATIONS as ACTIVATIONS,
@@ -31,7 +33,6 @@ from plxgen.schema.registry.initializers import (
     DTYPES as DTYPES,
     INITIALIZER_STRINGS as INITIALIZER_STRINGS,
     INITIALIZERS as INITIALIZERS,
-    REGULARIZER_ARGS as REGULARIZER_ARGS,
     REGULARIZER_STRINGS as REGULARIZER_STRINGS,
     REGULARIZERS as REGULARIZERS,
 )
@@ -39,7 +40,7 @@ from plxgen.schema.registry.losses import LOSSES as LOSSES
 from plxgen.schema.registry.metrics import METRICS as METRICS, SUMMARIES as SUMMARIES
 from plxgen.schema.registry.optimizers import (
     DECAY_TYPES as DECAY_TYPES,
-    OPTIMIZER_KERAS as OPTIMIZER_KERAS,
+    DECAYS as DECAYS,
     OPTIMIZERS as OPTIMIZERS,
 )
 from plxgen.schema.registry.pipelines import PIPELINES as PIPELINES

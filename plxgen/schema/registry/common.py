@@ -3,7 +3,8 @@
 `number`, `integer`, `boolean` and `enum` write the JSON Schema of one argument
 (with its 2017 default); an `Entry` holds a name's description and arguments,
 and, where lowering calls a Keras symbol for it, that symbol and how the 2017
-arguments map onto the symbol's keyword arguments.
+arguments map onto the symbol's keyword arguments. `schema_default` reads a default
+back from a schema: lowering takes every default from there, never restates it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,11 @@ MODEL_KINDS = ("classifier", "regressor", "generator")
 
 # A Python identifier (declarations, matrix axes, keyword arguments).
 IDENTIFIER = "^[A-Za-z_][A-Za-z0-9_]*$"
+
+# How a model's labels are shaped: one-hot vectors, class indices (n_classes
+# without one_hot_encode), one 0/1 value (a classifier without n_classes), or
+# values (a regressor or a generator).
+LABELS = ("one_hot", "sparse", "binary", "float")
 
 
 def number(default: float | None, description: str, **bounds: float) -> JSON:
@@ -50,6 +56,17 @@ def _with_default(schema: JSON, default: Any) -> JSON:
     return schema
 
 
+def schema_default(params: dict[str, JSON], name: str) -> Any:
+    """The schema default of the argument `name` of `params` (None where it has none)."""
+    return params[name].get("default")
+
+
+def _kwargs(
+    renames: dict[str, str], fixed: dict[str, Any], values: dict[str, Any]
+) -> list[tuple[str, Any]]:
+    return [(kw, values[arg]) for arg, kw in renames.items()] + list(fixed.items())
+
+
 @dataclass(frozen=True)
 class Entry:
     """One name of a family: what it means and which arguments it takes.
@@ -57,7 +74,8 @@ class Entry:
     `symbol` is the Keras/TF qualname lowering calls for it, `renames` maps each
     2017 argument passed through to the symbol's keyword argument (identity
     included: an argument not listed is not passed), and `fixed` holds keyword
-    arguments the name always passes.
+    arguments the name always passes. A family whose names carry more (a
+    loss's label kinds, a metric's key, ...) subclasses it in its module.
     """
 
     description: str
@@ -66,3 +84,51 @@ class Entry:
     symbol: str | None = field(default=None, kw_only=True)
     renames: dict[str, str] = field(default_factory=dict, kw_only=True)
     fixed: dict[str, Any] = field(default_factory=dict, kw_only=True)
+
+    def default(self, name: str) -> Any:
+        """The schema default of one argument (None where it has none)."""
+        return schema_default(self.params, name)
+
+    def complete(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Every argument: the config's, else its schema default."""
+        return {name: args.get(name, self.default(name)) for name in self.params}
+
+    def call_kwargs(self, values: dict[str, Any]) -> list[tuple[str, Any]]:
+        """The symbol's keyword arguments: the renamed 2017 arguments, then `fixed`."""
+        return _kwargs(self.renames, self.fixed, values)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """What a loss or a metric calls for one kind of labels, instead of its own symbol."""
+
+    symbol: str
+    renames: dict[str, str] = field(default_factory=dict)
+    fixed: dict[str, Any] = field(default_factory=dict)
+
+    def call_kwargs(self, values: dict[str, Any]) -> list[tuple[str, Any]]:
+        """The symbol's keyword arguments: the renamed 2017 arguments, then `fixed`."""
+        return _kwargs(self.renames, self.fixed, values)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Scored(Entry):
+    """A loss or a metric: it compares a model's outputs with its labels.
+
+    `labels` are the kinds of labels (LABELS) it accepts; `by_labels` what it
+    calls for some of them instead of `symbol`. `function` names a function
+    of the script (defined in templates/model.py.j2) computing it per example,
+    for a name no Keras symbol computes.
+    """
+
+    labels: tuple[str, ...] = LABELS
+    by_labels: dict[str, Variant] = field(default_factory=dict)
+    function: str | None = None
+
+    def variant(self, labels: str) -> Variant | None:
+        """What it calls for these labels (None: a function of the script, or nothing)."""
+        if labels in self.by_labels:
+            return self.by_labels[labels]
+        if self.symbol is None:
+            return None
+        return Variant(self.symbol, self.renames, self.fixed)

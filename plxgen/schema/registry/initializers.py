@@ -1,7 +1,9 @@
 """Layer-argument families: initializers, regularizers, constraints, activations and dtypes.
 
-Each initializer, regularizer and constraint is `(Keras symbol, Entry)`, the
-symbol being what lowering calls.
+Each initializer, regularizer and constraint entry names the Keras class lowering
+calls (`symbol`). Initializers and constraints pass their arguments as the
+config gives them (the 2017 names are Keras'); a regularizer passes every
+argument, defaults filled in, under its Keras name (`renames`).
 """
 
 from __future__ import annotations
@@ -12,93 +14,77 @@ _SEED = {
     "type": ["integer", "null"],
     "description": "Random seed (default: derived from tf_random_seed).",
 }
-INITIALIZERS: dict[str, tuple[str, Entry]] = {
-    "Zeros": ("keras.initializers.Zeros", Entry("All zeros.")),
-    "Ones": ("keras.initializers.Ones", Entry("All ones.")),
-    "Constant": (
-        "keras.initializers.Constant",
-        Entry("A constant.", {"value": number(0.0, "The value.")}),
+_MEAN_STDDEV = {
+    "mean": number(0.0, "Mean."),
+    "stddev": number(0.05, "Standard deviation.", minimum=0),
+    "seed": _SEED,
+}
+INITIALIZERS: dict[str, Entry] = {
+    "Zeros": Entry("All zeros.", symbol="keras.initializers.Zeros"),
+    "Ones": Entry("All ones.", symbol="keras.initializers.Ones"),
+    "Constant": Entry(
+        "A constant.",
+        {"value": number(0.0, "The value.")},
+        symbol="keras.initializers.Constant",
     ),
-    "Uniform": (
-        "keras.initializers.RandomUniform",
-        Entry(
-            "Uniform in [minval, maxval).",
-            {
-                "minval": number(-0.05, "Lower bound."),
-                "maxval": number(0.05, "Upper bound."),
-                "seed": _SEED,
-            },
-        ),
+    "Uniform": Entry(
+        "Uniform in [minval, maxval).",
+        {
+            "minval": number(-0.05, "Lower bound."),
+            "maxval": number(0.05, "Upper bound."),
+            "seed": _SEED,
+        },
+        symbol="keras.initializers.RandomUniform",
     ),
-    "Normal": (
-        "keras.initializers.RandomNormal",
-        Entry(
-            "Normal distribution.",
-            {
-                "mean": number(0.0, "Mean."),
-                "stddev": number(0.05, "Standard deviation.", minimum=0),
-                "seed": _SEED,
-            },
-        ),
+    "Normal": Entry(
+        "Normal distribution.", _MEAN_STDDEV, symbol="keras.initializers.RandomNormal"
     ),
-    "TruncatedNormal": (
-        "keras.initializers.TruncatedNormal",
-        Entry(
-            "Normal distribution truncated at two standard deviations.",
-            {
-                "mean": number(0.0, "Mean."),
-                "stddev": number(0.05, "Standard deviation.", minimum=0),
-                "seed": _SEED,
-            },
-        ),
+    "TruncatedNormal": Entry(
+        "Normal distribution truncated at two standard deviations.",
+        _MEAN_STDDEV,
+        symbol="keras.initializers.TruncatedNormal",
     ),
-    "VarianceScaling": (
-        "keras.initializers.VarianceScaling",
-        Entry(
-            "Variance scaling.",
-            {
-                "scale": number(1.0, "Scaling factor.", exclusiveMinimum=0),
-                "mode": enum(["fan_in", "fan_out", "fan_avg"], "fan_in", "Which fan."),
-                "distribution": enum(
-                    ["truncated_normal", "untruncated_normal", "uniform"],
-                    "truncated_normal",
-                    "Which distribution.",
-                ),
-                "seed": _SEED,
-            },
-        ),
+    "VarianceScaling": Entry(
+        "Variance scaling.",
+        {
+            "scale": number(1.0, "Scaling factor.", exclusiveMinimum=0),
+            "mode": enum(["fan_in", "fan_out", "fan_avg"], "fan_in", "Which fan."),
+            "distribution": enum(
+                ["truncated_normal", "untruncated_normal", "uniform"],
+                "truncated_normal",
+                "Which distribution.",
+            ),
+            "seed": _SEED,
+        },
+        symbol="keras.initializers.VarianceScaling",
     ),
-    "Identity": (
-        "keras.initializers.Identity",
-        Entry("Identity matrix.", {"gain": number(1.0, "Multiplier.")}),
+    "Identity": Entry(
+        "Identity matrix.",
+        {"gain": number(1.0, "Multiplier.")},
+        symbol="keras.initializers.Identity",
     ),
-    "Orthogonal": (
-        "keras.initializers.Orthogonal",
-        Entry(
-            "Random orthogonal matrix.",
-            {"gain": number(1.0, "Multiplier."), "seed": _SEED},
-        ),
+    "Orthogonal": Entry(
+        "Random orthogonal matrix.",
+        {"gain": number(1.0, "Multiplier."), "seed": _SEED},
+        symbol="keras.initializers.Orthogonal",
     ),
-    "GlorotUniform": (
-        "keras.initializers.GlorotUniform",
-        Entry("Glorot uniform.", {"seed": _SEED}),
+    "GlorotUniform": Entry(
+        "Glorot uniform.", {"seed": _SEED}, symbol="keras.initializers.GlorotUniform"
     ),
-    "GlorotNormal": (
-        "keras.initializers.GlorotNormal",
-        Entry("Glorot normal.", {"seed": _SEED}),
+    "GlorotNormal": Entry(
+        "Glorot normal.", {"seed": _SEED}, symbol="keras.initializers.GlorotNormal"
     ),
-    "HeUniform": (
-        "keras.initializers.HeUniform",
-        Entry("He uniform.", {"seed": _SEED}),
+    "HeUniform": Entry(
+        "He uniform.", {"seed": _SEED}, symbol="keras.initializers.HeUniform"
     ),
-    "HeNormal": ("keras.initializers.HeNormal", Entry("He normal.", {"seed": _SEED})),
-    "LecunUniform": (
-        "keras.initializers.LecunUniform",
-        Entry("LeCun uniform.", {"seed": _SEED}),
+    "HeNormal": Entry(
+        "He normal.", {"seed": _SEED}, symbol="keras.initializers.HeNormal"
     ),
-    "LecunNormal": (
-        "keras.initializers.LecunNormal",
-        Entry("LeCun normal.", {"seed": _SEED}),
+    "LecunUniform": Entry(
+        "LeCun uniform.", {"seed": _SEED}, symbol="keras.initializers.LecunUniform"
+    ),
+    "LecunNormal": Entry(
+        "LeCun normal.", {"seed": _SEED}, symbol="keras.initializers.LecunNormal"
     ),
 }
 # Keras initializer names a config may give as a plain string, as Keras accepts them.
@@ -108,70 +94,55 @@ INITIALIZER_STRINGS = [
     "random_normal", "truncated_normal", "variance_scaling",
 ]  # fmt: skip
 
-# `renames`: the Keras argument of each 2017 argument.
-REGULARIZERS: dict[str, tuple[str, Entry]] = {
-    "L1": (
-        "keras.regularizers.L1",
-        Entry(
-            "L1 penalty.",
-            {"l": number(0.01, "Factor.", minimum=0)},
-            renames={"l": "l1"},
-        ),
+REGULARIZERS: dict[str, Entry] = {
+    "L1": Entry(
+        "L1 penalty.",
+        {"l": number(0.01, "Factor.", minimum=0)},
+        symbol="keras.regularizers.L1",
+        renames={"l": "l1"},
     ),
-    "L2": (
-        "keras.regularizers.L2",
-        Entry(
-            "L2 penalty.",
-            {"l": number(0.01, "Factor.", minimum=0)},
-            renames={"l": "l2"},
-        ),
+    "L2": Entry(
+        "L2 penalty.",
+        {"l": number(0.01, "Factor.", minimum=0)},
+        symbol="keras.regularizers.L2",
+        renames={"l": "l2"},
     ),
-    "L1L2": (
-        "keras.regularizers.L1L2",
-        Entry(
-            "L1 and L2 penalties.",
-            {
-                "l1": number(0.01, "L1 factor.", minimum=0),
-                "l2": number(0.01, "L2 factor.", minimum=0),
-            },
-            renames={"l1": "l1", "l2": "l2"},
-        ),
+    "L1L2": Entry(
+        "L1 and L2 penalties.",
+        {
+            "l1": number(0.01, "L1 factor.", minimum=0),
+            "l2": number(0.01, "L2 factor.", minimum=0),
+        },
+        symbol="keras.regularizers.L1L2",
+        renames={"l1": "l1", "l2": "l2"},
     ),
-}
-# derived from REGULARIZERS for lowering; removed when lowering reads the entries
-REGULARIZER_ARGS: dict[str, dict[str, str]] = {
-    name: entry.renames for name, (_, entry) in REGULARIZERS.items()
 }
 # Keras regularizer names a config may give as a plain string.
 REGULARIZER_STRINGS = ["l1", "l2", "l1_l2"]
 
-CONSTRAINTS: dict[str, tuple[str, Entry]] = {
-    "MaxNorm": (
-        "keras.constraints.MaxNorm",
-        Entry(
-            "Caps the norm of the weights.",
-            {
-                "max_value": number(2.0, "Maximum norm.", exclusiveMinimum=0),
-                "axis": integer(0, "Axis of the norm."),
-            },
-        ),
+_AXIS = integer(0, "Axis of the norm.")
+CONSTRAINTS: dict[str, Entry] = {
+    "MaxNorm": Entry(
+        "Caps the norm of the weights.",
+        {
+            "max_value": number(2.0, "Maximum norm.", exclusiveMinimum=0),
+            "axis": _AXIS,
+        },
+        symbol="keras.constraints.MaxNorm",
     ),
-    "NonNeg": ("keras.constraints.NonNeg", Entry("Weights stay non-negative.")),
-    "UnitNorm": (
-        "keras.constraints.UnitNorm",
-        Entry("Unit norm.", {"axis": integer(0, "Axis of the norm.")}),
+    "NonNeg": Entry("Weights stay non-negative.", symbol="keras.constraints.NonNeg"),
+    "UnitNorm": Entry(
+        "Unit norm.", {"axis": _AXIS}, symbol="keras.constraints.UnitNorm"
     ),
-    "MinMaxNorm": (
-        "keras.constraints.MinMaxNorm",
-        Entry(
-            "Keeps the norm between bounds.",
-            {
-                "min_value": number(0.0, "Minimum norm.", minimum=0),
-                "max_value": number(1.0, "Maximum norm.", minimum=0),
-                "rate": number(1.0, "Rate of enforcement.", minimum=0, maximum=1),
-                "axis": integer(0, "Axis of the norm."),
-            },
-        ),
+    "MinMaxNorm": Entry(
+        "Keeps the norm between bounds.",
+        {
+            "min_value": number(0.0, "Minimum norm.", minimum=0),
+            "max_value": number(1.0, "Maximum norm.", minimum=0),
+            "rate": number(1.0, "Rate of enforcement.", minimum=0, maximum=1),
+            "axis": _AXIS,
+        },
+        symbol="keras.constraints.MinMaxNorm",
     ),
 }
 

@@ -1,23 +1,51 @@
 """Losses: the 2017 names of tf.losses, their arguments and 2017 defaults.
 
-Each description names the Keras loss that lowering computes it with.
+Each entry also says how lowering computes the loss per example: the Keras loss
+class (`symbol`, called with `fixed`, then the renamed arguments, then
+`reduction=None`) or the script's own function (`function`, bound to its
+renamed arguments with functools.partial), which label kinds it accepts, and
+how the model's outputs become scores for metrics. Each description names the
+Keras loss.
 """
 
 from __future__ import annotations
 
-from plxgen.schema.registry.common import Entry, integer, number
+from dataclasses import dataclass, field
+
+from plxgen.schema.registry.common import Scored, Variant, integer, number
 
 _WEIGHTS = number(1.0, "Multiplies the loss (2017 `weights`).")
 _SMOOTHING = number(0.0, "Label smoothing in [0, 1].", minimum=0, maximum=1)
 
-LOSSES: dict[str, Entry] = {
-    "AbsoluteDifference": Entry(
-        "Mean absolute error (keras.losses.MeanAbsoluteError).", {"weights": _WEIGHTS}
+
+@dataclass(frozen=True, kw_only=True)
+class LossEntry(Scored):
+    """A loss; every loss takes `weights` (lowering multiplies the loss by it).
+
+    By default a loss compares outputs with one-hot labels, a 0/1 label or values,
+    not with class indices. A `by_labels` variant passes only its own arguments:
+    the others must keep their defaults. `scores` is how the outputs become
+    scores (softmax | sigmoid; None: as they are); `unsupported` holds arguments
+    Keras only takes at their default, each with the reason.
+    """
+
+    labels: tuple[str, ...] = ("one_hot", "binary", "float")
+    scores: str | None = None
+    unsupported: dict[str, str] = field(default_factory=dict)
+
+
+LOSSES: dict[str, LossEntry] = {
+    "AbsoluteDifference": LossEntry(
+        "Mean absolute error (keras.losses.MeanAbsoluteError).",
+        {"weights": _WEIGHTS},
+        symbol="keras.losses.MeanAbsoluteError",
     ),
-    "MeanSquaredError": Entry(
-        "Mean squared error (keras.losses.MeanSquaredError).", {"weights": _WEIGHTS}
+    "MeanSquaredError": LossEntry(
+        "Mean squared error (keras.losses.MeanSquaredError).",
+        {"weights": _WEIGHTS},
+        symbol="keras.losses.MeanSquaredError",
     ),
-    "LogLoss": Entry(
+    "LogLoss": LossEntry(
         "Binary cross-entropy on probabilities (keras.losses.BinaryCrossentropy, from_logits=False).",
         {
             "weights": _WEIGHTS,
@@ -27,8 +55,10 @@ LOSSES: dict[str, Entry] = {
                 "description": "Probabilities are clipped to [epsilon, 1 - epsilon]; Keras fixes it at 1e-7.",
             },
         },
+        symbol="keras.losses.BinaryCrossentropy",
+        fixed={"from_logits": False},
     ),
-    "HuberLoss": Entry(
+    "HuberLoss": LossEntry(
         "Huber loss (keras.losses.Huber).",
         {
             "weights": _WEIGHTS,
@@ -39,37 +69,67 @@ LOSSES: dict[str, Entry] = {
                 exclusiveMinimum=0,
             ),
         },
+        symbol="keras.losses.Huber",
+        renames={"clip": "delta"},
     ),
-    "ClippedDeltaLoss": Entry(
+    "ClippedDeltaLoss": LossEntry(
         "Squared error of (label - prediction) clipped to [clip_value_min, clip_value_max].",
         {
             "weights": _WEIGHTS,
             "clip_value_min": number(-1.0, "Lower clip of the error."),
             "clip_value_max": number(1.0, "Upper clip of the error."),
         },
+        function="clipped_delta_loss",
+        renames={
+            "clip_value_min": "clip_value_min",
+            "clip_value_max": "clip_value_max",
+        },
     ),
-    "SoftmaxCrossEntropy": Entry(
+    "SoftmaxCrossEntropy": LossEntry(
         "Softmax cross-entropy on logits (keras.losses.CategoricalCrossentropy, or the sparse "
         "variant when labels are not one-hot encoded).",
         {"weights": _WEIGHTS, "label_smoothing": _SMOOTHING},
+        symbol="keras.losses.CategoricalCrossentropy",
+        renames={"label_smoothing": "label_smoothing"},
+        fixed={"from_logits": True},
+        labels=("one_hot", "sparse"),
+        by_labels={
+            "sparse": Variant(
+                "keras.losses.SparseCategoricalCrossentropy",
+                fixed={"from_logits": True},
+            )
+        },
+        scores="softmax",
     ),
-    "SigmoidCrossEntropy": Entry(
+    "SigmoidCrossEntropy": LossEntry(
         "Sigmoid cross-entropy on logits (keras.losses.BinaryCrossentropy, from_logits=True).",
         {"weights": _WEIGHTS, "label_smoothing": _SMOOTHING},
+        symbol="keras.losses.BinaryCrossentropy",
+        renames={"label_smoothing": "label_smoothing"},
+        fixed={"from_logits": True},
+        scores="sigmoid",
     ),
-    "HingeLoss": Entry(
+    "HingeLoss": LossEntry(
         "Hinge loss on logits, labels in {0, 1} (keras.losses.Hinge).",
         {"weights": _WEIGHTS},
+        symbol="keras.losses.Hinge",
+        scores="sigmoid",
     ),
-    "CosineDistance": Entry(
+    "CosineDistance": LossEntry(
         "Cosine distance, 1 - cos(label, prediction) (keras.losses.CosineSimilarity + 1).",
         {
             "weights": _WEIGHTS,
             "dim": integer(-1, "The axis along which the cosine is taken."),
         },
+        function="cosine_distance",
+        renames={"dim": "axis"},
     ),
-    "PoissonLoss": Entry("Poisson loss (keras.losses.Poisson).", {"weights": _WEIGHTS}),
-    "KullbackLeiberDivergence": Entry(
+    "PoissonLoss": LossEntry(
+        "Poisson loss (keras.losses.Poisson).",
+        {"weights": _WEIGHTS},
+        symbol="keras.losses.Poisson",
+    ),
+    "KullbackLeiberDivergence": LossEntry(
         "Kullback-Leibler divergence (keras.losses.KLDivergence).",
         {
             "weights": _WEIGHTS,
@@ -77,5 +137,7 @@ LOSSES: dict[str, Entry] = {
                 -1, "The axis of the distributions; Keras uses the last one."
             ),
         },
+        symbol="keras.losses.KLDivergence",
+        unsupported={"dim": "Keras takes the divergence along the last axis only"},
     ),
 }

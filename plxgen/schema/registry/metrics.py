@@ -1,8 +1,16 @@
-"""Metrics, their arguments and 2017 defaults, and the TensorBoard summaries a model may ask for."""
+"""Metrics, their arguments and 2017 defaults, and the TensorBoard summaries a model may ask for.
+
+Each metric entry also says how lowering computes it: the Keras metric (`symbol`,
+or a variant for some label kinds, called with the renamed arguments, `fixed`
+and its name), or the script's own per-example function (`function`, averaged
+by keras.metrics.MeanMetricWrapper), and which label kinds it accepts.
+"""
 
 from __future__ import annotations
 
-from plxgen.schema.registry.common import Entry, enum, integer, number
+from dataclasses import dataclass
+
+from plxgen.schema.registry.common import Scored, Variant, enum, integer, number
 
 _THRESHOLDS = {
     "anyOf": [
@@ -15,27 +23,69 @@ _THRESHOLDS = {
     ],
     "description": "A threshold or a list of thresholds; one value is reported per threshold.",
 }
+# Metrics that threshold scores compare them with one-hot labels, not class indices.
+_SCORED = ("one_hot", "binary", "float")
+# Metrics of the top classes need a classifier with n_classes.
+_CLASSES = ("one_hot", "sparse")
 
-METRICS: dict[str, Entry] = {
-    "TruePositives": Entry(
-        "Count of true positives at threshold 0.5 (keras.metrics.TruePositives)."
+
+@dataclass(frozen=True, kw_only=True)
+class MetricEntry(Scored):
+    """A metric, reported under `key` (default: its name in snake_case, as Keras names it).
+
+    `per_threshold`: one Keras metric per threshold of its `thresholds`, keyed
+    `<symbol>_at_<threshold>`; `nonzero`: arguments that must not be 0.
+    """
+
+    key: str | None = None
+    per_threshold: bool = False
+    nonzero: tuple[str, ...] = ()
+
+
+METRICS: dict[str, MetricEntry] = {
+    "TruePositives": MetricEntry(
+        "Count of true positives at threshold 0.5 (keras.metrics.TruePositives).",
+        symbol="keras.metrics.TruePositives",
+        labels=_SCORED,
     ),
-    "TrueNegatives": Entry(
-        "Count of true negatives at threshold 0.5 (keras.metrics.TrueNegatives)."
+    "TrueNegatives": MetricEntry(
+        "Count of true negatives at threshold 0.5 (keras.metrics.TrueNegatives).",
+        symbol="keras.metrics.TrueNegatives",
+        labels=_SCORED,
     ),
-    "FalsePositives": Entry(
-        "Count of false positives at threshold 0.5 (keras.metrics.FalsePositives)."
+    "FalsePositives": MetricEntry(
+        "Count of false positives at threshold 0.5 (keras.metrics.FalsePositives).",
+        symbol="keras.metrics.FalsePositives",
+        labels=_SCORED,
     ),
-    "FalseNegatives": Entry(
-        "Count of false negatives at threshold 0.5 (keras.metrics.FalseNegatives)."
+    "FalseNegatives": MetricEntry(
+        "Count of false negatives at threshold 0.5 (keras.metrics.FalseNegatives).",
+        symbol="keras.metrics.FalseNegatives",
+        labels=_SCORED,
     ),
-    "Mean": Entry("Mean of the predictions (keras.metrics.Mean)."),
-    "Accuracy": Entry(
-        "For a classifier: predicted class equals label class. For a regressor: exact equality."
+    "Mean": MetricEntry(
+        "Mean of the predictions (keras.metrics.Mean).", function="mean_prediction"
     ),
-    "Precision": Entry("Precision at threshold 0.5 (keras.metrics.Precision)."),
-    "Recall": Entry("Recall at threshold 0.5 (keras.metrics.Recall)."),
-    "AUC": Entry(
+    "Accuracy": MetricEntry(
+        "For a classifier: predicted class equals label class. For a regressor: exact equality.",
+        symbol="keras.metrics.Accuracy",
+        by_labels={
+            "one_hot": Variant("keras.metrics.CategoricalAccuracy"),
+            "sparse": Variant("keras.metrics.SparseCategoricalAccuracy"),
+            "binary": Variant("keras.metrics.BinaryAccuracy", fixed={"threshold": 0.5}),
+        },
+    ),
+    "Precision": MetricEntry(
+        "Precision at threshold 0.5 (keras.metrics.Precision).",
+        symbol="keras.metrics.Precision",
+        labels=_SCORED,
+    ),
+    "Recall": MetricEntry(
+        "Recall at threshold 0.5 (keras.metrics.Recall).",
+        symbol="keras.metrics.Recall",
+        labels=_SCORED,
+    ),
+    "AUC": MetricEntry(
         "Area under the ROC or PR curve (keras.metrics.AUC).",
         {
             "num_thresholds": integer(
@@ -43,8 +93,12 @@ METRICS: dict[str, Entry] = {
             ),
             "curve": enum(["ROC", "PR"], "ROC", "Which curve."),
         },
+        symbol="keras.metrics.AUC",
+        renames={"num_thresholds": "num_thresholds", "curve": "curve"},
+        labels=_SCORED,
+        key="auc",
     ),
-    "SpecificityAtSensitivity": Entry(
+    "SpecificityAtSensitivity": MetricEntry(
         "Best specificity where sensitivity >= the given value (keras.metrics.SpecificityAtSensitivity).",
         {
             "sensitivity": number(
@@ -53,8 +107,11 @@ METRICS: dict[str, Entry] = {
             "num_thresholds": integer(200, "Number of thresholds.", minimum=1),
         },
         ("sensitivity",),
+        symbol="keras.metrics.SpecificityAtSensitivity",
+        renames={"sensitivity": "sensitivity", "num_thresholds": "num_thresholds"},
+        labels=_SCORED,
     ),
-    "SensitivityAtSpecificity": Entry(
+    "SensitivityAtSpecificity": MetricEntry(
         "Best sensitivity where specificity >= the given value (keras.metrics.SensitivityAtSpecificity).",
         {
             "specificity": number(
@@ -63,59 +120,112 @@ METRICS: dict[str, Entry] = {
             "num_thresholds": integer(200, "Number of thresholds.", minimum=1),
         },
         ("specificity",),
+        symbol="keras.metrics.SensitivityAtSpecificity",
+        renames={"specificity": "specificity", "num_thresholds": "num_thresholds"},
+        labels=_SCORED,
     ),
-    "PrecisionAtThresholds": Entry(
+    "PrecisionAtThresholds": MetricEntry(
         "Precision at each threshold (keras.metrics.Precision).",
         {"thresholds": _THRESHOLDS},
         ("thresholds",),
+        symbol="keras.metrics.Precision",
+        labels=_SCORED,
+        per_threshold=True,
     ),
-    "RecallAtThresholds": Entry(
+    "RecallAtThresholds": MetricEntry(
         "Recall at each threshold (keras.metrics.Recall).",
         {"thresholds": _THRESHOLDS},
         ("thresholds",),
+        symbol="keras.metrics.Recall",
+        labels=_SCORED,
+        per_threshold=True,
     ),
-    "SparseRecallAtK": Entry(
+    "SparseRecallAtK": MetricEntry(
         "Recall at k for one label per example: the label is among the k best scores.",
         {"k": integer(None, "How many top classes count.", minimum=1)},
         ("k",),
+        symbol="keras.metrics.SparseTopKCategoricalAccuracy",
+        renames={"k": "k"},
+        labels=_CLASSES,
+        by_labels={
+            "one_hot": Variant("keras.metrics.TopKCategoricalAccuracy", {"k": "k"})
+        },
     ),
-    "SparsePrecisionAtK": Entry(
+    "SparsePrecisionAtK": MetricEntry(
         "Precision at k for one label per example: (label among the k best scores) / k.",
         {"k": integer(None, "How many top classes count.", minimum=1)},
         ("k",),
+        function="sparse_precision_at_k",
+        renames={"k": "k"},
+        labels=_CLASSES,
     ),
-    "MeanAbsoluteError": Entry(
-        "Mean absolute error (keras.metrics.MeanAbsoluteError)."
+    "MeanAbsoluteError": MetricEntry(
+        "Mean absolute error (keras.metrics.MeanAbsoluteError).",
+        symbol="keras.metrics.MeanAbsoluteError",
     ),
-    "MeanRelativeError": Entry(
+    "MeanRelativeError": MetricEntry(
         "Mean of |label - prediction| / normalizer.",
         {"normalizer": number(None, "The normalizer (non-zero).")},
         ("normalizer",),
+        function="relative_error",
+        renames={"normalizer": "normalizer"},
+        nonzero=("normalizer",),
     ),
-    "MeanSquaredError": Entry("Mean squared error (keras.metrics.MeanSquaredError)."),
-    "RootMeanSquaredError": Entry(
-        "Root mean squared error (keras.metrics.RootMeanSquaredError)."
+    "MeanSquaredError": MetricEntry(
+        "Mean squared error (keras.metrics.MeanSquaredError).",
+        symbol="keras.metrics.MeanSquaredError",
     ),
-    "Covariance": Entry("Covariance of predictions and labels over all values seen."),
-    "PearsonCorrelation": Entry(
-        "Pearson correlation of predictions and labels over all values seen."
+    "RootMeanSquaredError": MetricEntry(
+        "Root mean squared error (keras.metrics.RootMeanSquaredError).",
+        symbol="keras.metrics.RootMeanSquaredError",
     ),
-    "MeanCosineDistance": Entry(
+    # Comoments: the script's metric of streaming moments of predictions and labels.
+    "Covariance": MetricEntry(
+        "Covariance of predictions and labels over all values seen.",
+        symbol="Comoments",
+        fixed={"correlation": False},
+    ),
+    "PearsonCorrelation": MetricEntry(
+        "Pearson correlation of predictions and labels over all values seen.",
+        symbol="Comoments",
+        fixed={"correlation": True},
+    ),
+    "MeanCosineDistance": MetricEntry(
         "Mean of 1 - cos(label, prediction) along an axis.",
         {"dim": integer(-1, "The axis along which the cosine is taken.")},
+        function="cosine_distance",
+        renames={"dim": "axis"},
     ),
-    "PercentageLess": Entry(
+    "PercentageLess": MetricEntry(
         "Fraction of predictions below a threshold.",
         {"threshold": number(None, "The threshold.")},
         ("threshold",),
+        function="percentage_less",
+        renames={"threshold": "threshold"},
     ),
-    "MeanIOU": Entry(
+    "MeanIOU": MetricEntry(
         "Mean intersection-over-union of the predicted and label classes (keras.metrics.MeanIoU).",
         {
             "num_classes": integer(
                 None, "Number of classes (default: the model's n_classes).", minimum=2
             )
         },
+        labels=("one_hot", "sparse", "binary"),
+        by_labels={
+            "one_hot": Variant(
+                "keras.metrics.OneHotMeanIoU", {"num_classes": "num_classes"}
+            ),
+            "sparse": Variant(
+                "keras.metrics.MeanIoU",
+                {"num_classes": "num_classes"},
+                {"sparse_y_pred": False},
+            ),
+            "binary": Variant(
+                "keras.metrics.BinaryIoU",
+                fixed={"target_class_ids": [0, 1], "threshold": 0.5},
+            ),
+        },
+        key="mean_iou",
     ),
 }
 

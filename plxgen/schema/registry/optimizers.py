@@ -1,25 +1,56 @@
 """Optimizers and their learning-rate decay: the 2017 names, arguments and defaults.
 
-Each entry also names the Keras optimizer lowering calls (`symbol`), which 2017
-arguments it passes and under which Keras name (`renames`), and the keyword
-arguments it always passes (`fixed`). The learning rate and the decay
+Each optimizer entry also names the Keras optimizer lowering calls (`symbol`),
+which 2017 arguments it passes and under which Keras name (`renames`), and the
+keyword arguments it always passes (`fixed`). The learning rate and the decay
 arguments are not renamed: lowering turns them into a learning-rate schedule.
+Each decay entry says what its formula needs; the formula itself is written
+once, in templates/decay.py.j2, for learning and exploration rates alike.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 from plxgen.schema.registry.common import JSON, Entry, boolean, enum, integer, number
 
+
+@dataclass(frozen=True, kw_only=True)
+class DecayEntry(Entry):
+    """A decay function of tf.train (2017); its description is its formula.
+
+    `needs_rate`: the formula decays by decay_rate, which must then be above 0;
+    `staircase`: tf.train's function took `staircase` for a learning rate;
+    `exploration`: an exploration rate may decay so (it decays a rate, not a list).
+    """
+
+    needs_rate: bool = False
+    staircase: bool = True
+    exploration: bool = True
+
+
 # tf.train's learning-rate decay functions of 2017, by name.
-DECAY_TYPES = [
-    "exponential_decay",
-    "inverse_time_decay",
-    "natural_exp_decay",
-    "piecewise_constant",
-    "polynomial_decay",
-]
+DECAYS: dict[str, DecayEntry] = {
+    "exponential_decay": DecayEntry(
+        "rate * decay_rate ** (step / decay_steps)", needs_rate=True
+    ),
+    "inverse_time_decay": DecayEntry(
+        "rate / (1 + decay_rate * step / decay_steps)", needs_rate=True
+    ),
+    "natural_exp_decay": DecayEntry(
+        "rate * exp(-decay_rate * step / decay_steps)", needs_rate=True
+    ),
+    "piecewise_constant": DecayEntry(
+        "values[i] from boundaries[i - 1] (step 0 for i = 0) to boundaries[i]",
+        staircase=False,
+        exploration=False,
+    ),
+    "polynomial_decay": DecayEntry(
+        "(rate - end) * (1 - min(step, decay_steps) / decay_steps) ** power + end",
+        staircase=False,
+    ),
+}
+DECAY_TYPES = list(DECAYS)
 
 # Decay arguments that read the same for a learning rate and an exploration rate.
 DECAY_RATE = number(
@@ -177,15 +208,4 @@ OPTIMIZERS: dict[str, Entry] = {
             "l2_regularization_strength": "l2_regularization_strength",
         },
     ),
-}
-
-
-def _keras(entry: Entry) -> tuple[str, dict[str, str], dict[str, Any]]:
-    assert entry.symbol is not None, entry.description
-    return entry.symbol, entry.renames, entry.fixed
-
-
-# derived from OPTIMIZERS for lowering; removed when lowering reads the entries
-OPTIMIZER_KERAS: dict[str, tuple[str, dict[str, str], dict[str, Any]]] = {
-    name: _keras(entry) for name, entry in OPTIMIZERS.items()
 }

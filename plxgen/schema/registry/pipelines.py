@@ -1,8 +1,66 @@
-"""Data pipelines: where the examples come from, and the options every pipeline shares."""
+"""Data pipelines: where the examples come from, and the options every pipeline shares.
+
+Each kind is one `PipelineKind` entry: its fields, and everything a later stage
+needs to know about it (the script function that reads it, its features, the
+files and helpers that reader needs), so lowering and the templates ask the
+entry, never a list of kind names.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from plxgen.schema.registry.common import JSON, Entry, boolean, enum, integer
+
+
+@dataclass(frozen=True, kw_only=True)
+class PipelineKind(Entry):
+    """A pipeline kind: its fields and what the script needs to read it.
+
+    `reader` is the script's function that reads it, and `constants` the
+    module-level tables that function reads (each written by the macro of
+    templates/data.py.j2 of the same name). `features` are the features it
+    gives the model; None where they are named by the field `features_field`
+    of the config or, without one, by the data at run time. `files` is the
+    field of its files; `targets` a field of files line-aligned with those
+    (passed after them, `sources` telling where they start). `reader_args` are
+    the reader's keyword arguments after the files, in order: fields of the
+    config (or their defaults), `sources`, or `dynamic_pad` and
+    `bucket_boundaries`, which every pipeline has but only these readers take.
+    `records`: it reads TFRecord files (their framing is checked first).
+    `ids`: its features are token ids, each batch padded to its longest, and
+    the first id of a target is the label. `source`: a source sequence (2017
+    seq2seq input) whose ids may be text split by a delimiter. `images`: it
+    holds images, so image processors apply. `modules`: standard-library
+    modules its reader imports; `numpy`: its reader uses numpy. `caches`:
+    `cache` applies (False where the reader holds the data in memory anyway).
+    """
+
+    reader: str
+    constants: tuple[str, ...] = ()
+    features: tuple[str, ...] | None = None
+    features_field: str | None = None
+    files: str = "data_files"
+    targets: str | None = None
+    reader_args: tuple[str, ...] = ()
+    records: bool = False
+    ids: bool = False
+    source: bool = False
+    images: bool = False
+    modules: tuple[str, ...] = ()
+    numpy: bool = False
+    caches: bool = True
+
+    @property
+    def meta_data(self) -> bool:
+        """Whether it reads a meta_data.json beside its data (the field meta_data_file)."""
+        return "meta_data_file" in self.params
+
+    @property
+    def buckets(self) -> bool:
+        """Whether it can bucket examples by length (its reader takes bucket_boundaries)."""
+        return "bucket_boundaries" in self.reader_args
+
 
 _PIPELINE_COMMON: dict[str, JSON] = {
     "name": {
@@ -65,28 +123,25 @@ _NAME = "^[A-Za-z_][A-Za-z0-9_]{0,63}$"
 _DELIMITER: JSON = {"type": "string", "minLength": 1, "maxLength": 8}
 
 
-def _pipeline(
-    description: str, fields: dict[str, JSON], required: tuple[str, ...]
-) -> Entry:
-    return Entry(
-        description,
-        {**_PIPELINE_COMMON, **fields, "feature_processors": _PROCESSORS_FIELD},
-        required,
-    )
+def _fields(fields: dict[str, JSON]) -> dict[str, JSON]:
+    """A kind's own fields between the common ones and its feature processors."""
+    return {**_PIPELINE_COMMON, **fields, "feature_processors": _PROCESSORS_FIELD}
 
 
-PIPELINES: dict[str, Entry] = {
-    "TFRecordImagePipeline": _pipeline(
+PIPELINES: dict[str, PipelineKind] = {
+    "TFRecordImagePipeline": PipelineKind(
         "Images in TFRecord files, TF-slim layout, described by a meta_data.json "
         "(image_format png, jpeg or raw uint8 bytes). Feature `image`.",
-        {"data_files": _FILES, "meta_data_file": _META_DATA_FILE},
+        _fields({"data_files": _FILES, "meta_data_file": _META_DATA_FILE}),
         ("data_files", "meta_data_file"),
+        reader="image_dataset", constants=("image_features",), features=("image",),
+        records=True, images=True,
     ),
-    "TFRecordSequencePipeline": _pipeline(
+    "TFRecordSequencePipeline": PipelineKind(
         "tf.train.SequenceExample records whose context and sequence features are typed by "
         "`context_features_types` / `sequence_features_types` in the meta_data.json; every "
         "feature but the label is a model input.",
-        {
+        _fields({
             "data_files": _FILES,
             "meta_data_file": _META_DATA_FILE,
             "label_feature": {
@@ -95,12 +150,14 @@ PIPELINES: dict[str, Entry] = {
                 "default": "label",
                 "description": "The context feature that holds the label.",
             },
-        },
+        }),
         ("data_files", "meta_data_file"),
+        reader="sequence_dataset", constants=("sequence_types",),
+        reader_args=("label_feature", "dynamic_pad", "bucket_boundaries"), records=True,
     ),
-    "NumpyPipeline": _pipeline(
+    "NumpyPipeline": PipelineKind(
         "Arrays of .npz files (numpy.savez), one example per row; features are named by their arrays.",
-        {
+        _fields({
             "data_files": _FILES,
             "features": {
                 "type": "array",
@@ -116,13 +173,15 @@ PIPELINES: dict[str, Entry] = {
                 "default": "y",
                 "description": "The array of labels.",
             },
-        },
+        }),
         ("data_files",),
+        reader="numpy_dataset", features_field="features", reader_args=("features", "label"),
+        images=True, modules=("zipfile",), numpy=True, caches=False,
     ),
-    "CsvPipeline": _pipeline(
+    "CsvPipeline": PipelineKind(
         "Tabular data in CSV files with a header line: the numeric feature columns become one "
         "float32 feature `x` (in the order given), the label column the labels.",
-        {
+        _fields({
             "data_files": _FILES,
             "label_column": {
                 "type": "string",
@@ -144,42 +203,52 @@ PIPELINES: dict[str, Entry] = {
                 "default": ",",
                 "description": "The field delimiter.",
             },
-        },
+        }),
         ("data_files", "label_column"),
+        reader="csv_dataset", features=("x",),
+        reader_args=("label_column", "feature_columns", "field_delim"), modules=("csv",),
     ),
-    "ParallelTextPipeline": _pipeline(
+    "ParallelTextPipeline": PipelineKind(
         "Line-aligned text files of token ids (2017 seq2seq input): line i of a source file is "
         "feature `source` (int64 ids, each batch padded with 0 to its longest line), line i of its "
         "target file the label: its first value (a classifier's class, a regressor's value). "
         "Empty tokens are skipped.",
-        {
+        _fields({
             "source_files": _FILES,
             "target_files": _FILES,
             "source_delimiter": {**_DELIMITER, "default": " ", "description": "Splits source lines."},
             "target_delimiter": {**_DELIMITER, "default": " ", "description": "Splits target lines."},
-        },
+        }),
         ("source_files", "target_files"),
+        reader="parallel_text_dataset", constants=("target_dtype",), features=("source",),
+        files="source_files", targets="target_files",
+        reader_args=("sources", "source_delimiter", "target_delimiter", "dynamic_pad"),
+        ids=True, source=True,
     ),
-    "TFRecordSourceSequencePipeline": _pipeline(
+    "TFRecordSourceSequencePipeline": PipelineKind(
         "tf.train.Example records with a source and a target sequence (2017 seq2seq input): each "
         "an int64 id list, or text (a bytes feature) of ids split by its delimiter. The source is "
         "feature `source` (each batch padded with 0 to its longest); the target's first value the "
         "label (a classifier's class, a regressor's value).",
-        {
+        _fields({
             "files": _FILES,
             "source_field": {"type": "string", "default": "source", "description": "The source feature."},
             "target_field": {"type": "string", "default": "target", "description": "The target feature."},
             "source_delimiter": {**_DELIMITER, "default": " ", "description": "Splits a text source."},
             "target_delimiter": {**_DELIMITER, "default": " ", "description": "Splits a text target."},
-        },
+        }),
         ("files",),
+        reader="source_sequence_dataset", constants=("target_dtype",), features=("source",),
+        files="files",
+        reader_args=("source_field", "target_field", "source_delimiter", "target_delimiter", "dynamic_pad"),
+        records=True, ids=True, source=True,
     ),
-    "ImageCaptioningPipeline": _pipeline(
+    "ImageCaptioningPipeline": PipelineKind(
         "Images with captions in tf.train.SequenceExample records (2017 im2txt layout): the "
         "context holds the encoded image, feature `image` (uint8, every image the size of the "
         "first record's), the feature list the caption ids, whose first id is the label (a "
         "classifier's class, a regressor's value).",
-        {
+        _fields({
             "files": _FILES,
             "image_field": {"type": "string", "default": "image/data", "description": "The encoded image (context)."},
             "image_format": enum(["jpg", "jpeg", "png"], "jpg", "The image encoding."),
@@ -187,7 +256,9 @@ PIPELINES: dict[str, Entry] = {
             "caption_tokens_field": {
                 "type": "string", "default": "image/caption", "description": "Caption tokens (not read: the ids are).",
             },
-        },
+        }),
         ("files",),
+        reader="captioning_dataset", features=("image",), files="files",
+        reader_args=("image_field", "caption_ids_field"), records=True, ids=True, images=True,
     ),
 }  # fmt: skip

@@ -8,6 +8,8 @@ which tools/gen_keras_layers.py derives from the Keras constructors.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from plxgen.schema import registry
 from plxgen.schema.registry import JSON, Entry, boolean, integer, number, rl
 from plxgen.schema.sections.shapes import (
@@ -15,9 +17,9 @@ from plxgen.schema.sections.shapes import (
     SCOPE,
     args_object,
     bare,
+    entries,
     family,
     forbid,
-    keyed,
     named,
     no_control,
     obj,
@@ -30,7 +32,7 @@ _LAYER_NAME: JSON = {
     **forbid("^" + SCOPE, NAME_HINT),
 }
 # Layer arguments every layer takes, besides its constructor's own.
-_COMMON_LAYER_ARGS: dict[str, JSON] = {
+COMMON_LAYER_ARGS: dict[str, JSON] = {
     "name": {
         **_LAYER_NAME,
         "description": "The layer's name, used by inbound_nodes.",
@@ -75,7 +77,7 @@ def layer(keras_layers: JSON) -> JSON:
         )
         common = {
             k: v
-            for k, v in _COMMON_LAYER_ARGS.items()
+            for k, v in COMMON_LAYER_ARGS.items()
             if not (k == "trainable" and name in _NO_TRAINABLE)
         }
         layers[name] = args_object(entry, common)
@@ -85,7 +87,7 @@ def layer(keras_layers: JSON) -> JSON:
         ("dtype",),
     )
     layers["Cast"] = args_object(
-        cast, {k: v for k, v in _COMMON_LAYER_ARGS.items() if k != "dtype"}
+        cast, {k: v for k, v in COMMON_LAYER_ARGS.items() if k != "dtype"}
     )
     return named(
         layers,
@@ -127,9 +129,10 @@ def graph(input_required: bool = True) -> JSON:
     )
 
 
-def _bridge() -> JSON:
-    """A generator's bridge between encoder and decoder."""
-    latent = Entry(
+# A generator's bridges between encoder and decoder.
+BRIDGES: dict[str, Entry] = {
+    "NoOpBridge": Entry("The decoder takes the encoder's output as it is."),
+    "LatentBridge": Entry(
         "A variational autoencoder's latent code: the encoder's output gives the mean and "
         "log-variance of a Gaussian; the decoder takes a sample (reparameterised) and the KL "
         "divergence from the unit Gaussian is added to the loss.",
@@ -140,23 +143,26 @@ def _bridge() -> JSON:
                 1.0, "Standard deviation of the noise eps.", exclusiveMinimum=0
             ),
         },
-    )
-    noop = Entry("The decoder takes the encoder's output as it is.")
+    ),
+}
+
+
+def _bridge() -> JSON:
+    """A generator's bridge between encoder and decoder."""
     return {
-        **family(
-            {"NoOpBridge": noop, "LatentBridge": latent},
-            "Between encoder and decoder (default NoOpBridge).",
-        ),
+        **family(BRIDGES, "Between encoder and decoder (default NoOpBridge)."),
         "default": "NoOpBridge",
     }
 
 
 def _model_fields(default_loss: str) -> dict[str, JSON]:
     """The fields of a supervised model kind, its loss defaulting to default_loss."""
+    losses = registry.LOSSES
+    metrics = registry.METRICS
     return {
         "graph": {"$ref": "#/definitions/graph"},
         "loss": {
-            **family(registry.LOSSES, f"The loss (default {default_loss})."),
+            **family(losses, f"The loss (default {default_loss})."),
             "default": {default_loss: None},
         },
         "optimizer": {
@@ -168,7 +174,7 @@ def _model_fields(default_loss: str) -> dict[str, JSON]:
         },
         "metrics": {
             "type": "array",
-            "items": family(registry.METRICS, "A metric."),
+            "items": family(metrics, "A metric."),
             "description": "Metrics reported for training and evaluation.",
         },
         "summaries": {
@@ -199,6 +205,22 @@ def _model_fields(default_loss: str) -> dict[str, JSON]:
 
 def model() -> JSON:
     """`model:`: one kind, supervised (classifier, regressor, generator) or RL."""
+    return named(_kinds(), "The model: exactly one kind.")
+
+
+def kind_fields(kind: str) -> dict[str, JSON]:
+    """The fields of one model kind as the schema declares them (lowering reads their defaults)."""
+    return _fields()[kind]
+
+
+@lru_cache(maxsize=1)
+def _fields() -> dict[str, dict[str, JSON]]:
+    # A build of its own: the schema's builder may annotate the objects it is given.
+    return {kind: schema["properties"] for kind, schema in _kinds().items()}
+
+
+def _kinds() -> dict[str, JSON]:
+    """Each model kind's schema, supervised (classifier, regressor, generator) and RL."""
     classifier = obj(
         "A classifier.",
         {
@@ -229,29 +251,28 @@ def model() -> JSON:
         },
         ["encoder", "decoder"],
     )
-    return named(
-        {
-            "classifier": classifier,
-            "regressor": regressor,
-            "generator": generator,
-            **_rl_models(),
-        },
-        "The model: exactly one kind.",
-    )
+    return {
+        "classifier": classifier,
+        "regressor": regressor,
+        "generator": generator,
+        **_rl_models(),
+    }
 
 
 def _rl_models() -> dict[str, JSON]:
     """The reinforcement-learning model kinds (plxgen.schema.registry.rl)."""
     shared = ("graph", "optimizer", "clip_gradients", "name")
     common = {k: v for k, v in _model_fields("HuberLoss").items() if k in shared}
-    losses = {k: registry.LOSSES[k] for k in rl.Q_LOSSES}
+    losses: dict[str, Entry] = {k: registry.LOSSES[k] for k in rl.Q_LOSSES}
+    explorations = rl.EXPLORATIONS
     loss = {
         **family(losses, "The TD loss (default HuberLoss)."),
         "default": {"HuberLoss": None},
     }
     exploration = family(
-        rl.EXPLORATIONS,
-        "How actions explore during training (default: Decay; naf: OrnsteinUhlenbeck). "
+        explorations,
+        f"How actions explore during training (default: {rl.DISCRETE_EXPLORATION}; "
+        f"naf: {rl.CONTINUOUS_EXPLORATION}). "
         "Evaluation is greedy.",
     )
     return rl.model_kinds(common, loss, exploration)
@@ -261,17 +282,17 @@ def layer_arguments() -> dict[str, JSON]:
     """The definitions layer arguments refer to: initializers, ..., activations, dtypes."""
     return {
         "initializer": named(
-            keyed(registry.INITIALIZERS),
+            entries(registry.INITIALIZERS),
             "An initializer.",
             strings=registry.INITIALIZER_STRINGS,
         ),
         "regularizer": named(
-            keyed(registry.REGULARIZERS),
+            entries(registry.REGULARIZERS),
             "A regularizer.",
             strings=registry.REGULARIZER_STRINGS,
         ),
         "constraint": named(
-            keyed(registry.CONSTRAINTS),
+            entries(registry.CONSTRAINTS),
             "A constraint.",
             strings=registry.CONSTRAINT_STRINGS,
         ),

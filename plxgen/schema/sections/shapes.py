@@ -8,7 +8,7 @@ names only what a TensorFlow name scope takes (`SCOPE`).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 from plxgen.schema.registry import JSON, Entry
 
@@ -89,20 +89,15 @@ def bare(family: dict[str, JSON]) -> list[str]:
     return sorted(name for name, args in family.items() if not args.get("required"))
 
 
-def family(table: dict[str, Entry], description: str) -> JSON:
+def family(table: Mapping[str, Entry], description: str) -> JSON:
     """`Name: {args}` of a family, or a bare name where one needs no argument."""
     members = entries(table)
     return named(members, description, strings=bare(members) or None)
 
 
-def entries(table: dict[str, Entry]) -> dict[str, JSON]:
+def entries(table: Mapping[str, Entry]) -> dict[str, JSON]:
     """Each name of a family with its arguments object."""
     return {name: args_object(entry) for name, entry in table.items()}
-
-
-def keyed(table: dict[str, tuple[str, Entry]]) -> dict[str, JSON]:
-    """The same, for a family of `(Keras symbol, Entry)`."""
-    return {name: args_object(entry) for name, (_, entry) in table.items()}
 
 
 def obj(

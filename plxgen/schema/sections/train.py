@@ -15,7 +15,8 @@ from plxgen.schema.sections.shapes import entries, family, named, no_control, ob
 
 def _pipelines() -> dict[str, JSON]:
     """The pipelines, their paths and names without control characters."""
-    pipelines = entries(registry.PIPELINES)
+    kinds = registry.PIPELINES
+    pipelines = entries(kinds)
     for args in pipelines.values():
         args["properties"] = {
             key: (
@@ -53,6 +54,7 @@ def _pipeline_section(
 
 def feature_processor_graph() -> JSON:
     """The processors of one feature, applied inside the input pipeline."""
+    processors = registry.FEATURE_PROCESSORS
     return obj(
         "Layers applied to one feature inside the input pipeline.",
         {
@@ -67,7 +69,7 @@ def feature_processor_graph() -> JSON:
             ),
             "layers": {
                 "type": "array",
-                "items": family(registry.FEATURE_PROCESSORS, "A feature processor."),
+                "items": family(processors, "A feature processor."),
                 "minItems": 1,
                 "description": "The operations, applied in order to each batch of the feature.",
             },
