@@ -417,16 +417,18 @@ def _convert_digits(source: str | None, options: Options) -> Plan:
 
 
 def dataset_kinds() -> dict[str, Converter]:
-    """Every KIND of `plxgen data`, by name."""
-    from plxgen.data import converters
+    """Every KIND of `plxgen data`, by name (one module per group of source kinds)."""
+    from plxgen.data.convert_arrays import convert_csv, convert_npz
+    from plxgen.data.convert_images import convert_images
+    from plxgen.data.convert_mnist_cifar import convert_cifar10, convert_mnist
 
     return {
-        "cifar10": converters.convert_cifar10,
-        "csv": converters.convert_csv,
+        "cifar10": convert_cifar10,
+        "csv": convert_csv,
         "digits": _convert_digits,
-        "images": converters.convert_images,
-        "mnist": converters.convert_mnist,
-        "npz": converters.convert_npz,
+        "images": convert_images,
+        "mnist": convert_mnist,
+        "npz": convert_npz,
     }
 
 

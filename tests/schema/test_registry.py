@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from plxgen.compiler import lower
-from plxgen.schema import registry, rl_registry
+from plxgen.schema import registry
 from plxgen.schema.registry import rl
 
 SCHEMA = Path(registry.__file__).resolve().parents[1]
@@ -91,9 +91,7 @@ def test_rl_decays_are_learning_rate_decays_default_first() -> None:
     assert decay["enum"][0] == decay["default"]
 
 
-def test_the_former_rl_module_name_is_the_same_tables() -> None:
-    for name in ("KINDS", "Q_KINDS", "PG_KINDS", "EXPLORATIONS", "Q_LOSSES"):
-        assert getattr(rl_registry, name) is getattr(rl, name)
+def test_rl_tables_name_registered_losses_and_explorations() -> None:
     assert set(rl.Q_LOSSES) <= set(registry.LOSSES)
     assert set(rl.CONTINUOUS_EXPLORATIONS) | set(rl.DISCRETE_EXPLORATIONS) == set(
         rl.EXPLORATIONS

@@ -35,7 +35,7 @@ from plxgen.compiler.lower.environment import (
 from plxgen.compiler.lower.graph import MAX_LAYERS, keras_layers, keras_layers_document
 from plxgen.compiler.lower.losses import MAX_METRICS
 from plxgen.compiler.lower.model import lower_model
-from plxgen.schema import rl_registry
+from plxgen.schema.registry.rl import KINDS as RL_KINDS
 
 if TYPE_CHECKING:  # the RL IR is loaded only for RL experiments
     from plxgen.compiler.rl_ir import RLExperiment
@@ -65,7 +65,7 @@ def lower(
             "the default model folder is named after the project; use letters or digits",
         )
     ((kind, spec),) = data["model"].items()
-    if kind in rl_registry.KINDS:
+    if kind in RL_KINDS:
         from plxgen.compiler.lower.rl import lower_rl
 
         return lower_rl(ctx, kind, spec)
