@@ -21,6 +21,30 @@ class _Parser(argparse.ArgumentParser):
         raise UserError(message, f"run `{self.prog} --help` for the options")
 
 
+def _path(text: str) -> Path:
+    """A path argument; never empty (Path("") would be the current folder)."""
+    if not text:
+        raise argparse.ArgumentTypeError("an empty path is not a file or folder")
+    if "\0" in text:
+        raise argparse.ArgumentTypeError("a path cannot hold a NUL character")
+    return Path(text)
+
+
+def _cap(text: str) -> int:
+    """`--max-combinations N`: a whole number the compiler can hold that many scripts of."""
+    from plxgen.compiler.matrix import MAX_CAP
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 1 <= value <= MAX_CAP:
+        raise argparse.ArgumentTypeError(
+            f"expected a number from 1 to {MAX_CAP}, got {text!r}"
+        )
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="plxgen",
@@ -47,7 +71,7 @@ def _parser() -> argparse.ArgumentParser:
         "help": "override one value (YAML)",
     }
     cap = {
-        "type": int,
+        "type": _cap,
         "default": None,
         "metavar": "N",
         "help": "the most scripts a matrix may make (default: 256)",
@@ -57,7 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     compile_.add_argument(
         "configs",
-        type=Path,
+        type=_path,
         nargs="+",
         metavar="CONFIG",
         help="one or more configs (a quoted glob such as 'exps/*.yaml' works too)",
@@ -65,7 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     compile_.add_argument(
         "-o",
         "--output",
-        type=Path,
+        type=_path,
         help="the script to write (default: stdout); a folder for a matrix or several configs",
     )
     compile_.add_argument("--set", dest="sets", **sets)  # type: ignore[arg-type]
@@ -79,15 +103,15 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser(
         "check", help="exit 1 with a diff if OUT is not what compile would write"
     )
-    check.add_argument("configs", type=Path, nargs="+", metavar="CONFIG")
-    check.add_argument("-o", "--output", type=Path, required=True)
+    check.add_argument("configs", type=_path, nargs="+", metavar="CONFIG")
+    check.add_argument("-o", "--output", type=_path, required=True)
     check.add_argument("--set", dest="sets", **sets)  # type: ignore[arg-type]
     check.add_argument("--max-combinations", **cap)  # type: ignore[arg-type]
 
     validate = commands.add_parser(
         "validate", help="report every problem in configs; write nothing"
     )
-    validate.add_argument("configs", type=Path, nargs="+")
+    validate.add_argument("configs", type=_path, nargs="+")
     validate.add_argument("--set", dest="sets", **sets)  # type: ignore[arg-type]
     validate.add_argument("--max-combinations", **cap)  # type: ignore[arg-type]
 
@@ -108,7 +132,7 @@ def _parser() -> argparse.ArgumentParser:
         "source", nargs="?", help="where the source data is (not for digits)"
     )
     data.add_argument(
-        "-o", "--output", type=Path, required=True, help="the folder to write"
+        "-o", "--output", type=_path, required=True, help="the folder to write"
     )
     data.add_argument(
         "--eval-fraction",
@@ -143,7 +167,7 @@ def _parser() -> argparse.ArgumentParser:
         "Without FILEs: every generated script under the current folder.",
     )
     hook.add_argument("action", choices=["check", "compile"])
-    hook.add_argument("files", type=Path, nargs="*", metavar="FILE")
+    hook.add_argument("files", type=_path, nargs="*", metavar="FILE")
     init = commands.add_parser(
         "init",
         help="write a starter experiment file with the editor's schema line",
@@ -166,7 +190,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Show the diff that brings each FILE to the canonical spelling "
         "(exit 1 when there is one); with --write, rewrite the files in place.",
     )
-    upgrade.add_argument("files", type=Path, nargs="+", metavar="FILE")
+    upgrade.add_argument("files", type=_path, nargs="+", metavar="FILE")
     upgrade.add_argument(
         "-i", "--write", action="store_true", help="rewrite the files in place"
     )
@@ -174,9 +198,9 @@ def _parser() -> argparse.ArgumentParser:
         "explain",
         help="print the model as a table of layers (needs TensorFlow); --png draws it",
     )
-    explain.add_argument("config", type=Path)
+    explain.add_argument("config", type=_path)
     explain.add_argument("--set", dest="sets", **sets)  # type: ignore[arg-type]
-    explain.add_argument("--png", type=Path, metavar="FILE", help="also draw the graph")
+    explain.add_argument("--png", type=_path, metavar="FILE", help="also draw the graph")
     explain.add_argument(
         "--input-shape",
         metavar="H,W,C",
@@ -205,6 +229,14 @@ def _compile(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from plxgen.compiler import cache
+
+    # The CI gate compiles from scratch: a cache entry never decides what passes.
+    with cache.bypassed():
+        return _checked(args)
+
+
+def _checked(args: argparse.Namespace) -> int:
     from plxgen.compiler.outputs import check_all
 
     return (
@@ -238,13 +270,26 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _schema(args: argparse.Namespace) -> int:
-    from plxgen.compiler.validate import schema_text
+    from plxgen.compiler.validate import editor_schema_text
 
-    sys.stdout.write(schema_text())
+    sys.stdout.write(editor_schema_text())
     return EXIT_OK
 
 
 def _data(args: argparse.Namespace) -> int:
+    try:
+        return _make_data(args)
+    except ModuleNotFoundError as exc:
+        # Only the compiler is installed: numpy, scikit-learn, Pillow come with the extra.
+        if (exc.name or "").partition(".")[0] in ("", "plxgen"):
+            raise
+        raise UserError(
+            f"`plxgen data` needs {exc.name}, which is not installed",
+            'install the training extra: pip install "plxgen[train]"',
+        ) from None
+
+
+def _make_data(args: argparse.Namespace) -> int:
     from plxgen.data.datasets import make_dataset
 
     for path in make_dataset(
@@ -266,8 +311,11 @@ def _data(args: argparse.Namespace) -> int:
 
 def _hook(args: argparse.Namespace) -> int:
     from plxgen.commands.hooks import report, run_hook
+    from plxgen.compiler import cache
 
-    outcome = run_hook(args.action, args.files, Path("."))
+    # `hook check` is a CI gate too: compiled from scratch, like `check`.
+    with cache.bypassed(args.action == "check"):
+        outcome = run_hook(args.action, args.files, Path("."))
     print(report(outcome, args.action), file=sys.stderr)
     if outcome.diagnostics or outcome.problems:
         return EXIT_USER
@@ -321,31 +369,72 @@ def main(argv: list[str] | None = None) -> int:
     """Run the plxgen command line; returns the exit code."""
     debug = "--debug" in (sys.argv[1:] if argv is None else argv)
     try:
-        args = _parser().parse_args(argv)
-        if args.no_cache:
-            from plxgen.compiler import cache
-
-            with cache.bypassed():
-                return _COMMANDS[args.command](args)
-        return _COMMANDS[args.command](args)
+        code = _run(argv)
+        sys.stdout.flush()  # a full disk or a closed pipe shows here, not at exit
+        return code
     except ConfigError as exc:
         for diagnostic in exc.diagnostics:
-            print(diagnostic.format(), file=sys.stderr)
+            _stderr(diagnostic.format())
         count = len(exc.diagnostics)
-        print(f"{count} error{'s' if count != 1 else ''}", file=sys.stderr)
+        _stderr(f"{count} error{'s' if count != 1 else ''}")
         return EXIT_USER
     except UserError as exc:
-        print(exc.format(), file=sys.stderr)
+        _stderr(exc.format())
         return EXIT_USER
     except KeyboardInterrupt:
         return 130
+    except OSError as exc:
+        # The environment, not plxgen: a closed pipe, a full disk, a name too long.
+        return _os_error(exc)
     except Exception:  # noqa: BLE001 - the last resort: never a bare traceback
         if debug:
             traceback.print_exc()
         else:
-            print(
+            _stderr(
                 f"plxgen: internal error (a bug in plxgen {__version__}); rerun with --debug for the traceback "
-                "and report it",
-                file=sys.stderr,
+                "and report it"
             )
         return EXIT_BUG
+
+
+def _run(argv: list[str] | None) -> int:
+    args = _parser().parse_args(argv)
+    if args.no_cache:
+        from plxgen.compiler import cache
+
+        with cache.bypassed():
+            return _COMMANDS[args.command](args)
+    return _COMMANDS[args.command](args)
+
+
+def _stderr(text: str) -> None:
+    try:
+        print(text, file=sys.stderr)
+    except (OSError, ValueError):
+        pass  # stderr itself is gone: nowhere left to say it
+
+
+def _os_error(exc: OSError) -> int:
+    """Exit 2 with one line for an OSError from the environment (never a traceback)."""
+    import errno
+    import os
+
+    stdout = exc.filename is None and exc.errno in (
+        errno.EPIPE, errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EBADF
+    )
+    if isinstance(exc, BrokenPipeError) or stdout:
+        # stdout is closed (`| head`) or cannot be written (`>/dev/full`): point it
+        # at /dev/null so that the interpreter's own flush at exit stays quiet.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        except (OSError, ValueError):
+            pass
+        if isinstance(exc, BrokenPipeError) or exc.errno == errno.EPIPE:
+            return EXIT_USER  # the reader went away: nothing to tell it
+        _stderr(f"plxgen: error: cannot write to standard output: {exc.strerror or exc}")
+        return EXIT_USER
+    where = f" {exc.filename}" if exc.filename is not None else ""
+    _stderr(UserError(f"cannot use{where}: {exc.strerror or exc}").format())
+    return EXIT_USER

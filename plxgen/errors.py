@@ -9,6 +9,18 @@ from dataclasses import dataclass
 _TIE = 0.02
 
 
+def escape(text: str) -> str:
+    """Text as one line of a message: every control character escaped as repr does.
+
+    The funnel of every message: a value echoed from a file (a matrix axis, a
+    layer name, a path) can neither forge a diagnostic line nor reach the
+    terminal as ESC or BEL. Printable text, repr'd text included, is unchanged.
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 @dataclass(frozen=True, order=True)
 class Diagnostic:
     """One located problem: `FILE:LINE:COL: error: JSON.PATH: message [code]`."""
@@ -24,8 +36,9 @@ class Diagnostic:
     def format(self) -> str:
         """Render as the one or two lines that docs/contract.md fixes."""
         text = f"{self.file}:{self.line}:{self.col}: error: {self.path}: {self.message} [{self.code}]"
+        text = escape(text)
         if self.hint:
-            text += f"\n  hint: {self.hint}"
+            text += f"\n  hint: {escape(self.hint)}"
         return text
 
 
@@ -39,9 +52,9 @@ class UserError(Exception):
 
     def format(self) -> str:
         """Render as `plxgen: error: ...` plus an optional hint line."""
-        text = f"plxgen: error: {self.message}"
+        text = f"plxgen: error: {escape(self.message)}"
         if self.hint:
-            text += f"\n  hint: {self.hint}"
+            text += f"\n  hint: {escape(self.hint)}"
         return text
 
 

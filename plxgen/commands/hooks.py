@@ -29,7 +29,7 @@ from pathlib import Path
 
 from plxgen.errors import ConfigError, Diagnostic, UserError
 from plxgen.compiler.literals import comment
-from plxgen.compiler.write import HEADER_LINES, MAX_SCRIPT_BYTES, state
+from plxgen.compiler.write import HEADER_LINES, MAX_SCRIPT_BYTES, regular, state
 
 _YAML = (".yaml", ".yml")
 # Folders never searched for generated scripts.
@@ -57,6 +57,11 @@ class Outcome:
 
 
 def _read_head(path: Path) -> list[str]:
+    try:
+        if not regular(path):  # a FIFO would block open(): never opened
+            return []
+    except UserError:
+        return []
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
             return [f.readline().rstrip("\n") for _ in range(HEADER_LINES)]
@@ -142,6 +147,8 @@ def pairs_for(files: list[Path], root: Path) -> list[Pair]:
 
 
 def _on_disk(path: Path) -> str | None:
+    if not regular(path):  # a FIFO would block open(): refused unopened
+        return None
     try:
         with open(path, encoding="utf-8") as f:
             return f.read(MAX_SCRIPT_BYTES)
@@ -180,14 +187,18 @@ def run_hook(action: str, files: list[Path], root: Path) -> Outcome:
         except UserError as exc:
             outcome.problems.append(exc.format())
             continue
-        actual = _on_disk(pair.script)
+        try:
+            actual = _on_disk(pair.script)
+        except UserError as exc:
+            outcome.problems.append(exc.format())
+            continue
         if actual == expected:
             continue
         if action == "check":
             outcome.stale += 1
             sys.stdout.write(diff(actual or "", expected, script))
             what = "missing" if actual is None else "stale or edited"
-            print(f"{script}: {what}; run: {command}", file=sys.stderr)
+            print(comment(f"{script}: {what}; run: {command}"), file=sys.stderr)
             continue
         if actual is not None and state(actual) != "generated":
             why = (
@@ -205,7 +216,7 @@ def run_hook(action: str, files: list[Path], root: Path) -> Outcome:
 
 def report(outcome: Outcome, action: str) -> str:
     """The diagnostics and problems, one per line, then one summary line."""
-    lines = [d.format() for d in outcome.diagnostics] + outcome.problems
+    lines = [d.format() for d in outcome.diagnostics] + [comment(p) for p in outcome.problems]
     errors = len(lines)
     changed = f"{outcome.stale} stale" if action == "check" else f"{outcome.written} rewritten"  # fmt: skip
     scripts = f"{outcome.checked} script{'s' if outcome.checked != 1 else ''}"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from plxgen.errors import UserError
 from plxgen.compiler.literals import comment
-from plxgen.compiler.write import write_atomic
+from plxgen.compiler.write import regular, write_atomic
 
 SCHEMA_FILE = "experiment.schema.json"
 MODELINE = "# yaml-language-server: $schema="
@@ -113,6 +113,14 @@ def starter(name: str, schema: str, config: str) -> str:
     )
 
 
+def _read(path: Path) -> str | None:
+    try:
+        with open(path, "rb") as f:  # bounded: a schema is far smaller
+            return f.read(16_000_000).decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 def init(target: str, schema_url: str | None, force: bool) -> list[Path]:
     """Write the starter file (and the schema beside it, without --schema); return what was written."""
     config = Path(target if target.endswith((".yaml", ".yml")) else f"{target}.yaml")
@@ -122,7 +130,7 @@ def init(target: str, schema_url: str | None, force: bool) -> list[Path]:
             f"{comment(name)!r} cannot be a project name",
             "use only letters, digits, `_`, `.` and `-`",
         )
-    if config.exists() and not force:
+    if regular(config) and not force:
         raise UserError(
             f"{comment(str(config))} exists; not overwriting", "pass --force"
         )
@@ -131,10 +139,17 @@ def init(target: str, schema_url: str | None, force: bool) -> list[Path]:
         raise UserError(f"no folder {comment(str(folder))}")
     written = []
     if schema_url is None:
-        from plxgen.compiler.validate import schema_text
+        from plxgen.compiler.validate import editor_schema_text
 
         schema_path = folder / SCHEMA_FILE
-        write_atomic(schema_path, schema_text())
+        schema = editor_schema_text()  # the file as written: templates, operators
+        # Checked before anything is written: a user's own file is never replaced.
+        if regular(schema_path) and not force and _read(schema_path) != schema:
+            raise UserError(
+                f"{comment(str(schema_path))} exists and differs from plxgen's schema; not overwriting",
+                "pass --force to replace it, or --schema URL to point at another",
+            )
+        write_atomic(schema_path, schema)
         written.append(schema_path)
         schema_url = SCHEMA_FILE  # yaml-language-server resolves it against the file
     text = starter(name, schema_url, str(config))

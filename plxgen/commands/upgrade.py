@@ -26,7 +26,7 @@ from typing import Callable
 
 import yaml
 
-from plxgen.errors import ConfigError, UserError
+from plxgen.errors import ConfigError, UserError, escape
 from plxgen.compiler.literals import comment
 from plxgen.compiler.load import load_text
 from plxgen.schema.registry import MODEL_KINDS
@@ -261,10 +261,20 @@ def upgrade_file(path: Path, write: bool) -> bool:
     from plxgen.compiler.load import MAX_FILE_BYTES
     from plxgen.compiler.write import write_atomic
 
+    from plxgen.compiler.write import regular
+
     shown = comment(str(path))
+    regular(path)  # a FIFO would block open(), a device never ends: refused unopened
     try:
-        with open(path, encoding="utf-8", newline="") as f:
-            text = f.read(MAX_FILE_BYTES + 1)
+        with open(path, "rb") as f:
+            raw = f.read(MAX_FILE_BYTES + 1)
+        # Checked before decoding: a cut-off file must never be rewritten as the whole.
+        if len(raw) > MAX_FILE_BYTES:
+            raise UserError(
+                f"{shown} is larger than {MAX_FILE_BYTES} bytes; not upgrading it",
+                "an experiment file is far smaller; is this the right file?",
+            )
+        text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
         raise UserError(f"cannot read {shown}: {reason}") from None
@@ -273,7 +283,7 @@ def upgrade_file(path: Path, write: bool) -> bool:
         print(f"{shown}: already canonical", file=sys.stderr)
         return False
     for note in notes:
-        print(f"{shown}: {note}", file=sys.stderr)
+        print(escape(f"{shown}: {note}"), file=sys.stderr)
     try:
         check(load_text(new, shown))
     except ConfigError as exc:

@@ -40,7 +40,10 @@ _SET = re.compile(
 
 def read_config(config: Path) -> Document:
     """Load an experiment file from disk."""
+    from plxgen.compiler.write import regular
+
     shown = comment(str(config))  # a file name with a newline stays on one line
+    regular(config)  # a FIFO would block open(), a device never ends: refused unopened
     try:
         with open(config, "rb") as f:  # bounded: CONFIG may be /dev/zero or a pipe
             raw = f.read(MAX_FILE_BYTES + 1)

@@ -8,16 +8,22 @@ Jinja and black; an entry exists only for a document that compiled, so a
 document with mistakes always takes the full path and gets its diagnostics.
 
 Entries live in $XDG_CACHE_HOME/plxgen (default ~/.cache/plxgen). Writes are
-atomic (temporary file + rename); an entry whose checksum does not match is
-ignored and rewritten; any I/O problem just means no cache. PLXGEN_NO_CACHE=1
-or `plxgen --no-cache` bypasses it.
+atomic (temporary file + rename). Each entry carries an HMAC of its name and
+body under a per-user secret (`secret`, 32 random bytes, mode 0600, made on
+first use): an entry edited in place, even with a checksum recomputed, or
+moved under another name, is ignored and rewritten. A secret that others can
+read or that another user owns means no cache, as does any I/O problem.
+PLXGEN_NO_CACHE=1 or `plxgen --no-cache` bypasses it; `plxgen check` (the CI
+gate) never reads it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
 import os
+import stat
 import sys
 from functools import lru_cache
 from importlib import resources
@@ -25,7 +31,9 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any, Iterator
 
-_MAGIC = b"plxgen-body-cache 1\n"
+_MAGIC = b"plxgen-body-cache 2\n"
+_SECRET = "secret"
+_SECRET_BYTES = 32
 # What else decides the output: a reinstall of any of them changes its file.
 _DEPENDENCIES = ("yaml", "jinja2", "jsonschema", "black")
 _disabled = False
@@ -87,8 +95,59 @@ def _entry(name: str) -> Path:
     return directory() / "bodies" / name[:2] / name
 
 
+def _secret() -> bytes | None:
+    """The per-user key of the entries' HMACs (made on first use), or None: no cache."""
+    path = directory() / _SECRET
+    nofollow = getattr(os, "O_NOFOLLOW", 0)
+    for _ in range(2):
+        try:
+            fd = os.open(path, os.O_RDONLY | nofollow)
+        except FileNotFoundError:
+            _make_secret(path, nofollow)
+            continue
+        except OSError:
+            return None
+        try:
+            info = os.fstat(fd)
+            if (
+                not stat.S_ISREG(info.st_mode)
+                or info.st_mode & 0o077
+                or (hasattr(os, "getuid") and info.st_uid != os.getuid())
+            ):
+                return None  # readable by others, or not ours: not a secret
+            secret = os.read(fd, _SECRET_BYTES + 1)
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+        return secret if len(secret) == _SECRET_BYTES else None
+    return None
+
+
+def _make_secret(path: Path, nofollow: int) -> None:
+    """Create the secret (0600) atomically: a racing process finds it whole or not at all."""
+    import tempfile
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-secret-")  # mode 0600
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(os.urandom(_SECRET_BYTES))
+            os.link(tmp, path)  # fails if another process made it first: theirs is kept
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+    except OSError:
+        return
+
+
+def _mac(secret: bytes, name: str, body: bytes) -> bytes:
+    return hmac.new(secret, name.encode() + b"\0" + body, hashlib.sha256).hexdigest().encode()
+
+
 def get(name: str) -> str | None:
-    """The cached body, or None (missing, corrupt, unreadable or disabled)."""
+    """The cached body, or None (missing, corrupt, tampered, unreadable or disabled)."""
     if not enabled():
         return None
     try:
@@ -98,7 +157,8 @@ def get(name: str) -> str | None:
     head, sep, body = raw[len(_MAGIC) :].partition(b"\n")
     if not raw.startswith(_MAGIC) or not sep:
         return None
-    if hashlib.sha256(body).hexdigest().encode() != head:
+    secret = _secret()
+    if secret is None or not hmac.compare_digest(_mac(secret, name, body), head):
         return None
     try:
         return body.decode("utf-8")
@@ -112,6 +172,9 @@ def put(name: str, body: str) -> None:
         return
     import tempfile
 
+    secret = _secret()
+    if secret is None:
+        return
     data = body.encode("utf-8")
     path = _entry(name)
     try:
@@ -119,7 +182,7 @@ def put(name: str, body: str) -> None:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as f:
-                f.write(_MAGIC + hashlib.sha256(data).hexdigest().encode() + b"\n")
+                f.write(_MAGIC + _mac(secret, name, data) + b"\n")
                 f.write(data)
             os.replace(tmp, path)
         except BaseException:

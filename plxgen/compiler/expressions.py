@@ -25,6 +25,12 @@ MAX_TEXT = MAX_STRING
 MAX_ITEMS = 10_000
 MAX_POWER = 1_000  # the largest integer exponent of `**`
 _ONE_EXPRESSION = re.compile(r"\s*\{\{(?P<expr>(?:(?!\{\{|\}\}).)*)\}\}\s*\Z", re.S)
+# Names the expression language gives a meaning of its own: a loop index,
+# declaration or matrix axis by one of these names could never be read back.
+RESERVED = frozenset(
+    {"self", "loop", "super", "caller", "varargs", "kwargs", "true", "false", "none",
+     "True", "False", "None", "and", "or", "not", "in", "is", "if", "else"}
+)  # fmt: skip
 _UNDEFINED = re.compile(r"'([^']*)' is undefined")
 _SAFE_METHODS = {
     str: {
@@ -46,6 +52,46 @@ class _Limit(Exception):
     """An expression went past one of the sandbox's bounds."""
 
 
+# Elements and characters of one value, counted recursively (a shared item as
+# often as it appears: that is what the config gets). The outer list's
+# MAX_ITEMS alone let `[a] * 10000` of a 10,000-item `a` through.
+MAX_SIZE = 200_000
+# Every value all of a document's expressions make, together.
+MAX_DOCUMENT_SIZE = 2_000_000
+_SIZES: dict[int, tuple[Any, int]] = {}  # id -> (the value, kept alive; its size)
+
+
+def size(value: Any, limit: int = MAX_SIZE) -> int:
+    """Elements and characters of a value, recursively; past limit, limit + 1 (work bounded).
+
+    A container's size is remembered (the value kept alive, so its id is not
+    reused): an expression that uses one big value many times measures it once.
+    """
+    if isinstance(value, str):
+        return max(1, len(value))
+    if not isinstance(value, (list, tuple, dict, range)):
+        return 1
+    if isinstance(value, range):
+        return 1 + len(value)
+    known = _SIZES.get(id(value))
+    if known is not None and known[0] is value:
+        return known[1]
+    total = 1
+    items: Iterable[Any] = (
+        (x for kv in value.items() for x in kv) if isinstance(value, dict) else value
+    )
+    for item in items:
+        total += size(item, limit - total)
+        if total > limit:
+            total = limit + 1
+            break
+    if total <= limit:  # an unfinished count depends on the limit: not remembered
+        if len(_SIZES) >= 4096:
+            _SIZES.clear()
+        _SIZES[id(value)] = (value, total)
+    return total
+
+
 def check_size(value: Any) -> Any:
     """The value itself, or raise when it is past the sandbox's bounds."""
     if isinstance(value, str) and len(value) > MAX_TEXT:
@@ -54,7 +100,95 @@ def check_size(value: Any) -> Any:
         raise _Limit(f"makes a list longer than {MAX_ITEMS} items")
     if isinstance(value, int) and value.bit_length() > 256:
         raise _Limit("makes an integer larger than 2**256")
+    if isinstance(value, (list, tuple, dict)) and size(value) > MAX_SIZE:
+        raise _Limit(
+            f"makes a value of more than {MAX_SIZE} elements and characters (nested ones counted)"
+        )
     return value
+
+
+def _textual(value: Any) -> str:
+    """str(value), refused before it is made when it would be longer than MAX_TEXT."""
+    text = value if isinstance(value, str) else None
+    if text is None:
+        if size(value, MAX_TEXT) > MAX_TEXT:
+            raise _Limit(f"makes a text longer than {MAX_TEXT} characters")
+        text = str(value)
+    check_size(text)
+    return text
+
+
+def _concat(items: Iterable[Any]) -> str:
+    """`a ~ b`: the texts joined, bounded before they are made."""
+    total = 0
+    parts = []
+    for item in items:
+        text = _textual(item)
+        total += len(text)
+        if total > MAX_TEXT:
+            raise _Limit(f"makes a text longer than {MAX_TEXT} characters")
+        parts.append(text)
+    return "".join(parts)
+
+
+def _sum(values: Any, attribute: Any = None, start: Any = 0) -> Any:
+    """The `sum` filter in linear time: lists and tuples are joined, not added pairwise."""
+    if attribute is not None:
+        raise _Limit("`sum(attribute=...)` is not available")
+    if isinstance(start, str):
+        raise _Limit("`sum` of texts is not available; use `join`")
+    items = list(_bounded_iter(iter(values)))
+    if isinstance(start, (list, tuple)):
+        total = size(start)
+        for item in items:
+            if not isinstance(item, type(start)):
+                raise TypeError(
+                    f"can only concatenate {type(start).__name__} (not {type(item).__name__})"
+                )
+            total += size(item) - 1
+            if total > MAX_SIZE:
+                raise _Limit(
+                    f"makes a value of more than {MAX_SIZE} elements and characters (nested ones counted)"
+                )
+        joined = [x for part in [start, *items] for x in part]
+        return check_size(joined if isinstance(start, list) else tuple(joined))
+    result = start
+    for item in items:
+        result = check_size(result + item)
+    return result
+
+
+def _join(values: Any, d: str = "", attribute: Any = None) -> str:
+    """The `join` filter, bounded before the text is made."""
+    if attribute is not None:
+        raise _Limit("`join(attribute=...)` is not available")
+    items = list(_bounded_iter(iter(values)))
+    sep = _textual(d)
+    if len(sep) * max(len(items) - 1, 0) > MAX_TEXT:
+        raise _Limit(f"makes a text longer than {MAX_TEXT} characters")
+    joined = sep.join(_concat([item]) for item in items)
+    check_size(joined)
+    return joined
+
+
+def _replace(value: Any, old: Any, new: Any, count: Any = None) -> str:
+    """The `replace` filter, bounded before the text is made."""
+    text, old, new = _textual(value), _textual(old), _textual(new)
+    found = text.count(old) if old else len(text) + 1
+    if count is not None:
+        found = min(found, max(int(count), 0)) if int(count) >= 0 else found
+    if len(text) + found * (len(new) - len(old)) > MAX_TEXT:
+        raise _Limit(f"makes a text longer than {MAX_TEXT} characters")
+    return text.replace(old, new, -1 if count is None else int(count))
+
+
+def _slice(value: Any, slices: Any, fill_with: Any = None) -> Any:
+    """The `slice` filter: at most MAX_ITEMS slices."""
+    import jinja2.filters
+
+    if not isinstance(slices, int) or not 0 < slices <= MAX_ITEMS:
+        raise _Limit(f"asks `slice` for more than {MAX_ITEMS} slices (or none)")
+    return _bounded_iter(jinja2.filters.sync_do_slice(value, slices, fill_with))
 
 
 def _bounded_range(*args: int) -> range:
@@ -85,6 +219,15 @@ def _environment() -> Any:
                             MAX_TEXT if isinstance(seq, str) else MAX_ITEMS
                         ):
                             raise _Limit("makes a value too large")  # fmt: skip
+                        if isinstance(seq, (list, tuple)) and (size(seq) - 1) * max(times, 0) > MAX_SIZE:  # fmt: skip
+                            raise _Limit(
+                                f"makes a value of more than {MAX_SIZE} elements and characters (nested ones counted)"
+                            )
+            if operator == "+" and isinstance(left, (list, tuple)) and isinstance(right, (list, tuple)):  # fmt: skip
+                if size(left) + size(right) > MAX_SIZE:
+                    raise _Limit(
+                        f"makes a value of more than {MAX_SIZE} elements and characters (nested ones counted)"
+                    )
             if operator == "%" and isinstance(left, str):
                 raise _Limit("`%` formatting of text is not available")
             return check_size(super().call_binop(context, operator, left, right))
@@ -108,6 +251,20 @@ def _environment() -> Any:
         def call(self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
             return check_size(super().call(__context, __obj, *args, **kwargs))
 
+    from jinja2.compiler import CodeGenerator
+
+    class _Generator(CodeGenerator):
+        def visit_Concat(self, node: Any, frame: Any) -> None:
+            # `a ~ b` is bounded before the text is made (Jinja's own str_join is not).
+            self.write("environment.concat((")
+            for arg in node.nodes:
+                self.visit(arg, frame)
+                self.write(", ")
+            self.write("))")
+
+    Sandbox.code_generator_class = _Generator
+    Sandbox.concat = staticmethod(_concat)
+
     env = Sandbox(
         undefined=jinja2.StrictUndefined,
         autoescape=False,
@@ -118,6 +275,13 @@ def _environment() -> Any:
     )
     env.globals = {"range": _bounded_range, "true": True, "false": False, "none": None}
     env.filters = {name: _sized(env.filters[name]) for name in _SAFE_FILTERS}
+    # Filters whose work or result Jinja does not bound: replaced by bounded ones.
+    env.filters.update(
+        sum=_sum, join=_join, replace=_replace, slice=_slice,
+        string=_textual,
+    )  # fmt: skip
+    # Every `{{ }}` of a text is bounded before it becomes text.
+    env.finalize = _textual
     return env
 
 

@@ -18,7 +18,11 @@ from typing import Any, Iterator
 
 from plxgen.errors import ConfigError, Diagnostic, did_you_mean
 from plxgen.compiler.expressions import (
+    MAX_DOCUMENT_SIZE,
     MAX_ITEMS,
+    RESERVED,
+    _Limit,
+    size,
     MAX_POWER,
     MAX_TEXT,
     check_size,
@@ -30,7 +34,7 @@ from plxgen.compiler.expressions import (
     single_expression,
 )
 from plxgen.compiler.load import MAX_NODES, Document, Path, format_path, show
-from plxgen.schema.registry import MODEL_KINDS
+from plxgen.schema.registry import MODEL_KINDS, OPERATOR_SECTIONS
 
 # Public names of this module from before the sandbox moved out; kept importable.
 __all__ = [
@@ -38,7 +42,6 @@ __all__ = [
 ]  # fmt: skip
 
 # Top-level sections whose lists may hold the `for` / `if` operators.
-_OPERATOR_SECTIONS = ("model", "train", "eval")
 _OPERATORS = ("for", "if")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -49,7 +52,8 @@ class _Scope:
 
     names: dict[str, Any]
 
-    def child(self, **extra: Any) -> _Scope:
+    def child(self, extra: dict[str, Any]) -> _Scope:
+        # A dict, never keywords: any name (`self`, `source`) may be a user's.
         return _Scope({**self.names, **extra})
 
 
@@ -63,6 +67,7 @@ class _Front:
     # A rendered path that differs from its source path (operators, model_type) -> the source's.
     sources: dict[str, str] = field(default_factory=dict)
     nodes: int = 0
+    produced: int = 0  # elements and characters that expressions gave, in all
 
     # ------------------------------------------------------------ positions
     def record(self, new: Path, old: Path) -> None:
@@ -122,9 +127,15 @@ class _Front:
         one = single_expression(source)
         try:
             if one is not None and not key:
-                result = compiled(one, True)(**scope.names)
-                return plain(check_size(defined(result)))
-            rendered = compiled(source, False).render(**scope.names)
+                result = check_size(defined(compiled(one, True)(scope.names)))
+                self.produced += size(result)
+                if self.produced > MAX_DOCUMENT_SIZE:
+                    raise _Limit(
+                        f"gives, with the document's other expressions, more than {MAX_DOCUMENT_SIZE} "
+                        "elements and characters in all"
+                    )
+                return plain(result)
+            rendered = compiled(source, False).render(scope.names)
             check_size(rendered)
         except (
             Exception
@@ -196,7 +207,7 @@ class _Front:
         tags: dict[str, list[str]] = {}
         counters: dict[str, int] = {}
         if graph:
-            scope = scope.child(tags=tags)
+            scope = scope.child({"tags": tags})
         for i, item in enumerate(value):
             for raw, raw_old, raw_scope in self.expand(item, old + (i,), scope):
                 index = len(out)
@@ -269,9 +280,15 @@ class _Front:
                 "write a name such as `i`; the loop's position is `{{ i }}`",
             )  # fmt: skip
             return
+        if index in RESERVED:
+            self.fail(
+                opath + ("index",), f"`index` {show(index)} is a name the expression language reserves",
+                "bad-name", "write another name such as `i`; the loop's position is `{{ i }}`",
+            )  # fmt: skip
+            return
         do = spec["do"]
         for i in range(length):
-            inner = scope.child(**{index: i})
+            inner = scope.child({index: i})
             if isinstance(do, list):
                 for j, sub in enumerate(do):
                     yield from self.expand(sub, opath + ("do", j), inner)
@@ -303,7 +320,7 @@ class _Front:
             cond = rendered
             if isinstance(cond, str):
                 try:
-                    cond = plain(defined(compiled(cond, True)(**scope.names)))
+                    cond = plain(check_size(defined(compiled(cond, True)(scope.names))))
                 except (
                     Exception
                 ) as exc:  # noqa: BLE001 - every expression fault is the config's
@@ -451,7 +468,7 @@ def render_document(
                 out[section] = value
                 continue
             out[section] = front.node(
-                value, path, path, scope, section in _OPERATOR_SECTIONS
+                value, path, path, scope, section in OPERATOR_SECTIONS
             )
     except _TooMany as exc:
         front.fail(
@@ -479,6 +496,12 @@ def _declarations(
                 path + (name,), f"{show(name)} cannot be used in an expression", "bad-name",
                 "a declaration's name is letters, digits and `_`, not starting with a digit",
                 key=True,
+            )  # fmt: skip
+            continue
+        if name in RESERVED:
+            front.fail(
+                path + (name,), f"{show(name)} is a name the expression language reserves",
+                "bad-name", "rename the declaration", key=True,
             )  # fmt: skip
             continue
         if name in matrix:

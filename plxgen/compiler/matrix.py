@@ -21,9 +21,12 @@ from typing import Any
 
 from plxgen import __version__
 from plxgen.errors import ConfigError, Diagnostic, did_you_mean
+from plxgen.compiler.expressions import RESERVED
 from plxgen.compiler.load import Document, Path, format_path, show
 
 MAX_COMBINATIONS = 256
+# The most `--max-combinations` may raise the cap to: every combination is held in memory.
+MAX_CAP = 100_000
 INDEX_FILE = "matrix.json"
 _KINDS = ("values", "range", "linspace", "logspace", "geomspace")
 _FIELDS = {
@@ -86,6 +89,10 @@ def axes(doc: Document, cap: int = MAX_COMBINATIONS) -> list[Axis] | None:
         if not _NAME.match(name):
             fail(path, f"{show(name)} cannot be used as `{{{{ {name} }}}}`", "bad-name",
                  "an axis name is letters, digits and `_`, not starting with a digit", key=True)  # fmt: skip
+            continue
+        if name in RESERVED:
+            fail(path, f"{show(name)} is a name the expression language reserves", "bad-name",
+                 "rename the axis", key=True)  # fmt: skip
             continue
         if not isinstance(spec, dict) or len(spec) != 1:
             fail(path, "an axis is exactly one of: " + ", ".join(_KINDS), "one-name",
@@ -186,7 +193,13 @@ def _values(kind: str, value: Any, path: Path, fail: Any, cap: int) -> list[Any]
         if step <= 0:
             fail(path, f"`step` must be positive, got {show(step)}", "bad-range")
             return None
-        count = math.ceil((stop - start) / step)
+        ratio = (stop - start) / step
+        if not math.isfinite(ratio):
+            fail(path, f"this axis has more values than the {cap} combinations allowed",
+                 "too-many-combinations",
+                 "use a larger `step`, or raise the cap with --max-combinations N")  # fmt: skip
+            return None
+        count = math.ceil(ratio)
     else:
         num = spec["num"]
         if isinstance(num, float) and num.is_integer():
@@ -213,7 +226,19 @@ def _values(kind: str, value: Any, path: Path, fail: Any, cap: int) -> list[Any]
     if kind == "logspace" and spec.get("base", 10) <= 0:
         fail(path, f"`base` must be positive, got {show(spec['base'])}", "bad-range")
         return None
-    return _generate(kind, spec, count)
+    try:
+        values = _generate(kind, spec, count)
+    except (OverflowError, ValueError, ZeroDivisionError):
+        values = None
+    if values is None or not all(_finite(v) for v in values):
+        fail(path, f"this `{kind}` makes a value too large for a number (or not a number)",
+             "bad-range", "use smaller bounds" + (" or a smaller `base`" if kind == "logspace" else ""))  # fmt: skip
+        return None
+    return values
+
+
+def _finite(value: Any) -> bool:
+    return not isinstance(value, float) or math.isfinite(value)
 
 
 def _numbers(kind: str, value: Any, path: Path, fail: Any) -> list[int | float] | None:

@@ -12,7 +12,16 @@ from plxgen.compiler import Output, Target, compile_target, stem
 from plxgen.errors import ConfigError, Diagnostic, UserError
 from plxgen.compiler.literals import comment
 from plxgen.compiler.matrix import INDEX_FILE, is_index
-from plxgen.compiler.write import MAX_SCRIPT_BYTES, check_overwrite, diff, state, write_atomic
+from plxgen.compiler.write import (
+    MAX_SCRIPT_BYTES,
+    check_overwrite,
+    commit,
+    diff,
+    discard,
+    regular,
+    stage,
+    state,
+)
 
 _GLOB = set("*?[")
 
@@ -128,6 +137,11 @@ def _source(text: str) -> str | None:
 
 def _read(path: Path, limit: int = MAX_SCRIPT_BYTES) -> str:
     try:
+        if not regular(path):
+            return ""
+    except UserError:
+        return ""
+    try:
         with open(path, "rb") as f:  # bounded: a path may be a device or huge
             return f.read(limit).decode("utf-8", errors="replace")
     except OSError:
@@ -142,7 +156,7 @@ def write_all(outputs: list[Output], stale: list[Path], force: bool) -> list[Pat
         if folder.exists() and not folder.is_dir():
             raise UserError(f"{_show(folder)} is a file, not a folder")
         if output.path.name == INDEX_FILE:
-            if output.path.exists() and not force and not is_index(_read(output.path)):
+            if regular(output.path) and not force and not is_index(_read(output.path)):
                 raise UserError(
                     f"{_show(output.path)} exists and was not written by plxgen; not overwriting",
                     "pass --force to overwrite it",
@@ -155,18 +169,32 @@ def write_all(outputs: list[Output], stale: list[Path], force: bool) -> list[Pat
                 f"{_show(path)} is left from an earlier matrix and was edited since; not removing it",
                 "pass --force to remove it",
             )
-    written = []
-    for output in outputs:
-        assert output.path is not None
-        try:
+    # Every file is staged (written beside its target and synced) before any
+    # is renamed into place: a folder that cannot be made or written, a full
+    # disk or a name too long leaves every output as it was.
+    made: list[Path] = []
+    staged: list[tuple[str, Path]] = []
+    try:
+        for output in outputs:
+            assert output.path is not None
             if output.make_folder:
-                output.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise UserError(
-                f"cannot create {_show(output.path.parent)}: {exc.strerror or exc}"
-            ) from None
-        write_atomic(output.path, output.text)
-        written.append(output.path)
+                _make_folder(output.path.parent, made)
+            staged.append((stage(output.path, output.text), output.path))
+    except BaseException:
+        for tmp, _ in staged:
+            discard(tmp)
+        for folder in reversed(made):
+            _quietly_rmdir(folder)
+        raise
+    written = []
+    for i, (tmp, path) in enumerate(staged):
+        try:
+            commit(tmp, path)
+        except BaseException:
+            for later, _ in staged[i + 1 :]:
+                discard(later)
+            raise
+        written.append(path)
     for path in stale:
         try:
             path.unlink()
@@ -180,6 +208,32 @@ def write_all(outputs: list[Output], stale: list[Path], force: bool) -> list[Pat
     return written
 
 
+def _make_folder(folder: Path, made: list[Path]) -> None:
+    """mkdir -p, recording each folder it creates (to remove them if writing fails)."""
+    missing = []
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        missing.append(probe)
+        probe = probe.parent
+    for path in reversed(missing):
+        try:
+            path.mkdir()
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise UserError(
+                f"cannot create {_show(folder)}: {exc.strerror or exc}"
+            ) from None
+        made.append(path)
+
+
+def _quietly_rmdir(folder: Path) -> None:
+    try:
+        folder.rmdir()
+    except OSError:
+        pass
+
+
 def check_all(plan: list[Target], sets: list[str], cap: int | None) -> bool:
     """Print a diff per file that differs from what compile would write; True if any does."""
     outputs, extra = compile_all(plan, sets, cap)
@@ -187,9 +241,9 @@ def check_all(plan: list[Target], sets: list[str], cap: int | None) -> bool:
     for output in outputs:
         assert output.path is not None
         try:
-            with open(
-                output.path, encoding="utf-8"
-            ) as f:  # bounded: OUT may be a device
+            if not regular(output.path):  # a FIFO would block open(): refused unopened
+                raise FileNotFoundError
+            with open(output.path, encoding="utf-8") as f:  # bounded: OUT may be huge
                 actual = f.read(MAX_SCRIPT_BYTES)
         except FileNotFoundError:
             missing += 1

@@ -21,7 +21,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-import numpy as np
+try:
+    import numpy as np
+except ModuleNotFoundError as _missing:  # only the compiler is installed
+    from plxgen.errors import UserError as _UserError
+
+    raise _UserError(
+        "`plxgen data` needs numpy, which is not installed",
+        'install the training extra: pip install "plxgen[train]"',
+    ) from _missing
 
 from plxgen.errors import UserError
 from plxgen.data.progress import Progress

@@ -17,7 +17,7 @@ from plxgen.schema import registry
 
 IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 # Names the generated script itself uses; a layer variable never shadows them.
-_RESERVED = {
+_SCRIPT_NAMES = {
     "tf",
     "keras",
     "np",
@@ -129,7 +129,7 @@ def safe_var(name: str, fallback: str) -> str:
     if (
         IDENT.fullmatch(name)
         and not keyword.iskeyword(name)
-        and name not in _RESERVED
+        and name not in _SCRIPT_NAMES
         and not name.startswith("__")
     ):
         # A layer named `sum` or `input` must not shadow the builtin.

@@ -19,6 +19,7 @@ from plxgen.schema.registry.common import (
     JSON as JSON,
     LABELS as LABELS,
     MODEL_KINDS as MODEL_KINDS,
+    OPERATOR_SECTIONS as OPERATOR_SECTIONS,
     Entry as Entry,
     boolean as boolean,
     enum as enum,

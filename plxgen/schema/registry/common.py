@@ -17,6 +17,9 @@ JSON = dict[str, Any]
 # The supervised model kinds (`model: {classifier: ...}`); the RL kinds are in `rl`.
 MODEL_KINDS = ("classifier", "regressor", "generator")
 
+# The sections whose lists take the `for` / `if` operators of the front end.
+OPERATOR_SECTIONS = ("model", "train", "eval")
+
 # A Python identifier (declarations, matrix axes, keyword arguments).
 IDENTIFIER = "^[A-Za-z_][A-Za-z0-9_]*$"
 
