@@ -21,9 +21,22 @@ _KNOWN_MISTAKES = {
 
 
 def schema_text() -> str:
-    """The committed JSON Schema of the experiment file."""
+    """The committed strict JSON Schema: the rendered file, as the compiler validates it."""
     return (
         resources.files("plxgen.schemas").joinpath("experiment.schema.json").read_text()
+    )
+
+
+def editor_schema_text() -> str:
+    """The committed editor JSON Schema: the file as written (templates, operators, 2017 spellings).
+
+    `plxgen schema` prints it and `plxgen init` writes it; the compiler never
+    validates with it (plxgen.schema.editor derives it from the strict one).
+    """
+    return (
+        resources.files("plxgen.schemas")
+        .joinpath("experiment.editor.schema.json")
+        .read_text()
     )
 
 

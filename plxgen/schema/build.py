@@ -1,10 +1,14 @@
-"""Builds the JSON Schema of the experiment file from the name tables.
+"""Builds the JSON Schemas of the experiment file from the name tables.
 
-`python -m plxgen.schema.build` rewrites `schemas/experiment.schema.json`; a test
-fails when the committed file is stale. The layer part comes from
-`schemas/keras_layers.json`, which `tools/gen_keras_layers.py` derives from
-the Keras constructors. The parts of the schema are built in
-`plxgen.schema.sections`; this module assembles them.
+`python -m plxgen.schema.build` rewrites `schemas/experiment.schema.json` (the
+strict schema the compiler validates with, after templating) and
+`schemas/experiment.editor.schema.json` (the same schema widened to the file
+as written, for editors and pre-commit: `plxgen schema`, `plxgen init`; see
+`plxgen.schema.editor`); a test fails when a committed file is stale. The
+layer part comes from `schemas/keras_layers.json`, which
+`tools/gen_keras_layers.py` derives from the Keras constructors. The parts
+of the schema are built in `plxgen.schema.sections`; this module assembles
+them.
 """
 
 from __future__ import annotations
@@ -18,10 +22,18 @@ from plxgen.schema.sections import environment, model, train
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
 SCHEMA_ID = "https://plxgen.dev/schemas/experiment.schema.json"
+EDITOR_SCHEMA_ID = "https://plxgen.dev/schemas/experiment.editor.schema.json"
+# The committed files: the strict schema, and the editor schema derived from it.
+FILES = {False: "experiment.schema.json", True: "experiment.editor.schema.json"}
 
 
-def build_schema() -> JSON:
-    """The whole Draft-07 schema of the experiment file."""
+def build_schema(editor: bool = False) -> JSON:
+    """The whole Draft-07 schema of the experiment file (with `editor`, as written, for editors)."""
+    if editor:
+        from plxgen.schema.editor import editor_schema
+        from plxgen.schema.examples import annotate
+
+        return editor_schema(annotate(build_schema()), EDITOR_SCHEMA_ID)
     schema = _build_schema()
     # `train` and `eval` take their shape from the model kind: supervised (a data
     # pipeline) unless the model is an RL kind or train names an environment.
@@ -76,11 +88,12 @@ def _build_schema() -> JSON:
     }
 
 
-def render_schema() -> str:
+def render_schema(editor: bool = False) -> str:
     """The schema as the committed file holds it: with examples for editors."""
     from plxgen.schema.examples import annotate
 
-    return json.dumps(annotate(build_schema()), indent=2, sort_keys=True) + "\n"
+    schema = build_schema(editor=True) if editor else annotate(build_schema())
+    return json.dumps(schema, indent=2, sort_keys=True) + "\n"
 
 
 def render_docs() -> str:
@@ -91,25 +104,28 @@ def render_docs() -> str:
 
 
 def main() -> int:
-    """Rewrite schemas/experiment.schema.json (or with --check, report staleness).
+    """Rewrite the two schemas in schemas/ (or with --check, report staleness).
 
     With --docs, the same for docs/reference.md.
     """
-    target = SCHEMAS / "experiment.schema.json"
-    text = render_schema()
-    if "--docs" in sys.argv[1:]:
-        target, text = SCHEMAS.parent / "docs" / "reference.md", render_docs()
-    if "--check" in sys.argv[1:]:
-        if not target.exists() or target.read_text() != text:
-            print(
-                f"{target} is stale: run python -m plxgen.schema.build{' --docs' if '--docs' in sys.argv else ''}",
-                file=sys.stderr,
-            )
-            return 1
-        return 0
-    target.write_text(text)
-    print(f"wrote {target}")
-    return 0
+    docs = "--docs" in sys.argv[1:]
+    if docs:
+        targets = [(SCHEMAS.parent / "docs" / "reference.md", render_docs())]
+    else:
+        targets = [(SCHEMAS / FILES[e], render_schema(editor=e)) for e in (False, True)]
+    status = 0
+    for target, text in targets:
+        if "--check" in sys.argv[1:]:
+            if not target.exists() or target.read_text() != text:
+                print(
+                    f"{target} is stale: run python -m plxgen.schema.build{' --docs' if docs else ''}",
+                    file=sys.stderr,
+                )
+                status = 1
+            continue
+        target.write_text(text)
+        print(f"wrote {target}")
+    return status
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from plxgen.compiler.validate import schema_text
+from plxgen.compiler.validate import editor_schema_text
 from tests.conftest import plxgen, train
 
 
@@ -19,7 +19,7 @@ def test_init_writes_the_modeline_and_the_schema_beside_it(tmp_path: Path) -> No
     assert (
         text.splitlines()[0] == "# yaml-language-server: $schema=experiment.schema.json"
     )
-    assert (tmp_path / "experiment.schema.json").read_text() == schema_text()
+    assert (tmp_path / "experiment.schema.json").read_text() == editor_schema_text()
     assert "name: mnist" in text
     assert plxgen("validate", "mnist.yaml", cwd=tmp_path).returncode == 0
     again = plxgen("init", "mnist", cwd=tmp_path)
