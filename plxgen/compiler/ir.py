@@ -7,6 +7,7 @@ value is plain data that `literals.py` turns into a Python literal.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,6 +106,20 @@ class Decay:
     boundaries: tuple[int, ...] = ()  # piecewise_constant
     values: tuple[float, ...] = ()
 
+    @property
+    def formula(self) -> str:
+        """The learning rate this decay computes, by the names of its config values."""
+        progress = "floor(step / decay_steps)" if self.staircase else "step / decay_steps"
+        formulas = {
+            "exponential_decay": f"learning_rate * decay_rate ** ({progress})",
+            "inverse_time_decay": f"learning_rate / (1 + decay_rate * {progress})",
+            "natural_exp_decay": f"learning_rate * exp(-decay_rate * {progress})",
+            "polynomial_decay": "(learning_rate - end_learning_rate)"
+            " * (1 - min(step, decay_steps) / decay_steps) ** power + end_learning_rate",
+            "piecewise_constant": "values[i] between boundaries[i - 1] and boundaries[i]",
+        }
+        return f"{formulas[self.kind]}, at least min_learning_rate"
+
 
 @dataclass(frozen=True)
 class Optimizer:
@@ -196,6 +211,15 @@ class Processor:
         """Whether any operation draws random numbers (it then takes a seed)."""
         return any(op.random for op in self.ops)
 
+    @property
+    def returned(self) -> str | None:
+        """The one expression the function returns, when it is one assignment to the feature."""
+        statements = [s for op in self.ops for s in op.statements]
+        assignment = f"{self.feature} = "
+        if len(statements) == 1 and statements[0].startswith(assignment):
+            return statements[0][len(assignment) :]
+        return None
+
 
 @dataclass(frozen=True)
 class Pipeline:
@@ -236,6 +260,23 @@ class Pipeline:
     images: bool = False
     modules: tuple[str, ...] = ()
     numpy: bool = False
+    # The min_after_dequeue that sized the shuffle buffer; None when capacity did.
+    min_after_dequeue: int | None = None
+
+    @property
+    def prefix(self) -> str:
+        """The prefix of this pipeline's constants in the script: TRAIN or EVAL."""
+        return self.section.upper()
+
+    @property
+    def shuffle_buffer_origin(self) -> str:
+        """Where the shuffle buffer's size comes from, for a comment."""
+        if self.min_after_dequeue is None:
+            return "capacity"
+        return (
+            f"min_after_dequeue ({self.min_after_dequeue}) + 3 * batch_size,"
+            " as tf.train.shuffle_batch sized its queue"
+        )
 
     @property
     def random(self) -> bool:
@@ -426,6 +467,42 @@ class Experiment:
         return script_summary(self, self.model.kind, self.environment.text, outputs)
 
     @property
+    def model_constants(self) -> tuple[tuple[str, Any, str | None], ...]:
+        """The model's values that the script names: (name, value, comment)."""
+        m = self.model
+        replicated = self.environment.strategy in ("mirrored", "multi_worker_mirrored")
+        found: list[tuple[str, Any, str | None]] = []
+        if m.n_classes:
+            found.append(("N_CLASSES", m.n_classes, None))
+        if m.target:
+            note = "The feature that the generator learns to reproduce."
+            found.append(("TARGET_FEATURE", m.target, note))
+        if m.loss.weight != 1.0:
+            found.append(("LOSS_WEIGHT", m.loss.weight, None))
+        if replicated and m.optimizer.clipnorm:
+            found.append(("CLIP_GRADIENTS", m.optimizer.clipnorm, None))
+        return tuple(found)
+
+    @property
+    def scores_method(self) -> bool:
+        """Whether the metrics see something else than the model's outputs (Trainer.scores)."""
+        return bool(self.model.scores or self.environment.mixed_precision)
+
+    @property
+    def loss_method(self) -> bool:
+        """Whether the loss of each example is more than one call of the loss (Trainer.per_example_loss)."""
+        return bool(
+            self.environment.mixed_precision
+            or len(self.model.graph.outputs) > 1
+            or self.model.loss.weight != 1.0
+        )
+
+    @property
+    def config_json(self) -> str:
+        """The resolved config as one line of JSON: the script writes it to config.json."""
+        return config_json(self.resolved_config)
+
+    @property
     def stdlib_imports(self) -> tuple[str, ...]:
         """The standard-library modules the script imports."""
         strategy = self.environment.strategy
@@ -484,6 +561,11 @@ class Experiment:
             )
             table[key] = task.session.options
         return table
+
+
+def config_json(config: dict[str, Any]) -> str:
+    """A resolved config as one line of JSON, in the order of the experiment file."""
+    return json.dumps(config, ensure_ascii=True)
 
 
 def script_summary(

@@ -91,6 +91,11 @@ class RLExperiment:
     resolved_config: dict[str, Any]
 
     @property
+    def config_json(self) -> str:
+        """The resolved config as one line of JSON: the script writes it to config.json."""
+        return ir.config_json(self.resolved_config)
+
+    @property
     def summary(self) -> str:
         """The script's docstring: what it trains, how to run it, where it writes."""
         outputs = (

@@ -135,7 +135,7 @@ def test_the_header_pairs_a_script_elsewhere_and_keeps_its_overrides(
     assert not (repo / "experiments" / "lenet.py").exists()
     run_hook("plxgen-compile", repo, "experiments/lenet.yaml")
     text = (repo / "scripts" / "train.py").read_text()
-    assert "TRAIN_STEPS = 7\n" in text and "batch_size=32" in text
+    assert "TRAIN_STEPS = 7\n" in text and "TRAIN_BATCH_SIZE = 32\n" in text
     # CI: no file arguments checks every generated script under the folder.
     everything = run_hook("plxgen-check", repo)
     assert everything.returncode == 0, everything.stderr

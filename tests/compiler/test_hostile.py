@@ -820,7 +820,9 @@ def test_a_tag_directive_cannot_smuggle_a_python_tag() -> None:
 
 def test_the_checks_catch_an_injection() -> None:
     """A script that quoted a text naively (`"..."`) fails the checks above."""
-    place = ("project", "description")
+    # The model's name is a string literal of its own (the description is also
+    # inside RESOLVED_CONFIG's JSON text, where naive quotes stay data).
+    place = ("model", "*", "name")
     base = baseline(place)
     text = '" + __import__("os").getcwd() + "'
     naive = base.source.replace(f'"{PLACEHOLDER}"', f'"{text}"')

@@ -394,7 +394,7 @@ def test_jit_compiled_steps_train_like_plain_ones(workspace: Path) -> None:
         workspace, "digits_regressor", "regressor_jit", "environment.jit_compile=true"
     )
     script = (workspace / "generated_examples" / "regressor_jit.py").read_text()
-    assert "tf.function(self.train_step, jit_compile=True)" in script
+    assert "@tf.function(jit_compile=True)" in script
     jit, plain = _reports(workspace, ("regressor_jit", "digits_regressor"), "jit")
     assert jit["global_step"] == 25
     for section in ("train", "eval"):

@@ -124,6 +124,9 @@ def lower_pipeline(ctx: Context, section: dict[str, Any], path: Path) -> ir.Pipe
         images=kind.images,
         modules=kind.modules,
         numpy=kind.numpy,
+        min_after_dequeue=(
+            None if spec.get("capacity") else _field(kind, spec, "min_after_dequeue")
+        ),
     )
 
 

@@ -1,0 +1,64 @@
+"""A script reads its command line before it imports TensorFlow.
+
+`--help` and a mistyped option answer at once (TensorFlow's import takes
+seconds), so these tests need neither TensorFlow nor data: they check that
+the script stops before `tensorflow` (or `keras`) is in `sys.modules`.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+SCRIPTS = sorted((ROOT / "generated_examples").glob("*.py"))
+
+# Runs the script as __main__ with the given arguments, then reports its exit
+# code and whether TensorFlow or Keras was imported by then.
+DRIVER = """
+import runpy, sys
+path, *sys.argv[1:] = sys.argv[1:]
+sys.argv[0] = path
+try:
+    runpy.run_path(path, run_name="__main__")
+    code = 0
+except SystemExit as stop:
+    code = stop.code
+heavy = sorted({"keras", "tensorflow"} & set(sys.modules))
+print(f"exit={code} heavy={','.join(heavy) or 'none'}", file=sys.stderr)
+"""
+
+
+def run(script: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", DRIVER, str(script), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=script.parent,
+    )
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=[p.stem for p in SCRIPTS])
+def test_help_answers_without_importing_tensorflow(script: Path) -> None:
+    started = time.monotonic()
+    result = run(script, "--help")
+    elapsed = time.monotonic() - started
+    assert result.stdout.startswith(f"usage: {script.name}"), result.stderr[-2000:]
+    assert "--model-dir" in result.stdout and "--schedule" in result.stdout
+    assert result.stderr.strip().splitlines()[-1] == "exit=0 heavy=none"
+    # Python alone, not TensorFlow's import (seconds); generous for a loaded machine.
+    assert elapsed < 3, elapsed
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=[p.stem for p in SCRIPTS])
+def test_a_mistyped_option_is_an_error_before_tensorflow(script: Path) -> None:
+    result = run(script, "--train-step", "10", "--bogus")
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1] == "exit=2 heavy=none", result.stderr[-2000:]
+    assert "error: unrecognized arguments: --bogus" in result.stderr
