@@ -143,7 +143,11 @@ def _make_secret(path: Path, nofollow: int) -> None:
 
 
 def _mac(secret: bytes, name: str, body: bytes) -> bytes:
-    return hmac.new(secret, name.encode() + b"\0" + body, hashlib.sha256).hexdigest().encode()
+    return (
+        hmac.new(secret, name.encode() + b"\0" + body, hashlib.sha256)
+        .hexdigest()
+        .encode()
+    )
 
 
 def get(name: str) -> str | None:
@@ -197,7 +201,9 @@ def template_cache() -> Any:
     """Jinja's bytecode cache in the cache folder (None when caching is off).
 
     A compiled template is checked against its source's checksum and Jinja's
-    version before use; a cache that cannot be read or written is no error.
+    version before use, and loaded only from a file that is ours and that no
+    one else may write (it is code that runs in the compiler); a cache that
+    cannot be read or written is no error.
     """
     if not enabled():
         return None
@@ -206,6 +212,11 @@ def template_cache() -> Any:
     class _Templates(jinja2.FileSystemBytecodeCache):
         def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
             try:
+                info = os.stat(os.path.join(self.directory, self.pattern % bucket.key))
+                if info.st_mode & 0o022 or (
+                    hasattr(os, "getuid") and info.st_uid != os.getuid()
+                ):
+                    return  # writable by others, or not ours: compile from source
                 super().load_bytecode(bucket)
             except (OSError, EOFError, ValueError, TypeError):
                 bucket.reset()

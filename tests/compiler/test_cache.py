@@ -114,3 +114,34 @@ def test_no_cache_option_and_variable_write_nothing(
     )  # fmt: skip
     assert len(entries(fresh_cache)) == 1
     assert cache.key({"a": 1}, "x.yaml", "") != cache.key({"a": 1.0}, "x.yaml", "")
+
+
+def test_compiled_templates_others_may_write_are_not_loaded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Jinja's bytecode is code: a file in the cache that others may write is ignored."""
+    import jinja2
+    import jinja2.bccache
+
+    from plxgen.compiler import cache
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+
+    def environment() -> jinja2.Environment:
+        return jinja2.Environment(
+            loader=jinja2.DictLoader({"t.j2": "{{ 1 + 1 }}"}),
+            bytecode_cache=cache.template_cache(),
+        )
+
+    assert environment().get_template("t.j2").render() == "2"  # writes the bytecode
+    (compiled,) = (tmp_path / "plxgen" / "templates").iterdir()
+    loads = []
+    real_load = jinja2.bccache.marshal.load
+    monkeypatch.setattr(
+        jinja2.bccache.marshal, "load", lambda f: loads.append(1) or real_load(f)
+    )
+    assert environment().get_template("t.j2").render() == "2"
+    assert loads == [1]  # ours and private: loaded
+    compiled.chmod(0o666)
+    assert environment().get_template("t.j2").render() == "2"
+    assert loads == [1]  # writable by others: compiled from source instead
