@@ -461,8 +461,8 @@ class Experiment:
     def summary(self) -> str:
         """The script's docstring: what it trains, how to run it, where it writes."""
         outputs = (
-            "Run it with --help for the options. Checkpoints, TensorBoard summaries, metrics.json\n"
-            "and exports go to --model-dir; a rerun resumes from its newest checkpoint."
+            "Run it with --help for the options.\nCheckpoints, TensorBoard summaries, metrics.json "
+            "and exports go to --model-dir;\na rerun resumes from its newest checkpoint."
         )
         return script_summary(self, self.model.kind, self.environment.text, outputs)
 
@@ -572,14 +572,14 @@ def script_summary(
     exp: Experiment | Any, what: str, environment: str | None, outputs: str
 ) -> str:
     """A script's docstring text: the summary line, the description, the environment, the outputs."""
-    parts = [
-        f"Train {exp.project}: a {what} compiled by plxgen from {exp.config_path}."
-    ]
+    # The first paragraph is also the script's --help description, which argparse
+    # %-formats: so it holds no text from the user but the (checked) project name.
+    parts = [f"Train {exp.project}: a {what} compiled by plxgen."]
     if exp.description:
         parts.append(exp.description.strip())
     if environment:
         parts.append(environment)
-    parts.append(outputs)
+    parts.append(f"Compiled from {exp.config_path}. {outputs}")
     return "\n\n".join(parts) + "\n"
 
 

@@ -99,7 +99,7 @@ class RLExperiment:
     def summary(self) -> str:
         """The script's docstring: what it trains, how to run it, where it writes."""
         outputs = (
-            "Run it with --help for the options. Checkpoints, TensorBoard summaries and\n"
-            "metrics.json go to --model-dir; a rerun resumes from its newest checkpoint."
+            "Run it with --help for the options.\nCheckpoints, TensorBoard summaries and "
+            "metrics.json go to --model-dir;\na rerun resumes from its newest checkpoint."
         )
         return ir.script_summary(self, f"{self.agent.kind} agent", None, outputs)

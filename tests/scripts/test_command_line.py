@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -46,14 +45,28 @@ def run(script: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=[p.stem for p in SCRIPTS])
 def test_help_answers_without_importing_tensorflow(script: Path) -> None:
-    started = time.monotonic()
     result = run(script, "--help")
-    elapsed = time.monotonic() - started
     assert result.stdout.startswith(f"usage: {script.name}"), result.stderr[-2000:]
     assert "--model-dir" in result.stdout and "--schedule" in result.stdout
+    # The speed follows from this (benchmarks/compile_latency.py has the figures).
     assert result.stderr.strip().splitlines()[-1] == "exit=0 heavy=none"
-    # Python alone, not TensorFlow's import (seconds); generous for a loaded machine.
-    assert elapsed < 3, elapsed
+
+
+def test_help_of_a_config_named_with_percent_signs(tmp_path: Path) -> None:
+    # argparse %-formats the description: the config's name must not reach it.
+    config = tmp_path / "%(prog)s-100%.yaml"
+    config.write_text((ROOT / "generated_examples" / "lenet.yaml").read_text())
+    script = tmp_path / "train.py"
+    compiled = subprocess.run(
+        [sys.executable, "-m", "plxgen", "compile", config.name, "-o", script.name],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert compiled.returncode == 0, compiled.stderr
+    result = run(script, "--help")
+    assert result.stdout.startswith("usage: train.py"), result.stderr[-2000:]
+    assert result.stderr.strip().splitlines()[-1] == "exit=0 heavy=none"
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=[p.stem for p in SCRIPTS])
