@@ -290,9 +290,10 @@ def _data(args: argparse.Namespace) -> int:
 
 
 def _make_data(args: argparse.Namespace) -> int:
+    from plxgen.data.blocks import blocks_yaml
     from plxgen.data.datasets import make_dataset
 
-    for path in make_dataset(
+    paths = make_dataset(
         args.kind,
         args.source,
         args.output,
@@ -304,8 +305,15 @@ def _make_data(args: argparse.Namespace) -> int:
         label_type=args.label_type,
         delimiter=args.delimiter,
         progress=sys.stderr,
-    ):
-        print(f"wrote {path}", file=sys.stderr)
+    )
+    for path in paths:
+        print(f"wrote {_show(path)}", file=sys.stderr)
+    print(
+        "the data_pipeline blocks that read it (paths relative to this folder) "
+        "follow on stdout: put each under train: / eval: of an experiment file here",
+        file=sys.stderr,
+    )
+    sys.stdout.write(blocks_yaml(paths))
     return EXIT_OK
 
 

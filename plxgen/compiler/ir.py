@@ -168,6 +168,11 @@ class Model:
         return frozenset(used)
 
     @property
+    def class_labels(self) -> bool:
+        """Whether its labels are class ids (one-hot, sparse or binary), not values."""
+        return self.labels != "float"
+
+    @property
     def regularized(self) -> bool:
         """Whether a layer adds a regularization loss to the model."""
         return any(
