@@ -159,6 +159,29 @@ def _parser() -> argparse.ArgumentParser:
     data.add_argument(
         "--force", action="store_true", help="overwrite an existing dataset"
     )
+    results = commands.add_parser(
+        "results",
+        help="one row per finished run under DIR: its values, step and eval metrics",
+        description="Find every finished run under DIR (a folder with metrics.json) and "
+        "print the run folder, the combination's values (from its config.json when a "
+        "matrix made it), global_step and the eval metrics.",
+    )
+    results.add_argument("folder", type=_path, metavar="DIR")
+    results.add_argument(
+        "--format",
+        choices=["table", "csv", "json"],
+        default="table",
+        help="aligned text, CSV, or a JSON list of objects (default: table)",
+    )
+    results.add_argument(
+        "--sort",
+        metavar="METRIC",
+        help="order the runs by an eval metric, a value of the matrix or global_step "
+        "(ascending; runs without it last)",
+    )
+    results.add_argument(
+        "--reverse", action="store_true", help="with --sort: descending"
+    )
     hook = commands.add_parser(
         "hook",
         help="check or regenerate the scripts of changed files (pre-commit, CI)",
@@ -317,6 +340,18 @@ def _make_data(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _results(args: argparse.Namespace) -> int:
+    from plxgen.commands.results import find_runs, render, sort_runs
+
+    runs = find_runs(args.folder, sys.stderr)
+    if args.sort is not None:
+        runs = sort_runs(runs, args.sort, args.reverse)
+    if not runs:
+        print(f"no finished runs (no metrics.json) under {_show(args.folder)}", file=sys.stderr)
+    sys.stdout.write(render(runs, args.format))
+    return EXIT_OK
+
+
 def _hook(args: argparse.Namespace) -> int:
     from plxgen.commands.hooks import report, run_hook
     from plxgen.compiler import cache
@@ -366,6 +401,7 @@ _COMMANDS = {
     "validate": _validate,
     "schema": _schema,
     "data": _data,
+    "results": _results,
     "hook": _hook,
     "init": _init,
     "upgrade": _upgrade,
