@@ -280,10 +280,10 @@ def _script(
             doc, config_rel, data_prefix, combo.values if combo else None
         )
         if combo is not None:
-            from plxgen.compiler import matrix
+            from plxgen.compiler import ir, matrix
 
             # Each combination trains in its own default model folder, and
-            # records its values in config.json.
+            # records its values in config.json (and, supervised, in TensorBoard).
             experiment = replace(
                 experiment,
                 project=f"{experiment.project}-{combo.suffix}",
@@ -291,6 +291,8 @@ def _script(
                     experiment.resolved_config, combo.values
                 ),
             )
+            if isinstance(experiment, ir.Experiment):
+                experiment = replace(experiment, hparams=matrix.hparams(combo.values))
         body = format_source(render(experiment))
         cache.put(name, body)
     return with_header(body, config_rel, regenerate, sets)

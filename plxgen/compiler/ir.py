@@ -461,6 +461,8 @@ class Experiment:
     eval_throttle_secs: int
     resolved_config: dict[str, Any]
     environment: Environment = Environment()
+    # A matrix script's combination (axis, value), logged to TensorBoard's HParams.
+    hparams: tuple[tuple[str, Any], ...] = ()
 
     @property
     def summary(self) -> str:
@@ -527,6 +529,11 @@ class Experiment:
                 }
             )
         )
+
+    @property
+    def hparams_group(self) -> str:
+        """The summaries (eval, else train) whose metrics TensorBoard's HParams compare."""
+        return "eval" if self.eval else "train"
 
     @property
     def uses_numpy(self) -> bool:

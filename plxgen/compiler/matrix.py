@@ -410,6 +410,14 @@ def recorded_config(config: dict[str, Any], values: dict[str, Any]) -> dict[str,
     return recorded
 
 
+def hparams(values: dict[str, Any]) -> tuple[tuple[str, bool | int | float | str], ...]:
+    """A combination as TensorBoard HParams: numbers, booleans and text as they are, others as JSON."""
+    return tuple(
+        (name, value if isinstance(value, (bool, int, float, str)) else json.dumps(value))
+        for name, value in values.items()
+    )
+
+
 def index_text(config: str, matrix: list[Axis], combos: list[Combination]) -> str:
     """The `matrix.json` beside the scripts: which values each script was compiled with.
 
