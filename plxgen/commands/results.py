@@ -163,7 +163,7 @@ def render(runs: list[Run], fmt: str) -> str:
         ]
         return json.dumps(objects, indent=2) + "\n"
     header = ["run", *axes, "global_step", *metrics]
-    rows = [
+    rows: list[list[Any]] = [
         [run.folder, *(run.values.get(a) for a in axes), run.global_step]
         + [run.metrics.get(m) for m in metrics]
         for run in runs
@@ -175,7 +175,7 @@ def render(runs: list[Run], fmt: str) -> str:
         for row in rows:
             writer.writerow(["" if v is None else v for v in row])
         return out.getvalue()
-    table = [header] + [[_cell(v) for v in row] for row in rows]
+    table: list[list[str]] = [header] + [[_cell(v) for v in row] for row in rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     numeric = [False] + [True] * (len(header) - 1)
     lines = []

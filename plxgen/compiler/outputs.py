@@ -295,7 +295,7 @@ def _command(plan: list[Target], output: Output, sets: list[str]) -> str:
     import shlex
 
     assert output.path is not None
-    overrides = "".join(f" --set {_show(shlex.quote(item))}" for item in sets)
+    overrides = "".join(f" --set {comment(shlex.quote(item))}" for item in sets)
     for target in plan:
         if output.path == target.script:
             return f"plxgen compile {_show(target.config)} -o {_show(output.path)}{overrides}"

@@ -44,6 +44,7 @@ def pipeline_blocks(paths: list[Path]) -> dict[str, Any]:
 
 def blocks_yaml(paths: list[Path]) -> str:
     """pipeline_blocks as the YAML a user pastes into an experiment file."""
-    return yaml.safe_dump(
+    text: str = yaml.safe_dump(
         pipeline_blocks(paths), sort_keys=False, default_flow_style=None, width=10000
     )
+    return text
