@@ -121,7 +121,8 @@ def _parser() -> argparse.ArgumentParser:
         "data",
         help="write a dataset as TFRecords + meta_data.json",
         description="Convert a dataset into NAME_train/eval[/predict].tfrecord "
-        "and meta_data.json (TF-slim layout).",
+        "and meta_data.json (TF-slim layout), then print on stdout the train and eval "
+        "data_pipeline blocks that read them.",
     )
     data.add_argument(
         "kind",
@@ -151,7 +152,8 @@ def _parser() -> argparse.ArgumentParser:
         "--label-type",
         choices=["auto", "class", "float"],
         default="auto",
-        help="csv, npz: class ids or float values (default: auto, integers are classes)",
+        help="csv, npz: class ids or float values (default: auto, whole numbers are "
+        "classes when few: at most 20 distinct values, under 5%% of the rows)",
     )
     data.add_argument(
         "--delimiter", default=",", help="csv: the field separator (default: ,)"
