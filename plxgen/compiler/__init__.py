@@ -280,19 +280,18 @@ def _script(
             doc, config_rel, data_prefix, combo.values if combo else None
         )
         if combo is not None:
-            from plxgen.compiler import ir, matrix
+            from plxgen.compiler import matrix
 
             # Each combination trains in its own default model folder, and
-            # records its values in config.json (and, supervised, in TensorBoard).
+            # records its values in config.json and in TensorBoard's HParams.
             experiment = replace(
                 experiment,
                 project=f"{experiment.project}-{combo.suffix}",
                 resolved_config=matrix.recorded_config(
                     experiment.resolved_config, combo.values
                 ),
+                hparams=matrix.hparams(combo.values),
             )
-            if isinstance(experiment, ir.Experiment):
-                experiment = replace(experiment, hparams=matrix.hparams(combo.values))
         body = format_source(render(experiment))
         cache.put(name, body)
     return with_header(body, config_rel, regenerate, sets)

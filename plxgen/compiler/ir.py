@@ -536,6 +536,11 @@ class Experiment:
         return "eval" if self.eval else "train"
 
     @property
+    def hparams_metrics(self) -> tuple[str, ...]:
+        """HParams' metric names known when compiling: none, the trainer's metrics name them."""
+        return ()
+
+    @property
     def uses_numpy(self) -> bool:
         """Whether the script needs numpy (its pipeline's reader does)."""
         return self.train.numpy

@@ -123,3 +123,32 @@ def test_results_compares_the_runs(sweep: Path) -> None:
     table = plxgen("results", "runs", cwd=sweep, check=True).stdout.splitlines()
     assert table[0].split() == ["run", "learning_rate", "units", "global_step", "loss", "accuracy"]
     assert len(table) == 3
+
+
+def test_an_rl_sweep_logs_its_combination_and_eval_returns(tmp_path: Path) -> None:
+    pytest.importorskip("gymnasium")
+    from tests.conftest import ROOT
+
+    config = (ROOT / "generated_examples" / "dqn_cartpole.yaml").read_text()
+    assert "learning_rate: 0.0023" in config
+    config = config.replace("learning_rate: 0.0023", 'learning_rate: "{{ rate }}"')
+    (tmp_path / "rl.yaml").write_text(
+        config.replace("version: 1\n", "version: 1\nmatrix:\n  rate: {values: [0.001, 0.002]}\n", 1)
+    )
+    plxgen("compile", "rl.yaml", "-o", "runs/", cwd=tmp_path, check=True)
+    script = tmp_path / "runs" / "rl-rate_0.001.py"
+    train(script, "--model-dir", "one", "--train-steps", "30", "--eval-episodes", "1", check=True)
+    events = _hparams_events(tmp_path / "runs" / "one")
+    start = plugin_data_pb2.HParamsPluginData.FromString(
+        events["_hparams_/session_start_info"]
+    ).session_start_info
+    assert start.hparams["rate"].number_value == 0.001
+    experiment = plugin_data_pb2.HParamsPluginData.FromString(
+        events["_hparams_/experiment"]
+    ).experiment
+    metrics = [(m.name.group, m.name.tag) for m in experiment.metric_infos]
+    assert metrics == [("eval", "mean_return"), ("eval", "mean_length")]
+    done = plxgen("results", "runs", "--format", "json", cwd=tmp_path, check=True)
+    [run] = json.loads(done.stdout)
+    assert run["values"] == {"rate": 0.001} and run["global_step"] == 30
+    assert "mean_return" in run["eval"]
