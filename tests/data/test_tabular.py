@@ -194,3 +194,24 @@ def test_label_type_auto_decides_and_says_so(
     labels = resolve_labels(raw, label_type, "d.csv")
     assert (None if labels.classes is None else len(labels.classes)) == classes
     assert decision in labels.decision
+
+
+def test_image_data_prints_the_image_pipeline_blocks(tmp_path: Path) -> None:
+    made = plxgen("data", "digits", "-o", tmp_path / "digits", "--name", "d", cwd=tmp_path, check=True)
+    assert yaml.safe_load(made.stdout) == {
+        "train": {
+            "TFRecordImagePipeline": {
+                "data_files": ["digits/d_train.tfrecord"],
+                "meta_data_file": "digits/meta_data.json",
+            }
+        },
+        "eval": {
+            "TFRecordImagePipeline": {
+                "data_files": ["digits/d_eval.tfrecord"],
+                "meta_data_file": "digits/meta_data.json",
+                "shuffle": False,
+            }
+        },
+    }
+    assert "wrote digits/meta_data.json" not in made.stdout
+    assert f"wrote {tmp_path / 'digits' / 'meta_data.json'}" in made.stderr
