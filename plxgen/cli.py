@@ -121,7 +121,8 @@ def _parser() -> argparse.ArgumentParser:
         "data",
         help="write a dataset as TFRecords + meta_data.json",
         description="Convert a dataset into NAME_train/eval[/predict].tfrecord "
-        "and meta_data.json (TF-slim layout).",
+        "and meta_data.json (TF-slim layout), then print on stdout the train and eval "
+        "data_pipeline blocks that read them.",
     )
     data.add_argument(
         "kind",
@@ -151,13 +152,37 @@ def _parser() -> argparse.ArgumentParser:
         "--label-type",
         choices=["auto", "class", "float"],
         default="auto",
-        help="csv, npz: class ids or float values (default: auto, integers are classes)",
+        help="csv, npz: class ids or float values (default: auto, whole numbers are "
+        "classes when few: at most 20 distinct values, under 5%% of the rows)",
     )
     data.add_argument(
         "--delimiter", default=",", help="csv: the field separator (default: ,)"
     )
     data.add_argument(
         "--force", action="store_true", help="overwrite an existing dataset"
+    )
+    results = commands.add_parser(
+        "results",
+        help="one row per finished run under DIR: its values, step and eval metrics",
+        description="Find every finished run under DIR (a folder with metrics.json) and "
+        "print the run folder, the combination's values (from its config.json when a "
+        "matrix made it), global_step and the eval metrics.",
+    )
+    results.add_argument("folder", type=_path, metavar="DIR")
+    results.add_argument(
+        "--format",
+        choices=["table", "csv", "json"],
+        default="table",
+        help="aligned text, CSV, or a JSON list of objects (default: table)",
+    )
+    results.add_argument(
+        "--sort",
+        metavar="METRIC",
+        help="order the runs by an eval metric, a value of the matrix or global_step "
+        "(ascending; runs without it last)",
+    )
+    results.add_argument(
+        "--reverse", action="store_true", help="with --sort: descending"
     )
     hook = commands.add_parser(
         "hook",
@@ -290,9 +315,10 @@ def _data(args: argparse.Namespace) -> int:
 
 
 def _make_data(args: argparse.Namespace) -> int:
+    from plxgen.data.blocks import blocks_yaml
     from plxgen.data.datasets import make_dataset
 
-    for path in make_dataset(
+    paths = make_dataset(
         args.kind,
         args.source,
         args.output,
@@ -304,8 +330,27 @@ def _make_data(args: argparse.Namespace) -> int:
         label_type=args.label_type,
         delimiter=args.delimiter,
         progress=sys.stderr,
-    ):
-        print(f"wrote {path}", file=sys.stderr)
+    )
+    for path in paths:
+        print(f"wrote {_show(path)}", file=sys.stderr)
+    print(
+        "the data_pipeline blocks that read it (paths relative to this folder) "
+        "follow on stdout: put each under train: / eval: of an experiment file here",
+        file=sys.stderr,
+    )
+    sys.stdout.write(blocks_yaml(paths))
+    return EXIT_OK
+
+
+def _results(args: argparse.Namespace) -> int:
+    from plxgen.commands.results import find_runs, render, sort_runs
+
+    runs = find_runs(args.folder, sys.stderr)
+    if args.sort is not None:
+        runs = sort_runs(runs, args.sort, args.reverse)
+    if not runs:
+        print(f"no finished runs (no metrics.json) under {_show(args.folder)}", file=sys.stderr)
+    sys.stdout.write(render(runs, args.format))
     return EXIT_OK
 
 
@@ -358,6 +403,7 @@ _COMMANDS = {
     "validate": _validate,
     "schema": _schema,
     "data": _data,
+    "results": _results,
     "hook": _hook,
     "init": _init,
     "upgrade": _upgrade,

@@ -1,7 +1,8 @@
 """Data for the pipeline examples, made here (no network): npz, CSV and sequence records.
 
 Layout under a `data/` folder, as the examples in generated_examples/ expect:
-`npz/digits_{train,eval}.npz`, `diabetes/diabetes_{train,eval}.csv` and
+`npz/digits_{train,eval}.npz`, `diabetes/diabetes_{train,eval}.csv`,
+`tabular/diabetes_{train,eval}.tfrecord` + `tabular/meta_data.json` and
 `sequences/sequences_{train,eval}.tfrecord` + `sequences/meta_data.json`,
 `text/{source,target}_{train,eval}.txt`, `pairs/pairs_{train,eval}.tfrecord`, `captions/captions_{train,eval}.tfrecord`.
 """
@@ -42,6 +43,24 @@ def write_csv(folder: Path) -> None:
             writer = csv.writer(f)
             writer.writerow(header)
             writer.writerows(part.tolist())
+
+
+def write_tabular(folder: Path) -> None:
+    """The diabetes table (progression as whole numbers) through `plxgen data csv`: tabular records."""
+    from sklearn.datasets import load_diabetes
+
+    from plxgen.data.datasets import make_dataset
+
+    data = load_diabetes()
+    folder.mkdir(parents=True, exist_ok=True)
+    source = folder / "diabetes.csv"
+    with open(source, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow([*data.feature_names, "target"])
+        writer.writerows(
+            [*row, int(target)] for row, target in zip(data.data.tolist(), data.target)
+        )
+    make_dataset("csv", str(source), folder, name="diabetes", label="target", force=True)
 
 
 def sequence_examples(n: int, seed: int) -> list[tuple[list[int], int]]:
@@ -137,6 +156,7 @@ def make_pipeline_data(data: Path) -> None:
     """Everything the pipeline examples read, under `data`."""
     write_npz(data / "npz")
     write_csv(data / "diabetes")
+    write_tabular(data / "tabular")
     write_sequences(data / "sequences")
     write_parallel_text(data / "text")
     write_source_sequences(data / "pairs")

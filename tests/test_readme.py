@@ -53,3 +53,31 @@ def test_the_quick_start_reaches_tensorboard(tmp_path: Path) -> None:
     assert "accuracy" in set(evaluation.Tags()["tensors"]) | set(evaluation.Tags()["scalars"])  # fmt: skip
     first = (tmp_path / "mnist.yaml").read_text().splitlines()[0]
     assert first == "# yaml-language-server: $schema=experiment.schema.json"
+
+
+def test_the_resume_promise_fits_in_the_starters_epochs() -> None:
+    """`--train-steps N` resumes and reaches N: num_epochs does not end the run first."""
+    import re
+
+    import yaml
+
+    from plxgen.commands.init import starter
+    from plxgen.data.datasets import eval_count
+
+    datasets = pytest.importorskip("sklearn.datasets")
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    promise = re.search(
+        r"Run it again with `--train-steps (\d+)` and it resumes from\s+step (\d+) and trains to step (\d+)",
+        text,
+    )
+    assert promise is not None
+    steps, resumed, reached = (int(g) for g in promise.groups())
+    assert steps == reached
+    config = yaml.safe_load(starter("mnist", "experiment.schema.json", "mnist.yaml"))
+    assert config["train"]["train_steps"] == resumed
+    pipeline = config["train"]["data_pipeline"]["TFRecordImagePipeline"]
+    total = len(datasets.load_digits().target)
+    examples = total - eval_count(total, 0.2)
+    batches = -(-examples * pipeline["num_epochs"] // pipeline["batch_size"])
+    assert batches >= steps
+    assert f"about {batches // 10 * 10:,} steps" in " ".join(text.split())

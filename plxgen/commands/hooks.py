@@ -29,7 +29,7 @@ from pathlib import Path
 
 from plxgen.errors import ConfigError, Diagnostic, UserError
 from plxgen.compiler.literals import comment
-from plxgen.compiler.write import HEADER_LINES, MAX_SCRIPT_BYTES, regular, state
+from plxgen.compiler.write import HEADER_LINES, MAX_SCRIPT_BYTES, advice, regular, state
 
 _YAML = (".yaml", ".yml")
 # Folders never searched for generated scripts.
@@ -197,8 +197,7 @@ def run_hook(action: str, files: list[Path], root: Path) -> Outcome:
         if action == "check":
             outcome.stale += 1
             sys.stdout.write(diff(actual or "", expected, script))
-            what = "missing" if actual is None else "stale or edited"
-            print(comment(f"{script}: {what}; run: {command}"), file=sys.stderr)
+            print(comment(f"{script}: {advice(actual, command)}"), file=sys.stderr)
             continue
         if actual is not None and state(actual) != "generated":
             why = (

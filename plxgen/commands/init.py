@@ -69,7 +69,7 @@ train:
   data_pipeline:
     TFRecordImagePipeline:
       batch_size: 64
-      num_epochs: 20
+      num_epochs: 50  # a run also ends here: 50 passes of 1,438 digits, about 1,120 steps
       data_files: [{train}]  # relative to this file
       meta_data_file: {meta}
       feature_processors:

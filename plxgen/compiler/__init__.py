@@ -280,9 +280,17 @@ def _script(
             doc, config_rel, data_prefix, combo.values if combo else None
         )
         if combo is not None:
-            # Each combination trains in its own default model folder.
+            from plxgen.compiler import matrix
+
+            # Each combination trains in its own default model folder, and
+            # records its values in config.json and in TensorBoard's HParams.
             experiment = replace(
-                experiment, project=f"{experiment.project}-{combo.suffix}"
+                experiment,
+                project=f"{experiment.project}-{combo.suffix}",
+                resolved_config=matrix.recorded_config(
+                    experiment.resolved_config, combo.values
+                ),
+                hparams=matrix.hparams(combo.values),
             )
         body = format_source(render(experiment))
         cache.put(name, body)

@@ -168,6 +168,11 @@ class Model:
         return frozenset(used)
 
     @property
+    def class_labels(self) -> bool:
+        """Whether its labels are class ids (one-hot, sparse or binary), not values."""
+        return self.labels != "float"
+
+    @property
     def regularized(self) -> bool:
         """Whether a layer adds a regularization loss to the model."""
         return any(
@@ -456,6 +461,8 @@ class Experiment:
     eval_throttle_secs: int
     resolved_config: dict[str, Any]
     environment: Environment = Environment()
+    # A matrix script's combination (axis, value), logged to TensorBoard's HParams.
+    hparams: tuple[tuple[str, Any], ...] = ()
 
     @property
     def summary(self) -> str:
@@ -522,6 +529,16 @@ class Experiment:
                 }
             )
         )
+
+    @property
+    def hparams_group(self) -> str:
+        """The summaries (eval, else train) whose metrics TensorBoard's HParams compare."""
+        return "eval" if self.eval else "train"
+
+    @property
+    def hparams_metrics(self) -> tuple[str, ...]:
+        """HParams' metric names known when compiling: none, the trainer's metrics name them."""
+        return ()
 
     @property
     def uses_numpy(self) -> bool:

@@ -355,11 +355,63 @@ def _shallow(events: Any) -> bool:
     return True
 
 
+def _line_text(text: str, line: int) -> str:
+    """Line `line` (1-based) of text, stripped and cut short, for a message."""
+    lines = text.splitlines()
+    found = lines[line - 1].strip() if 0 < line <= len(lines) else ""
+    return found if len(found) <= 40 else found[:37] + "..."
+
+
+def _indentation(exc: yaml.MarkedYAMLError, text: str, file: str) -> Diagnostic | None:
+    """PyYAML's indentation errors in words, naming the line that opened the block (else None)."""
+    problem, context = exc.problem or "", exc.context or ""
+    mark, opened = exc.problem_mark, exc.context_mark
+    if mark is None:
+        return None
+    line, col = mark.line + 1, mark.column + 1
+    if problem == "mapping values are not allowed here":
+        above = line - 1
+        return Diagnostic(
+            file, line, col, "$",
+            f"invalid indentation: line {line} is indented more than the key on line {above} "
+            f"(`{_line_text(text, above)}`), so YAML reads it as more of that key's value",
+            "yaml-indentation",
+            "indent it like the key above to make it the next key, or quote a value that holds ': '",
+        )  # fmt: skip
+    block = "mapping" if "mapping" in context else "list"
+    if opened is None or not (
+        problem.startswith("expected <block end>")
+        or problem in ("did not find expected key", "did not find expected '-' indicator")
+    ):
+        return None
+    start, column = opened.line + 1, opened.column + 1
+    where = f"the {block} that starts on line {start} (`{_line_text(text, start)}`)"
+    if "'-'" in problem or "sequence" in problem:
+        message = (
+            f"invalid indentation: the list item on line {line} starts at column {col}, "
+            f"inside {where}, whose keys are at column {column}"
+        )
+        hint = "indent a list item under its key, like the other `- ` items of that list"
+    else:
+        message = (
+            f"invalid indentation: line {line} starts at column {col}, inside {where}, "
+            f"whose {'keys' if block == 'mapping' else 'items'} are at column {column}"
+        )
+        hint = (
+            f"line it up with the {block} it belongs to: column {column} for {where}, "
+            "or the column of an enclosing block's keys"
+        )
+    return Diagnostic(file, line, col, "$", message, "yaml-indentation", hint)
+
+
 def load_text(text: str, file: str) -> Document:
     """Parse YAML text into a Document; every problem becomes a located Diagnostic."""
     try:
         root = _compose(text)
     except yaml.MarkedYAMLError as exc:
+        explained = _indentation(exc, text, file)
+        if explained is not None:
+            raise ConfigError([explained]) from None
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         message = (exc.problem or exc.context or "invalid YAML").strip()
@@ -419,7 +471,78 @@ def load_text(text: str, file: str) -> Document:
         ) from None
     if walker.errors:
         raise ConfigError(walker.errors)
+    misplaced = _misplaced_keys(data, walker.keys, file)
+    if misplaced:
+        raise ConfigError(misplaced)
     return Document(file, data, walker.values, walker.keys)
+
+
+# Sections that hold exactly one name (`model: {classifier: ...}`, `data_pipeline:
+# {CsvPipeline: ...}`, `optimizer: {Adam: ...}`). A second key there that is not
+# a name but a field (`graph`, `data_files`) was indented one level too little.
+_ONE_NAME = ("model", "data_pipeline", "loss", "optimizer", "env", "memory", "exploration", "bridge")
+
+
+def _misplaced_keys(
+    data: Any, keys: dict[Path, tuple[int, int]], file: str
+) -> list[Diagnostic]:
+    """A field written beside the one name of its section, instead of inside it: an indentation slip."""
+    found: list[Diagnostic] = []
+
+    def visit(value: Any, path: Path) -> None:
+        if isinstance(value, list):
+            for i, item in enumerate(value):
+                visit(item, path + (i,))
+            return
+        if not isinstance(value, dict):
+            return
+        names = list(value)
+        if (
+            path
+            and path[-1] in _ONE_NAME
+            and len(names) > 1
+            and not _is_field(path[-1], names[0])
+        ):
+            name = names[0]
+            for key in names[1:]:
+                if _is_field(path[-1], key) and path + (key,) in keys:
+                    found.append(_misplaced(path, name, key, value[name], keys, file))
+        for key, item in value.items():
+            visit(item, path + (key,))
+
+    visit(data, ())
+    return found
+
+
+def _is_field(section: str, key: str) -> bool:
+    """Whether key is a field of a name rather than a name of the section (names are CamelCase)."""
+    if section != "model":
+        return key[:1].islower()
+    from plxgen.schema.registry import rl
+    from plxgen.schema.registry.common import MODEL_KINDS
+
+    return key not in (*MODEL_KINDS, *rl.KINDS)
+
+
+def _misplaced(
+    path: Path,
+    name: str,
+    key: str,
+    block: Any,
+    keys: dict[Path, tuple[int, int]],
+    file: str,
+) -> Diagnostic:
+    line, col = keys[path + (key,)]
+    opened = keys.get(path + (name,), (line, col))[0]
+    inner = [keys[path + (name, k)] for k in block if path + (name, k) in keys] if isinstance(block, dict) else []  # fmt: skip
+    column = inner[0][1] if inner else col + 2
+    return Diagnostic(
+        file, line, col, format_path(path),
+        f"invalid indentation: `{key}:` on line {line} is indented like `{name}:` (line {opened}), "
+        f"so it is read as a second name of `{path[-1]}` instead of a key of `{name}`",
+        "yaml-indentation",
+        f"indent `{key}:` and the lines under it to column {column}, like the keys of `{name}`",
+    )  # fmt: skip
 
 
 def load_bytes(raw: bytes, file: str) -> Document:

@@ -394,6 +394,30 @@ def _token(value: Any) -> str | None:
     return None
 
 
+def recorded_config(config: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """One combination's resolved config (its config.json) with its values as a one-value matrix.
+
+    A run then says which combination it is (`plxgen results` reads it), and
+    the file still compiles: to this one combination's script.
+    """
+    matrix = {name: {"values": [value]} for name, value in values.items()}
+    recorded: dict[str, Any] = {}
+    for key, value in config.items():
+        recorded[key] = value
+        if key == "project":
+            recorded["matrix"] = matrix
+    recorded.setdefault("matrix", matrix)
+    return recorded
+
+
+def hparams(values: dict[str, Any]) -> tuple[tuple[str, bool | int | float | str], ...]:
+    """A combination as TensorBoard HParams: numbers, booleans and text as they are, others as JSON."""
+    return tuple(
+        (name, value if isinstance(value, (bool, int, float, str)) else json.dumps(value))
+        for name, value in values.items()
+    )
+
+
 def index_text(config: str, matrix: list[Axis], combos: list[Combination]) -> str:
     """The `matrix.json` beside the scripts: which values each script was compiled with.
 

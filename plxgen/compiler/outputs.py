@@ -14,6 +14,7 @@ from plxgen.compiler.literals import comment
 from plxgen.compiler.matrix import INDEX_FILE, is_index
 from plxgen.compiler.write import (
     MAX_SCRIPT_BYTES,
+    advice,
     check_overwrite,
     commit,
     diff,
@@ -249,7 +250,7 @@ def check_all(plan: list[Target], sets: list[str], cap: int | None) -> bool:
             missing += 1
             sys.stdout.write(diff("", output.text, _show(output.path)))
             print(
-                f"{_show(output.path)}: missing; run: {_command(plan, output)}",
+                f"{_show(output.path)}: {advice(None, _command(plan, output, sets))}",
                 file=sys.stderr,
             )
             continue
@@ -260,7 +261,7 @@ def check_all(plan: list[Target], sets: list[str], cap: int | None) -> bool:
             stale += 1
             sys.stdout.write(diff(actual, output.text, _show(output.path)))
             print(
-                f"{_show(output.path)}: stale or edited; run: {_command(plan, output)}",
+                f"{_show(output.path)}: {advice(actual, _command(plan, output, sets))}",
                 file=sys.stderr,
             )
     for path in extra:
@@ -289,15 +290,18 @@ def check_all(plan: list[Target], sets: list[str], cap: int | None) -> bool:
     return bool(missing or stale or extra)
 
 
-def _command(plan: list[Target], output: Output) -> str:
-    """The compile command that rewrites this output."""
+def _command(plan: list[Target], output: Output, sets: list[str]) -> str:
+    """The compile command that rewrites this output (with the same --set overrides)."""
+    import shlex
+
     assert output.path is not None
+    overrides = "".join(f" --set {comment(shlex.quote(item))}" for item in sets)
     for target in plan:
         if output.path == target.script:
-            return f"plxgen compile {_show(target.config)} -o {_show(output.path)}"
+            return f"plxgen compile {_show(target.config)} -o {_show(output.path)}{overrides}"
         if (
             target.matrix_folder is not None
             and output.path.parent == target.matrix_folder
         ):
-            return f"plxgen compile {_show(target.config)} -o {_show(target.matrix_folder)}"
+            return f"plxgen compile {_show(target.config)} -o {_show(target.matrix_folder)}{overrides}"
     return "plxgen compile"

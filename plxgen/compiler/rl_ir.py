@@ -89,6 +89,18 @@ class RLExperiment:
     eval_every_steps: int | None
     keep_best: bool
     resolved_config: dict[str, Any]
+    # A matrix script's combination (axis, value), logged to TensorBoard's HParams.
+    hparams: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def hparams_group(self) -> str:
+        """The summaries whose metrics TensorBoard's HParams compare: the eval episodes."""
+        return "eval"
+
+    @property
+    def hparams_metrics(self) -> tuple[str, ...]:
+        """The eval scalars an RL script writes (Agent.write_eval), for HParams."""
+        return ("mean_return", "mean_length")
 
     @property
     def config_json(self) -> str:

@@ -105,7 +105,9 @@ def _tabular_plan(
     }
     if labels.classes is not None:
         meta.update(class_meta(labels.classes))
-    return Plan(counts, batches(), lambda: meta)
+    return Plan(
+        counts, batches(), lambda: meta, [f"label {label_name!r}: {labels.decision}"]
+    )
 
 
 def _npz_arrays(
@@ -162,14 +164,15 @@ def convert_npz(source: str | None, options: Options) -> Plan:
     if len(x) == 0:
         raise UserError(f"{path}: no examples")
     n = len(y)
+    images = _as_images(x, str(path))
     all_labels = resolve_labels(
         np.concatenate([y, test[1]]) if test is not None else y,
         options.label_type,
         str(path),
+        tabular=images is None,
     )
-    labels = Labels(all_labels.values[:n], all_labels.classes)
+    labels = Labels(all_labels.values[:n], all_labels.classes, all_labels.decision)
     test_labels = all_labels.values[n:]
-    images = _as_images(x, str(path))
     if images is None:
         table = _as_table(x, str(path))
         test_pair = (

@@ -142,22 +142,38 @@ def make_split(
 
 @dataclass(frozen=True)
 class Labels:
-    """Labels as class ids (with class names) or as float values (classes is None)."""
+    """Labels as class ids (with class names) or as float values (classes is None).
+
+    `decision` says in words which of the two they became, and why.
+    """
 
     values: np.ndarray
     classes: list[str] | None
+    decision: str = ""
+
+
+# `--label-type auto` takes whole numbers for class ids only when they are few:
+# at most two distinct values (a binary label), or at most AUTO_MAX_CLASSES
+# distinct values that are under AUTO_MAX_SHARE of the rows. Anything else
+# (disease progression in whole days, a count, a price in cents) is a value.
+AUTO_MAX_CLASSES = 20
+AUTO_MAX_SHARE = 0.05
 
 
 def _integral(values: np.ndarray) -> bool:
     return bool(np.all(np.isfinite(values)) and np.all(values == np.round(values)))
 
 
-def resolve_labels(raw: np.ndarray, label_type: str, where: str) -> Labels:
+def resolve_labels(
+    raw: np.ndarray, label_type: str, where: str, tabular: bool = True
+) -> Labels:
     """Turn raw labels into class ids or values, as --label-type (auto|class|float) says.
 
-    auto: integers are class ids (when some are negative, the sorted values
-    give the ids), other numbers are values (a regression), anything else is
-    a class name (names are sorted to give the ids).
+    auto: text is class names (sorted to give the ids); numbers that are not
+    all whole are values (a regression); whole numbers are class ids for
+    image records, and for tabular records only when they are few (see
+    AUTO_MAX_CLASSES), else values. Class ids that include negative numbers
+    (-1 / 1) are named by their values, whose sorted order gives the ids.
     """
     if raw.dtype.kind in "US" or raw.dtype == object:
         text = [
@@ -174,7 +190,11 @@ def resolve_labels(raw: np.ndarray, label_type: str, where: str) -> Labels:
                 )
             names = sorted(set(text))
             lookup = {name: i for i, name in enumerate(names)}
-            return Labels(np.array([lookup[t] for t in text], np.int64), names)
+            return Labels(
+                np.array([lookup[t] for t in text], np.int64),
+                names,
+                f"{len(names)} classes named by the text of the labels",
+            )
         raw = numbers
     if raw.dtype.kind == "b":
         raw = raw.astype(np.int64)
@@ -182,11 +202,14 @@ def resolve_labels(raw: np.ndarray, label_type: str, where: str) -> Labels:
         raise UserError(
             f"{where}: labels of type {raw.dtype} are neither numbers nor names"
         )
+    if not np.all(np.isfinite(raw)):
+        raise UserError(f"{where}: labels include NaN or infinity")
     integral = _integral(raw.astype(np.float64))
-    if label_type == "float" or (label_type == "auto" and raw.dtype.kind == "f"):
-        if not np.all(np.isfinite(raw)):
-            raise UserError(f"{where}: labels include NaN or infinity")
-        return Labels(raw.astype(np.float64), None)
+    why = f"--label-type {label_type}"
+    if label_type == "auto":
+        label_type, why = _auto_label_type(raw, integral, tabular)
+    if label_type == "float":
+        return Labels(raw.astype(np.float64), None, f"float values ({why})")
     if not integral:
         raise UserError(
             f"{where}: class labels must be whole numbers",
@@ -198,9 +221,28 @@ def resolve_labels(raw: np.ndarray, label_type: str, where: str) -> Labels:
         values = sorted(set(ids.tolist()))
         lookup = {value: i for i, value in enumerate(values)}
         mapped = np.array([lookup[v] for v in ids.tolist()], np.int64)
-        return Labels(mapped, [str(v) for v in values])
+        return Labels(mapped, [str(v) for v in values], f"{len(values)} classes ({why})")
     top = int(ids.max()) + 1 if len(ids) else 0
-    return Labels(ids, [str(i) for i in range(top)])
+    return Labels(ids, [str(i) for i in range(top)], f"{top} classes, ids 0 to {top - 1} ({why})")
+
+
+def _auto_label_type(raw: np.ndarray, integral: bool, tabular: bool) -> tuple[str, str]:
+    """What --label-type auto makes of numeric labels: ("class" or "float", why)."""
+    if not integral:
+        return "float", "not all whole numbers"
+    if not tabular:
+        return "class", "whole numbers"
+    distinct = len(np.unique(raw))
+    counted = f"{distinct} distinct whole numbers in {len(raw)} rows"
+    if distinct <= 2 or (
+        distinct <= AUTO_MAX_CLASSES and distinct < AUTO_MAX_SHARE * len(raw)
+    ):
+        return "class", f"{counted}; --label-type float makes them values"
+    return "float", (
+        f"{counted}: too many for classes, which auto takes only up to "
+        f"{AUTO_MAX_CLASSES} distinct values under {AUTO_MAX_SHARE:.0%} of the rows; "
+        "--label-type class makes them classes"
+    )
 
 
 def _as_numbers(text: list[str]) -> np.ndarray | None:

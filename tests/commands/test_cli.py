@@ -171,8 +171,19 @@ def test_check_edited_prints_a_diff(work: Path) -> None:
         "--- train.py (on disk)\n+++ train.py (compiled)\n@@ "
     )
     assert '-PROJECT = "mine"\n+PROJECT = "lenet_mnsit"\n' in result.stdout
-    assert "stale or edited" in result.stderr
+    advice = (
+        "train.py: edited by hand since plxgen generated it; run: "
+        "plxgen compile lenet.yaml -o train.py --force "
+        "(the hand edits will be lost: make them in the experiment file instead)"
+    )
+    assert advice in result.stderr.splitlines()
     assert script.read_text() == edited
+    # The advice is a command that works: without --force compile refuses.
+    refused = plxgen("compile", "lenet.yaml", "-o", "train.py", cwd=work)
+    assert refused.returncode == 2 and "was edited since" in refused.stderr
+    command = advice.split("run: ")[1].split(" (")[0].split()
+    assert plxgen(*command[1:], cwd=work).returncode == 0
+    assert plxgen("check", "lenet.yaml", "-o", "train.py", cwd=work).returncode == 0
 
 
 def test_check_stale_after_the_config_changed(work: Path) -> None:
@@ -184,6 +195,9 @@ def test_check_stale_after_the_config_changed(work: Path) -> None:
     result = plxgen("check", "lenet.yaml", "-o", "train.py", cwd=work)
     assert result.returncode == 1
     assert "+" in result.stdout and "0.003" in result.stdout
+    assert "train.py: stale; run: plxgen compile lenet.yaml -o train.py" in result.stderr.splitlines()
+    with_set = plxgen("check", "lenet.yaml", "--set", "train.train_steps=7", "-o", "train.py", cwd=work)
+    assert "train.py: stale; run: plxgen compile lenet.yaml -o train.py --set train.train_steps=7" in with_set.stderr.splitlines()
 
 
 def test_check_missing(work: Path) -> None:

@@ -181,7 +181,7 @@ def test_check_reports_stale_missing_and_extra_scripts(work: Path) -> None:
     result = plxgen_in(work, "check", "sweep.yaml", "-o", "out")
     assert result.returncode == 1
     assert f"{scripts[0].name}: missing" in result.stderr.replace("out/", "")
-    assert f"{scripts[1].name}: stale or edited" in result.stderr.replace("out/", "")
+    assert f"{scripts[1].name}: edited by hand" in result.stderr.replace("out/", "")
     assert "checked 7 files: 2 up to date; 2 stale, 3 missing" in result.stderr
     assert result.stdout.count("(compiled)") == 5  # a diff per stale or missing file
 
@@ -291,7 +291,7 @@ def test_several_configs_compile_into_one_folder(work: Path) -> None:
         work, "check", "lenet.yaml", "digits.yaml", "sweep.yaml", "-o", "all"
     )
     assert result.returncode == 1
-    assert "all/digits.py: stale or edited" in result.stderr
+    assert "all/digits.py: edited by hand since plxgen generated it; run: plxgen compile digits.yaml -o all/digits.py --force (the hand edits will be lost" in result.stderr
     assert "+# edited" not in result.stdout and "-# edited" in result.stdout
 
 

@@ -137,6 +137,14 @@ PIPELINES: dict[str, PipelineKind] = {
         reader="image_dataset", constants=("image_features",), features=("image",),
         records=True, images=True,
     ),
+    "TFRecordTabularPipeline": PipelineKind(
+        "Tabular tf.train.Example records as `plxgen data csv` and `plxgen data npz` write them, "
+        "described by their meta_data.json (record_format tabular): the float32 vector `features` "
+        "is feature `x`, `label` the label (an int64 class id, or a float32 value for a regressor).",
+        _fields({"data_files": _FILES, "meta_data_file": _META_DATA_FILE}),
+        ("data_files", "meta_data_file"),
+        reader="tabular_dataset", features=("x",), records=True,
+    ),
     "TFRecordSequencePipeline": PipelineKind(
         "tf.train.SequenceExample records whose context and sequence features are typed by "
         "`context_features_types` / `sequence_features_types` in the meta_data.json; every "
