@@ -13,7 +13,6 @@ from plxgen.compiler import ir
 from plxgen.compiler.load import Path, format_path, show
 from plxgen.compiler.lower.context import (
     Context,
-    kwargs,
     names,
     near,
     one,
@@ -279,8 +278,13 @@ def _nested(ref: str, value: Any, path: Path) -> Any:
         return ir.Call(
             ir.Symbol(entry.symbol), tuple(entry.call_kwargs(entry.complete(args)))
         )
-    # Initializers and constraints take the config's arguments: Keras names them alike.
-    return ir.Call(ir.Symbol(entry.symbol), kwargs(args))
+    # Initializers and constraints take the config's arguments: Keras names them alike;
+    # an initializer also passes the 2017 defaults that are not Keras' (`renames`).
+    given = tuple((k, v) for k, v in args.items() if k not in entry.renames)
+    return ir.Call(
+        ir.Symbol(entry.symbol),
+        (*entry.call_kwargs(entry.complete(args)), *given),
+    )
 
 
 def _ref(schema: dict[str, Any]) -> str:

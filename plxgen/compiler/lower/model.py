@@ -58,7 +58,7 @@ def lower_model(
         layer.call.func.qualname == "keras.layers.Embedding" for layer in graph.layers
     ):
         clip_embed = 0.0  # nothing to clip: no code for it
-    optimizer = lower_model_optimizer(ctx, spec, path, fields)
+    optimizer = lower_model_optimizer(ctx, spec, path, fields, bool(clip_embed))
     return ir.Model(
         kind=kind,
         # A Keras model name is a TensorFlow root scope: no leading `_` or `-`.
@@ -220,25 +220,40 @@ def _check_output_units(
 
 
 def lower_model_optimizer(
-    ctx: Context, spec: dict[str, Any], path: Path, fields: dict[str, Any]
+    ctx: Context,
+    spec: dict[str, Any],
+    path: Path,
+    fields: dict[str, Any],
+    clip_in_step: bool = False,
 ) -> ir.Optimizer:
     """A model's optimizer (`fields`: its kind's, for the defaults), clipped by clip_gradients."""
     name, args = one(
         spec.get("optimizer") or registry.schema_default(fields, "optimizer")
     )
     clip = or_default(spec, fields, "clip_gradients")
-    return lower_optimizer(ctx, name, args, path + ("optimizer", name), clip)
+    return lower_optimizer(
+        ctx, name, args, path + ("optimizer", name), clip, clip_in_step
+    )
 
 
 def lower_optimizer(
-    ctx: Context, name: str, args: dict[str, Any], path: Path, clip: float
+    ctx: Context,
+    name: str,
+    args: dict[str, Any],
+    path: Path,
+    clip: float,
+    clip_in_step: bool = False,
 ) -> ir.Optimizer:
-    """The optimizer, its learning rate and its 2017 decay."""
+    """The optimizer, its learning rate and its 2017 decay.
+
+    `clip_in_step`: the training step clips the global norm itself (before the
+    embeddings' own clip, as 2017 did), so the optimizer does not.
+    """
     entry = registry.OPTIMIZERS[name]
     full = entry.complete(args)
     assert entry.symbol is not None, name
     kwargs = entry.call_kwargs(full)
-    if clip:
+    if clip and not clip_in_step:
         kwargs.append(("global_clipnorm", clip))
     decay = None
     kind = full["decay_type"]
@@ -271,13 +286,53 @@ def lower_optimizer(
             boundaries=tuple(boundaries),
             values=tuple(values),
         )
+    symbol = entry.symbol
+    if entry.script_class and (
+        not entry.decayed_only or (decay is not None and full.get("momentum"))
+    ):
+        symbol = entry.script_class
+    schedule, floor = keras_schedule(decay) if decay else (None, None)
     return ir.Optimizer(
         name,
-        ir.Call(ir.Symbol(entry.symbol), tuple(kwargs)),
+        ir.Call(ir.Symbol(symbol), tuple(kwargs)),
         full["learning_rate"],
         decay,
         clip,
+        schedule,
+        floor,
     )
+
+
+def keras_schedule(decay: ir.Decay) -> tuple[ir.Call | None, float | None]:
+    """The Keras schedule computing exactly this 2017 decay, and the floor it needs.
+
+    Keras' schedules decay from step 0 on, without end: a decay window is the
+    script's own. The floor (min_learning_rate) is needed where the decay can
+    go below it: Keras' schedule is then kept above it (None: it never binds).
+    """
+    entry = registry.DECAYS[decay.kind]
+    if entry.schedule is None or decay.window:
+        return None, None
+    values = {
+        "rate": decay.rate,
+        "decay_steps": decay.decay_steps,
+        "decay_rate": decay.decay_rate,
+        "staircase": decay.staircase,
+        "end": decay.end,
+        "power": decay.power,
+        "boundaries": list(decay.boundaries),
+        "values": list(decay.values),
+    }
+    kwargs = tuple((kw, values[field]) for field, kw in entry.schedule_args.items())
+    # The lowest rate the decay reaches: exponential and inverse-time decays tend to 0
+    # (exponential_decay grows with a decay_rate above 1).
+    lowest = {
+        "exponential_decay": decay.rate if decay.decay_rate >= 1 else 0.0,
+        "polynomial_decay": min(decay.rate, decay.end),
+        "piecewise_constant": min(decay.values, default=0.0),
+    }.get(decay.kind, 0.0)
+    floor = decay.floor if decay.floor > lowest else None
+    return ir.Call(ir.Symbol(entry.schedule), kwargs), floor
 
 
 def check_decay_rate(
