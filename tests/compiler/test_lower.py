@@ -325,7 +325,10 @@ def test_a_sequential_graph_reuses_x() -> None:
                 conv="Conv2D: {filters: 4, kernel_size: 3, padding: same}",
                 flat="Flatten",
                 dense="Dense: {units: 10}",
-            )
+            ),
+            # The images reach the model as uint8: the convolution takes floats.
+            train=TRAIN
+            + "      feature_processors: {image: {layers: [{Cast: {dtype: float32}}]}}\n",
         )
     ).model.graph
     assert graph.inputs == (ir.Input("image", "image"),)

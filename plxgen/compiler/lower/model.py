@@ -14,6 +14,71 @@ from plxgen.compiler.lower.losses import MAX_METRICS, lower_loss, lower_metric
 from plxgen.schema import registry
 from plxgen.schema.sections.model import BRIDGES, kind_fields
 
+# Layers that only move values: a uint8 input stays uint8 through them.
+_MOVES_VALUES = {
+    "keras.layers.Flatten",
+    "keras.layers.Reshape",
+    "keras.layers.Permute",
+    "keras.layers.Cropping1D",
+    "keras.layers.Cropping2D",
+    "keras.layers.Cropping3D",
+}
+
+
+def _needs_floats(qualname: str) -> bool:
+    """Whether a Keras layer fails on uint8 inputs (measured, Keras 3.15).
+
+    Convolutions and the layers that add noise call TensorFlow ops that take
+    floats only; the others (Dense, the recurrent, pooling and normalization
+    layers) promote uint8 to float32 themselves.
+    """
+    name = qualname.rsplit(".", 1)[-1]
+    return qualname.startswith("keras.layers.") and (
+        "Conv" in name or name.endswith(("Dropout", "Noise"))
+    )
+
+
+def uint8_features(*pipelines: ir.Pipeline | None) -> frozenset[str]:
+    """The features that reach the model as uint8: images decoded from records
+    that no processor turns into another dtype."""
+    found = set()
+    for pipe in pipelines:
+        if pipe is None or not (pipe.images and pipe.records):
+            continue
+        for feature in pipe.features or ():
+            dtype = "uint8"
+            for processor in pipe.processors:
+                for op in processor.ops if processor.feature == feature else ():
+                    args = dict(op.args)
+                    if "dtype" in args:
+                        dtype = str(args["dtype"])
+                    elif not registry.FEATURE_PROCESSORS[op.kind].keeps_dtype:
+                        dtype = "float32"
+            if dtype == "uint8":
+                found.add(feature)
+    return frozenset(found)
+
+
+def _check_dtypes(ctx: Context, graph: ir.Graph, uint8: frozenset[str]) -> None:
+    """A layer that computes on the uint8 images of a pipeline without a Cast."""
+    feature_of = {i.var: i.feature for i in graph.inputs if i.feature in uint8}
+    for layer in graph.layers:
+        fed = [feature_of[v] for v in layer.inputs if v in feature_of]
+        feature_of.pop(layer.var, None)  # its output, unless it only moves values
+        if not fed:
+            continue
+        qualname = layer.call.func.qualname
+        if qualname in _MOVES_VALUES:
+            feature_of[layer.var] = fed[0]
+        elif _needs_floats(qualname):
+            ctx.fail(
+                parse_source(layer.source),
+                f"this layer computes on the uint8 images of feature {fed[0]!r}; it needs floats",
+                "uint8-input",
+                f"add `Cast: {{dtype: float32}}` to the pipeline's feature_processors of {fed[0]!r}",
+                key=True,
+            )
+
 
 def lower_model(
     ctx: Context,
@@ -22,8 +87,12 @@ def lower_model(
     path: Path,
     features: tuple[str, ...] | None,
     project: str,
+    uint8: frozenset[str] = frozenset(),
 ) -> ir.Model:
-    """model.classifier / model.regressor / model.generator."""
+    """model.classifier / model.regressor / model.generator.
+
+    `uint8`: the features that reach the model as uint8 images.
+    """
     fields = kind_fields(kind)
     n_classes = spec.get("n_classes")
     if kind == "classifier":
@@ -46,6 +115,7 @@ def lower_model(
     else:
         graph = lower_graph(ctx, spec["graph"], path + ("graph",), features)
         _check_output_units(ctx, graph, labels, n_classes)
+    _check_dtypes(ctx, graph, uint8)
     loss_name, loss_args = one(
         spec.get("loss") or registry.schema_default(fields, "loss")
     )
