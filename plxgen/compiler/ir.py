@@ -291,9 +291,12 @@ class Pipeline:
         """Where the shuffle buffer's size comes from, for a comment."""
         if self.min_after_dequeue is None:
             return "capacity"
+        # 2017's reader shuffled through a queue of 256 records and ignored
+        # min_after_dequeue: the buffer these keys describe is kept instead
+        # (docs/compatibility.md).
         return (
-            f"min_after_dequeue ({self.min_after_dequeue}) + 3 * batch_size,"
-            " as tf.train.shuffle_batch sized its queue"
+            f"min_after_dequeue ({self.min_after_dequeue}) + 3 * batch_size records"
+            " (2017 read through a 256-record queue)"
         )
 
     @property
