@@ -178,7 +178,9 @@ def lower_document(
             experiment = lower(doc, config_rel, data_prefix)
         except ConfigError as exc:
             # Name each problem by the path the user wrote (`layers[0].for.do[0]`).
-            errors = [replace(d, path=sources.get(d.path, d.path)) for d in exc.diagnostics]
+            errors = [
+                replace(d, path=sources.get(d.path, d.path)) for d in exc.diagnostics
+            ]
     errors += strict_errors(found)  # --strict: the warnings are errors too
     if errors:
         raise ConfigError(errors)

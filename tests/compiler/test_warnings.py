@@ -28,7 +28,9 @@ def test_warned_file_matches_golden(config: Path, update_goldens: bool) -> None:
 @pytest.mark.parametrize("flags", [["--strict"], ["-W", "error"]])
 def test_strict_makes_warnings_errors(flags: list[str], tmp_path: Path) -> None:
     config = tmp_path / "unused.yaml"
-    config.write_bytes((ROOT / "tests" / "warnings" / "unused_branch.yaml").read_bytes())
+    config.write_bytes(
+        (ROOT / "tests" / "warnings" / "unused_branch.yaml").read_bytes()
+    )
     result = plxgen("validate", *flags, "unused.yaml", cwd=tmp_path)
     assert result.returncode == 2
     assert ": error: " in result.stderr and "[unused-layer]" in result.stderr
@@ -41,9 +43,13 @@ def test_strict_makes_warnings_errors(flags: list[str], tmp_path: Path) -> None:
 def test_compile_reports_warnings_every_time(tmp_path: Path) -> None:
     """A script with warnings is not taken from the cache: they show on each compile."""
     config = tmp_path / "unused.yaml"
-    config.write_bytes((ROOT / "tests" / "warnings" / "unused_branch.yaml").read_bytes())
+    config.write_bytes(
+        (ROOT / "tests" / "warnings" / "unused_branch.yaml").read_bytes()
+    )
     for _ in range(2):
-        result = plxgen("compile", "unused.yaml", "-o", "out.py", "--force", cwd=tmp_path)
+        result = plxgen(
+            "compile", "unused.yaml", "-o", "out.py", "--force", cwd=tmp_path
+        )
         assert result.returncode == 0, result.stderr
         assert "warning: model.classifier.graph.layers[6].Dense" in result.stderr
         assert result.stderr.splitlines()[-1] == "1 warning"
@@ -53,7 +59,9 @@ def test_compile_reports_warnings_every_time(tmp_path: Path) -> None:
 def test_summary_line_counts_errors_and_warnings() -> None:
     def diagnostics(errors: int, warnings: int) -> list[Diagnostic]:
         one = Diagnostic("f", 1, 1, "p", "m", "c")
-        return [one] * errors + [Diagnostic("f", 1, 1, "p", "m", "c", None, "warning")] * warnings
+        return [one] * errors + [
+            Diagnostic("f", 1, 1, "p", "m", "c", None, "warning")
+        ] * warnings
 
     assert summary(diagnostics(1, 0)) == "1 error"
     assert summary(diagnostics(2, 0)) == "2 errors"

@@ -50,7 +50,9 @@ def _huber_2017(labels: np.ndarray, predictions: np.ndarray, clip: float) -> flo
     return float(losses.mean())
 
 
-def _clipped_delta_2017(labels: np.ndarray, predictions: np.ndarray, lo: float, hi: float) -> float:
+def _clipped_delta_2017(
+    labels: np.ndarray, predictions: np.ndarray, lo: float, hi: float
+) -> float:
     """polyaxon 2017 losses.clipped_delta_loss: the clipped prediction - label, squared."""
     return float(np.square(np.clip(predictions - labels, lo, hi)).mean())
 
@@ -164,7 +166,11 @@ FORMULAS: dict[str, Any] = {
 DIFFERENT = {
     # TF1 picks the threshold whose specificity is closest to the target; Keras the
     # best sensitivity among those whose specificity reaches it.
-    "SensitivityAtSpecificity": ({"specificity": 0.6}, 0.3571428656578064, 0.7857142686843872),
+    "SensitivityAtSpecificity": (
+        {"specificity": 0.6},
+        0.3571428656578064,
+        0.7857142686843872,
+    ),
 }
 
 
@@ -212,16 +218,18 @@ def _tf1_stream(make: Any, labels: np.ndarray, outputs: np.ndarray) -> float:
             return float(np.ravel(session.run(value))[0])
 
 
-@pytest.mark.parametrize(
-    "case", METRICS, ids=[f"{c[0]}-{c[2]}" for c in METRICS]
-)
+@pytest.mark.parametrize("case", METRICS, ids=[f"{c[0]}-{c[2]}" for c in METRICS])
 def test_metric_matches_tf1(scripts: Scripts, case: tuple[Any, ...]) -> None:
     name, args, kind, labels, outputs, make = case
     loss = {"loss": "SoftmaxCrossEntropy"} if kind == "sparse" else {}
-    module = scripts.load(config(kind, metrics=[{name: args} if args else name], **loss))
+    module = scripts.load(
+        config(kind, metrics=[{name: args} if args else name], **loss)
+    )
     (metric,) = module.build_metrics()
     expected = _tf1_stream(make, labels, outputs)
-    assert _stream(metric, labels, outputs) == pytest.approx(expected, rel=1e-5, abs=1e-6)
+    assert _stream(metric, labels, outputs) == pytest.approx(
+        expected, rel=1e-5, abs=1e-6
+    )
 
 
 @pytest.mark.parametrize("name", sorted(FORMULAS))

@@ -31,7 +31,10 @@ def _loss(w: Any) -> Any:
 # The 2017 optimizers by name: tf.train's class, called with the 2017 arguments
 # (every default written out, so that a changed plxgen default also fails).
 TF1_OPTIMIZERS: dict[str, tuple[dict[str, Any], Callable[..., Any]]] = {
-    "SGD": ({"learning_rate": 0.05}, lambda lr, a: v1.train.GradientDescentOptimizer(lr)),
+    "SGD": (
+        {"learning_rate": 0.05},
+        lambda lr, a: v1.train.GradientDescentOptimizer(lr),
+    ),
     "Momentum": (
         {"learning_rate": 0.05, "momentum": 0.9},
         lambda lr, a: v1.train.MomentumOptimizer(lr, a["momentum"]),
@@ -173,7 +176,9 @@ def _compare(
     actual: tuple[list[float], list[np.ndarray]],
 ) -> None:
     for step, (e, a) in enumerate(zip(expected[0], actual[0])):
-        assert a == pytest.approx(e, rel=1e-5, abs=1e-9), f"learning rate at step {step}"
+        assert a == pytest.approx(
+            e, rel=1e-5, abs=1e-9
+        ), f"learning rate at step {step}"
     for step, (e, a) in enumerate(zip(expected[1], actual[1])):
         np.testing.assert_allclose(
             a, e, rtol=2e-5, atol=2e-6, err_msg=f"weights after step {step + 1}"
@@ -233,7 +238,9 @@ def test_decays_use_keras_schedules_where_they_are_exact(scripts: Scripts) -> No
         schedules.PiecewiseConstantDecay,
     ]
     for decay, keras_class in zip(DECAYS, expected):
-        module = scripts.load(config(optimizer={"SGD": {"learning_rate": 0.05, **decay}}))
+        module = scripts.load(
+            config(optimizer={"SGD": {"learning_rate": 0.05, **decay}})
+        )
         schedule = module.build_optimizer()._learning_rate  # the schedule itself
         if keras_class is None:
             assert type(schedule).__name__ == "LearningRateDecay", decay
@@ -242,7 +249,9 @@ def test_decays_use_keras_schedules_where_they_are_exact(scripts: Scripts) -> No
         # The schedule saves and loads as Keras saves it.
         again = type(schedule).from_config(schedule.get_config())
         assert float(again(17)) == float(schedule(17))
-    plain = scripts.load(config(optimizer={"SGD": {"learning_rate": 0.05, **DECAYS[2]}}))
+    plain = scripts.load(
+        config(optimizer={"SGD": {"learning_rate": 0.05, **DECAYS[2]}})
+    )
     assert type(plain.build_optimizer()._learning_rate) is schedules.ExponentialDecay
 
 

@@ -233,9 +233,7 @@ def _check_arity(ctx: Context, name: str, sources: tuple[str, ...], path: Path) 
         )
 
 
-def _used(
-    ctx: Context, layers: list[ir.Layer], outputs: list[str]
-) -> list[ir.Layer]:
+def _used(ctx: Context, layers: list[ir.Layer], outputs: list[str]) -> list[ir.Layer]:
     """The layers that feed an output; each other one is a warning, and left out.
 
     Keras' functional API ignores such a layer, and the 2017 tool ran such
