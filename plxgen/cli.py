@@ -9,7 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from plxgen import __version__
-from plxgen.errors import ConfigError, UserError
+from plxgen.errors import (
+    ConfigError,
+    Diagnostic,
+    UserError,
+    collecting_warnings,
+    make_strict,
+    summary,
+)
 
 EXIT_OK, EXIT_DIFFERS, EXIT_USER, EXIT_BUG = 0, 1, 2, 123
 
@@ -99,6 +106,7 @@ def _parser() -> argparse.ArgumentParser:
         help="overwrite a file plxgen did not write, or one edited since",
     )
     compile_.add_argument("--max-combinations", **cap)  # type: ignore[arg-type]
+    _strict(compile_)
 
     check = commands.add_parser(
         "check", help="exit 1 with a diff if OUT is not what compile would write"
@@ -107,6 +115,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("-o", "--output", type=_path, required=True)
     check.add_argument("--set", dest="sets", **sets)  # type: ignore[arg-type]
     check.add_argument("--max-combinations", **cap)  # type: ignore[arg-type]
+    _strict(check)
 
     validate = commands.add_parser(
         "validate", help="report every problem in configs; write nothing"
@@ -114,6 +123,7 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("configs", type=_path, nargs="+")
     validate.add_argument("--set", dest="sets", **sets)  # type: ignore[arg-type]
     validate.add_argument("--max-combinations", **cap)  # type: ignore[arg-type]
+    _strict(validate)
 
     commands.add_parser("schema", help="print the JSON Schema of the experiment file")
 
@@ -232,6 +242,21 @@ def _parser() -> argparse.ArgumentParser:
         help="the image feature's shape, instead of reading the train data",
     )
     return parser
+
+
+def _strict(command: argparse.ArgumentParser) -> None:
+    """--strict and its spelling -W error: warnings are errors (exit 2)."""
+    command.add_argument(
+        "--strict",
+        action="store_true",
+        help="treat warnings as errors (exit 2); also -W error",
+    )
+    command.add_argument(
+        "-W",
+        dest="warnings",
+        choices=["error"],
+        help=argparse.SUPPRESS,
+    )
 
 
 def _show(path: Path) -> str:
@@ -414,15 +439,16 @@ _COMMANDS = {
 def main(argv: list[str] | None = None) -> int:
     """Run the plxgen command line; returns the exit code."""
     debug = "--debug" in (sys.argv[1:] if argv is None else argv)
+    warnings: list[Diagnostic] = []
     try:
-        code = _run(argv)
+        with collecting_warnings() as collector:
+            warnings = collector.found
+            code = _run(argv)
+        _report(warnings)
         sys.stdout.flush()  # a full disk or a closed pipe shows here, not at exit
         return code
     except ConfigError as exc:
-        for diagnostic in exc.diagnostics:
-            _stderr(diagnostic.format())
-        count = len(exc.diagnostics)
-        _stderr(f"{count} error{'s' if count != 1 else ''}")
+        _report([*exc.diagnostics, *warnings])
         return EXIT_USER
     except UserError as exc:
         _stderr(exc.format())
@@ -443,8 +469,19 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BUG
 
 
+def _report(diagnostics: list[Diagnostic]) -> None:
+    """Every error and warning, in file order, then the summary line."""
+    if not diagnostics:
+        return
+    for diagnostic in sorted(set(diagnostics)):
+        _stderr(diagnostic.format())
+    _stderr(summary(diagnostics))
+
+
 def _run(argv: list[str] | None) -> int:
     args = _parser().parse_args(argv)
+    if getattr(args, "strict", False) or getattr(args, "warnings", None) == "error":
+        make_strict()
     if args.no_cache:
         from plxgen.compiler import cache
 

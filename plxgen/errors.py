@@ -1,9 +1,16 @@
-"""The one error funnel: every problem a user can cause becomes a Diagnostic."""
+"""The one error funnel: every problem a user can cause becomes a Diagnostic.
+
+An error stops the command (ConfigError); a warning (`warn`) is collected by the
+enclosing `collecting_warnings()` and reported beside the errors, whatever the
+stage that found it, unless the command is strict: it is then an error.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
 
 # A runner-up is offered beside the best match only when it scores this close to it.
 _TIE = 0.02
@@ -23,7 +30,8 @@ def escape(text: str) -> str:
 
 @dataclass(frozen=True, order=True)
 class Diagnostic:
-    """One located problem: `FILE:LINE:COL: error: JSON.PATH: message [code]`."""
+    """One located problem: `FILE:LINE:COL: error: JSON.PATH: message [code]`
+    (`warning:` in place of `error:` for a warning)."""
 
     file: str
     line: int
@@ -32,10 +40,11 @@ class Diagnostic:
     message: str
     code: str
     hint: str | None = None
+    severity: str = "error"  # error | warning
 
     def format(self) -> str:
         """Render as the one or two lines that docs/contract.md fixes."""
-        text = f"{self.file}:{self.line}:{self.col}: error: {self.path}: {self.message} [{self.code}]"
+        text = f"{self.file}:{self.line}:{self.col}: {self.severity}: {self.path}: {self.message} [{self.code}]"
         text = escape(text)
         if self.hint:
             text += f"\n  hint: {escape(self.hint)}"
@@ -64,6 +73,71 @@ class ConfigError(Exception):
     def __init__(self, diagnostics: list[Diagnostic]) -> None:
         super().__init__(f"{len(diagnostics)} error(s)")
         self.diagnostics = sorted(set(diagnostics))
+
+
+@dataclass
+class Warnings:
+    """The warnings collected so far; `strict`: the command makes them errors."""
+
+    found: list[Diagnostic] = field(default_factory=list)
+    strict: bool = False
+
+
+_COLLECTOR: ContextVar[Warnings | None] = ContextVar("plxgen_warnings", default=None)
+
+
+@contextmanager
+def collecting_warnings(strict: bool | None = None) -> Iterator[Warnings]:
+    """Collect the warnings reported (`warn`) while the block runs.
+
+    Nested, it inherits the enclosing collector's strictness; what it found is
+    the caller's to pass on (`warn` each one again).
+    """
+    outer = _COLLECTOR.get()
+    if strict is None:
+        strict = bool(outer and outer.strict)
+    collector = Warnings(strict=strict)
+    token = _COLLECTOR.set(collector)
+    try:
+        yield collector
+    finally:
+        _COLLECTOR.reset(token)
+
+
+def warn(diagnostic: Diagnostic) -> None:
+    """Report a located warning to the enclosing collector (none: it is dropped)."""
+    collector = _COLLECTOR.get()
+    diagnostic = replace(diagnostic, severity="warning")
+    if collector is not None and diagnostic not in collector.found:
+        collector.found.append(diagnostic)
+
+
+def strict_errors(warnings: list[Diagnostic]) -> list[Diagnostic]:
+    """The warnings as errors when the command is strict (--strict, -W error), else none."""
+    collector = _COLLECTOR.get()
+    if collector is None or not collector.strict:
+        return []
+    return [replace(w, severity="error") for w in warnings]
+
+
+def make_strict() -> None:
+    """Make the enclosing collector's warnings errors (the command's --strict)."""
+    collector = _COLLECTOR.get()
+    if collector is not None:
+        collector.strict = True
+
+
+def summary(diagnostics: Iterable[Diagnostic]) -> str:
+    """The summary line: `1 error`, `2 warnings`, `1 error and 2 warnings`."""
+    items = list(diagnostics)
+    errors = sum(1 for d in items if d.severity == "error")
+    warnings = len(items) - errors
+    parts = [
+        f"{n} {word}{'s' if n != 1 else ''}"
+        for n, word in ((errors, "error"), (warnings, "warning"))
+        if n or (word == "error" and not warnings)
+    ]
+    return " and ".join(parts)
 
 
 def did_you_mean(

@@ -12,6 +12,9 @@ applied at a time and the text parsed again, until none applies:
 
 Block style is rewritten; a rule that meets a flow mapping (`{...}`) or a
 conflict (both spellings present) reports it instead of guessing.
+
+Then each deliberate difference from 2017 that the file meets (a row of
+docs/compatibility.md, by its key) is noted, whether or not a rule applied.
 """
 
 from __future__ import annotations
@@ -22,14 +25,15 @@ import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import yaml
 
 from plxgen.errors import ConfigError, UserError, escape
 from plxgen.compiler.literals import comment
 from plxgen.compiler.load import load_text
-from plxgen.schema.registry import MODEL_KINDS
+from plxgen.schema.registry import MODEL_KINDS, METRICS
+from plxgen.schema.registry.rl import KINDS as RL_KINDS
 
 _NEITHER = ("bias_regularizer", "activity_regularizer")
 
@@ -233,6 +237,150 @@ RULES: list[Callable[[yaml.MappingNode, str], Change | None]] = [
 ]
 
 
+def _names(data: Any) -> set[str]:
+    """Every mapping key and string value in a document (for, if and tags included)."""
+    found: set[str] = set()
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            found.update(k for k in node if isinstance(k, str))
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, str):
+            found.add(node)
+    return found
+
+
+def _has(data: Any, path: tuple[str, ...]) -> bool:
+    for key in path:
+        if not isinstance(data, dict) or key not in data:
+            return False
+        data = data[key]
+    return True
+
+
+def _huber_without_clip(data: Any) -> bool:
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            huber = node.get("HuberLoss", False)
+            if huber is None or (isinstance(huber, dict) and "clip" not in huber):
+                return True
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif node == "HuberLoss":
+            return True
+    return False
+
+
+def _learning_rate_decay(data: Any, kinds: set[str]) -> bool:
+    """An optimizer (not an exploration) decays its learning rate by one of these kinds."""
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if node.get("decay_type") in kinds and "exploration_rate" not in node:
+                return True
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
+
+
+def _shuffled(data: Any) -> bool:
+    """The train pipeline shuffles (its default)."""
+    pipeline = (
+        data.get("train", {}).get("data_pipeline") if isinstance(data, dict) else None
+    )
+    if not isinstance(pipeline, dict) or len(pipeline) != 1:
+        return False
+    (spec,) = pipeline.values()
+    return not isinstance(spec, dict) or spec.get("shuffle", True) is not False
+
+
+# Metrics that threshold scores, which 2017 computed on the predicted class.
+_BINARY_METRICS = {
+    name
+    for name, entry in METRICS.items()
+    if "binary" in entry.labels and "float" in entry.labels
+}
+
+
+@dataclass(frozen=True)
+class Difference:
+    """A deliberate difference from 2017: docs/compatibility.md's row `key`."""
+
+    key: str
+    note: str
+    meets: Callable[[Any, set[str]], bool]
+
+
+DIFFERENCES = [
+    Difference(
+        "huber-clip",
+        "HuberLoss without clip is Huber with clip 1.0 (2017: a plain squared error)",
+        lambda data, names: _huber_without_clip(data),
+    ),
+    Difference(
+        "binary-metrics",
+        "the classifier's threshold metrics are Keras' on the scores at 0.5 "
+        "(2017: on the predicted class, class != 0)",
+        lambda data, names: "classifier" in names and bool(names & _BINARY_METRICS),
+    ),
+    Difference(
+        "sensitivity-at-specificity",
+        "SensitivityAtSpecificity is Keras' (the best sensitivity reaching the specificity)",
+        lambda data, names: "SensitivityAtSpecificity" in names,
+    ),
+    Difference(
+        "decay-crash",
+        "polynomial_decay and piecewise_constant decay as tf.train documents (2017 raised TypeError)",
+        lambda data, names: _learning_rate_decay(
+            data, {"polynomial_decay", "piecewise_constant"}
+        ),
+    ),
+    Difference(
+        "shuffle-buffer",
+        "the shuffle buffer holds min_after_dequeue + 3 * batch_size records "
+        "(2017 read through a 256-record queue)",
+        lambda data, names: _shuffled(data),
+    ),
+    Difference(
+        "embedding-clip-rows",
+        "clip_embed_gradients clips the embedding gradient with the rows of one id summed",
+        lambda data, names: "Embedding" in names,
+    ),
+    Difference(
+        "dqn-target",
+        "the target network follows the online one (2017 never updated it)",
+        lambda data, names: bool(names & set(RL_KINDS)),
+    ),
+    Difference(
+        "run-type",
+        "settings.run_type is accepted and ignored",
+        lambda data, names: _has(data, ("settings", "run_type")),
+    ),
+]
+
+
+def differences(text: str) -> list[str]:
+    """A note for each deliberate difference from 2017 that a file meets."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return []
+    names = _names(data)
+    return [
+        f"[{d.key}] {d.note} (docs/compatibility.md)"
+        for d in DIFFERENCES
+        if d.meets(data, names)
+    ]
+
+
 def upgrade_text(text: str, file: str) -> tuple[str, list[str]]:
     """The upgraded text and one note per change; UserError when a rule is blocked."""
     notes: list[str] = []
@@ -279,6 +427,8 @@ def upgrade_file(path: Path, write: bool) -> bool:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
         raise UserError(f"cannot read {shown}: {reason}") from None
     new, notes = upgrade_text(text, shown)
+    for note in differences(new):
+        print(escape(f"{shown}: note: {note}"), file=sys.stderr)
     if new == text:
         print(f"{shown}: already canonical", file=sys.stderr)
         return False

@@ -19,11 +19,20 @@ import copy
 import os
 import posixpath
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from plxgen.errors import ConfigError, Diagnostic, UserError
+from plxgen.errors import (
+    ConfigError,
+    Diagnostic,
+    UserError,
+    collecting_warnings,
+    strict_errors,
+    warn,
+)
 from plxgen.compiler.load import MAX_FILE_BYTES, Document, load_bytes, load_text
 from plxgen.compiler.load import Path as JsonPath
 from plxgen.compiler.literals import comment
@@ -160,18 +169,39 @@ def lower_document(
     from plxgen.compiler.validate import validate
 
     doc, sources = render_document(doc, matrix_values)
+    errors: list[Diagnostic] = []
+    with passing_on_warnings(sources) as found:
+        try:
+            diagnostics = validate(doc)
+            if diagnostics:
+                raise ConfigError(diagnostics)
+            experiment = lower(doc, config_rel, data_prefix)
+        except ConfigError as exc:
+            # Name each problem by the path the user wrote (`layers[0].for.do[0]`).
+            errors = [
+                replace(d, path=sources.get(d.path, d.path)) for d in exc.diagnostics
+            ]
+    errors += strict_errors(found)  # --strict: the warnings are errors too
+    if errors:
+        raise ConfigError(errors)
+    return experiment
+
+
+@contextmanager
+def passing_on_warnings(sources: dict[str, str]) -> Iterator[list[Diagnostic]]:
+    """Collect the warnings of a block, then pass them on (named by the paths the
+    user wrote), also when it fails; the list holds them once the block is done."""
+    found: list[Diagnostic] = []
     try:
-        diagnostics = validate(doc)
-        if diagnostics:
-            raise ConfigError(diagnostics)
-        return lower(doc, config_rel, data_prefix)
-    except ConfigError as exc:
-        if not sources:
-            raise
-        # Name each problem by the path the user wrote (`layers[0].for.do[0]`).
-        raise ConfigError(
-            [replace(d, path=sources.get(d.path, d.path)) for d in exc.diagnostics]
-        ) from None
+        with collecting_warnings() as collector:
+            yield found
+    finally:
+        found.extend(
+            replace(d, path=sources.get(d.path, d.path)) for d in collector.found
+        )
+        if not strict_errors(found):  # under --strict they are errors instead
+            for diagnostic in found:
+                warn(diagnostic)
 
 
 @dataclass(frozen=True)
@@ -276,9 +306,10 @@ def _script(
         from plxgen.compiler.format import format_source
         from plxgen.compiler.render import render
 
-        experiment = lower_document(
-            doc, config_rel, data_prefix, combo.values if combo else None
-        )
+        with passing_on_warnings({}) as warnings:
+            experiment = lower_document(
+                doc, config_rel, data_prefix, combo.values if combo else None
+            )
         if combo is not None:
             from plxgen.compiler import matrix
 
@@ -293,7 +324,8 @@ def _script(
                 hparams=matrix.hparams(combo.values),
             )
         body = format_source(render(experiment))
-        cache.put(name, body)
+        if not warnings:  # a script taken from the cache would skip its warnings
+            cache.put(name, body)
     return with_header(body, config_rel, regenerate, sets)
 
 

@@ -123,13 +123,31 @@ class Decay:
 
 @dataclass(frozen=True)
 class Optimizer:
-    """The optimizer call (learning_rate excluded) and its learning rate or decay."""
+    """The optimizer call (learning_rate excluded) and its learning rate or decay.
+
+    `schedule` is the Keras schedule that computes the decay exactly (None: the
+    script's own LearningRateDecay computes it); `floor` is the min_learning_rate
+    that Keras' schedule must be kept above (None where it cannot go below it).
+    """
 
     name: str
     call: Call
     learning_rate: float
     decay: Decay | None
     clipnorm: float
+    schedule: Call | None = None
+    floor: float | None = None
+
+    @property
+    def own_class(self) -> str | None:
+        """The script's own optimizer class it builds (templates/model.py.j2), if any."""
+        qualname = self.call.func.qualname
+        return None if "." in qualname else qualname
+
+    @property
+    def own_schedule(self) -> bool:
+        """Whether the script defines the decay itself, formula and all."""
+        return self.decay is not None and self.schedule is None
 
 
 @dataclass(frozen=True)
@@ -278,9 +296,12 @@ class Pipeline:
         """Where the shuffle buffer's size comes from, for a comment."""
         if self.min_after_dequeue is None:
             return "capacity"
+        # 2017's reader shuffled through a queue of 256 records and ignored
+        # min_after_dequeue: the buffer these keys describe is kept instead
+        # (docs/compatibility.md).
         return (
-            f"min_after_dequeue ({self.min_after_dequeue}) + 3 * batch_size,"
-            " as tf.train.shuffle_batch sized its queue"
+            f"min_after_dequeue ({self.min_after_dequeue}) + 3 * batch_size records"
+            " (2017 read through a 256-record queue)"
         )
 
     @property
@@ -486,7 +507,7 @@ class Experiment:
             found.append(("TARGET_FEATURE", m.target, note))
         if m.loss.weight != 1.0:
             found.append(("LOSS_WEIGHT", m.loss.weight, None))
-        if replicated and m.optimizer.clipnorm:
+        if m.optimizer.clipnorm and (replicated or m.clip_embed):
             found.append(("CLIP_GRADIENTS", m.optimizer.clipnorm, None))
         return tuple(found)
 

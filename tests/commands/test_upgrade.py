@@ -10,6 +10,7 @@ from plxgen.cli import main
 from plxgen.compiler import check
 from plxgen.compiler.load import load_text
 from plxgen.commands.upgrade import upgrade_text
+from tests.conftest import ROOT, plxgen
 
 OLD = """\
 # LeNet, as written for polyaxon 0.0.x (2017)
@@ -52,6 +53,8 @@ train:
     TFRecordImagePipeline:
       data_files: [data/mnist_train.tfrecord]
       meta_data_file: data/meta_data.json
+      feature_processors:  # uint8 images in, floats to the model
+        image: {layers: [{Cast: {dtype: float32}}]}
 """
 
 NEW = """\
@@ -96,6 +99,8 @@ train:
     TFRecordImagePipeline:
       data_files: [data/mnist_train.tfrecord]
       meta_data_file: data/meta_data.json
+      feature_processors:  # uint8 images in, floats to the model
+        image: {layers: [{Cast: {dtype: float32}}]}
 """
 
 
@@ -194,3 +199,23 @@ def test_a_file_yaml_cannot_read_is_a_located_diagnostic(
     config.write_text("model:\n  model_type: classifier\n  model_type: regressor\n")
     assert main(["upgrade", str(config)]) == 2
     assert "f.yaml:3:3: error:" in capsys.readouterr().err
+
+
+def test_each_difference_from_2017_is_noted_and_documented(tmp_path: Path) -> None:
+    """`plxgen upgrade` notes the deliberate differences a file meets; each is a
+    row of docs/compatibility.md."""
+    from plxgen.commands.upgrade import DIFFERENCES, differences
+
+    table = (ROOT / "docs" / "compatibility.md").read_text()
+    for difference in DIFFERENCES:
+        assert f"| `{difference.key}` |" in table, difference.key
+    text = (ROOT / "generated_examples" / "dqn_cartpole.yaml").read_text()
+    assert [note.split("]")[0] for note in differences(text)] == [
+        "[huber-clip",
+        "[dqn-target",
+    ]
+    config = tmp_path / "c.yaml"
+    config.write_text(text)
+    result = plxgen("upgrade", "c.yaml", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "c.yaml: note: [huber-clip] " in result.stderr

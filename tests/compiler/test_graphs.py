@@ -20,7 +20,7 @@ import yaml
 from plxgen.compiler import ir
 from plxgen.compiler import check, compile_config
 from plxgen.schema import registry
-from plxgen.errors import ConfigError
+from plxgen.errors import ConfigError, collecting_warnings
 from plxgen.compiler.load import load_bytes
 from tests.conftest import import_script, plxgen
 
@@ -115,15 +115,21 @@ def test_outputs_are_output_layers_then_is_output_and_metrics_are_per_output() -
     assert all(m.call.func.qualname == "OutputMetric" for m in exp.model.metrics)
 
 
-def test_a_layer_that_feeds_no_output_is_reported() -> None:
+def test_a_layer_that_feeds_no_output_is_a_warning_and_left_out() -> None:
     graph_layers = copy.deepcopy(BRANCHES)
     graph_layers[-1]["Dense"].pop("is_output")
-    found = errors(config(classifier(graph_layers)))
-    assert found == [
+    unused = [
         ("model.classifier.graph.layers[1].Dense", "unused-layer"),
         ("model.classifier.graph.layers[3].Concatenate", "unused-layer"),
         ("model.classifier.graph.layers[4].Dense", "unused-layer"),
     ]
+    with collecting_warnings() as found:
+        exp = lowered(config(classifier(graph_layers)))
+    assert [(d.path, d.code) for d in found.found] == unused
+    assert {d.severity for d in found.found} == {"warning"}
+    assert len(exp.model.graph.layers) == len(graph_layers) - 3
+    with collecting_warnings(strict=True):  # --strict: they are errors
+        assert errors(config(classifier(graph_layers))) == unused
 
 
 def test_merge_layers_check_their_number_of_inputs() -> None:

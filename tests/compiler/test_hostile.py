@@ -211,7 +211,11 @@ _PIPELINE_SPECS: dict[str, dict[str, Any]] = {
     },
     "ParallelTextPipeline": {"source_files": ["s.txt"], "target_files": ["t.txt"]},
     "TFRecordSourceSequencePipeline": {"files": ["f.tfrecord"]},
-    "ImageCaptioningPipeline": {"files": ["f.tfrecord"]},
+    # Its images reach the model as uint8: the base's Conv2D takes floats.
+    "ImageCaptioningPipeline": {
+        "files": ["f.tfrecord"],
+        "feature_processors": {"image": {"layers": [{"Cast": {"dtype": "float32"}}]}},
+    },
 }
 
 

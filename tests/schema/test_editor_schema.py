@@ -66,7 +66,7 @@ COMPILER_ONLY: dict[str, str] = {
     "seq2seq_pipeline_mistakes": _GRAPH + " (against the pipeline's features)",
     "rl_graph_input_not_state": _GRAPH + " (against the environment)",
     "rl_layer_named_like_a_head": _GRAPH + " (against the agent's heads)",
-    "unused_branch": _GRAPH,
+    "image_without_cast": _GRAPH + " (against the dtype the pipeline's processors give)",
     # Rules between fields of different sections, or between values.
     "bucket_boundaries_order": "the boundaries must increase strictly",
     "environment_n_workers": "n_workers must equal the count of run_config.cluster's workers",

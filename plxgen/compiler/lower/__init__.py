@@ -34,7 +34,7 @@ from plxgen.compiler.lower.environment import (
 )
 from plxgen.compiler.lower.graph import MAX_LAYERS, keras_layers, keras_layers_document
 from plxgen.compiler.lower.losses import MAX_METRICS
-from plxgen.compiler.lower.model import lower_model
+from plxgen.compiler.lower.model import lower_model, uint8_features
 from plxgen.schema.registry.rl import KINDS as RL_KINDS
 
 if TYPE_CHECKING:  # the RL IR is loaded only for RL experiments
@@ -83,7 +83,15 @@ def lower(
             "the model reads the same features from both",
             key=True,
         )
-    model = lower_model(ctx, kind, spec, model_path, features, data["project"]["name"])
+    model = lower_model(
+        ctx,
+        kind,
+        spec,
+        model_path,
+        features,
+        data["project"]["name"],
+        uint8_features(train_pipe, eval_pipe),
+    )
     environment = data.get("environment", {})
     experiment = ir.Experiment(
         project=data["project"]["name"],

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from plxgen.compiler.load import Document, Path, format_path, show
-from plxgen.errors import ConfigError, Diagnostic
+from plxgen.errors import ConfigError, Diagnostic, warn
 from plxgen.schema import registry
 
 IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
@@ -62,6 +62,19 @@ class Context:
         self.errors.append(
             Diagnostic(file, line, col, format_path(path), message, code, hint)
         )
+
+    def warn(
+        self,
+        path: Path,
+        message: str,
+        code: str,
+        hint: str | None = None,
+        *,
+        key: bool = False,
+    ) -> None:
+        """Report a located warning (an error under --strict)."""
+        file, line, col = self.doc.where(path, key=key)
+        warn(Diagnostic(file, line, col, format_path(path), message, code, hint))
 
     def check(self) -> None:
         """Raise every diagnostic recorded so far, if there is one."""

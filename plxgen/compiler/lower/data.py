@@ -45,9 +45,7 @@ def lower_pipeline(ctx: Context, section: dict[str, Any], path: Path) -> ir.Pipe
     }
     _check_label(ctx, options, ppath)
     features = (
-        tuple(options[kind.features_field])
-        if kind.features_field
-        else kind.features
+        tuple(options[kind.features_field]) if kind.features_field else kind.features
     )
     if boundaries and not kind.buckets:
         what = (
@@ -179,7 +177,11 @@ def _check_label(ctx: Context, options: dict[str, Any], path: Path) -> None:
 def _shuffle_buffer(
     ctx: Context, kind: PipelineKind, spec: dict[str, Any], path: Path
 ) -> int:
-    """capacity, else min_after_dequeue + 3 * batch_size (as tf.train.shuffle_batch)."""
+    """capacity, else min_after_dequeue + 3 * batch_size: the buffer these keys describe.
+
+    2017's reader shuffled less (a parallel_read queue of 256 records, at least
+    128 left after each read, min_after_dequeue ignored): docs/compatibility.md.
+    """
     if spec.get("capacity"):
         return int(spec["capacity"])
     dequeue = _field(kind, spec, "min_after_dequeue")

@@ -13,7 +13,6 @@ from plxgen.compiler import ir
 from plxgen.compiler.load import Path, format_path, show
 from plxgen.compiler.lower.context import (
     Context,
-    kwargs,
     names,
     near,
     one,
@@ -195,7 +194,7 @@ def lower_graph(
             "an output must be a layer, not an input",
             "input-as-output",
         )
-    _check_used(ctx, layers, outputs)
+    layers = _used(ctx, layers, outputs)
     return ir.Graph(tuple(graph_inputs), tuple(layers), tuple(outputs))
 
 
@@ -234,20 +233,28 @@ def _check_arity(ctx: Context, name: str, sources: tuple[str, ...], path: Path) 
         )
 
 
-def _check_used(ctx: Context, layers: list[ir.Layer], outputs: list[str]) -> None:
-    """Every layer (but those of a sequential graph) feeds an output."""
+def _used(ctx: Context, layers: list[ir.Layer], outputs: list[str]) -> list[ir.Layer]:
+    """The layers that feed an output; each other one is a warning, and left out.
+
+    Keras' functional API ignores such a layer, and the 2017 tool ran such
+    files (its advanced_file.yml builds one in an if/else branch).
+    """
     needed = set(outputs)
     for layer in reversed(layers):
         if layer.var in needed:
             needed.update(layer.inputs)
+    used = []
     for layer in layers:
         if layer.var not in needed and layer.var != "x":
-            ctx.fail(
+            ctx.warn(
                 parse_source(layer.source),
-                "this layer feeds no output of the graph",
+                "this layer feeds no output of the graph: it is left out of the model",
                 "unused-layer",
                 "connect it with inbound_nodes or remove it",
             )
+        else:
+            used.append(layer)
+    return used
 
 
 def layer_call(name: str, args: dict[str, Any], path: Path) -> ir.Call:
@@ -279,8 +286,13 @@ def _nested(ref: str, value: Any, path: Path) -> Any:
         return ir.Call(
             ir.Symbol(entry.symbol), tuple(entry.call_kwargs(entry.complete(args)))
         )
-    # Initializers and constraints take the config's arguments: Keras names them alike.
-    return ir.Call(ir.Symbol(entry.symbol), kwargs(args))
+    # Initializers and constraints take the config's arguments: Keras names them alike;
+    # an initializer also passes the 2017 defaults that are not Keras' (`renames`).
+    given = tuple((k, v) for k, v in args.items() if k not in entry.renames)
+    return ir.Call(
+        ir.Symbol(entry.symbol),
+        (*entry.call_kwargs(entry.complete(args)), *given),
+    )
 
 
 def _ref(schema: dict[str, Any]) -> str:

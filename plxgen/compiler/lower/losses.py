@@ -53,7 +53,8 @@ def lower_loss(
                 f"use {arg}: {entry.default(arg)}",
             )
     weight = float(values["weights"])
-    if entry.function:  # the script's own function, bound to its arguments
+    if entry.uses_function(values):  # the script's own function, bound to its arguments
+        assert entry.function is not None, name
         helper = ir.Symbol(entry.function)
         call = ir.Call(
             ir.Symbol("functools.partial"), tuple(entry.call_kwargs(values)), (helper,)

@@ -14,6 +14,71 @@ from plxgen.compiler.lower.losses import MAX_METRICS, lower_loss, lower_metric
 from plxgen.schema import registry
 from plxgen.schema.sections.model import BRIDGES, kind_fields
 
+# Layers that only move values: a uint8 input stays uint8 through them.
+_MOVES_VALUES = {
+    "keras.layers.Flatten",
+    "keras.layers.Reshape",
+    "keras.layers.Permute",
+    "keras.layers.Cropping1D",
+    "keras.layers.Cropping2D",
+    "keras.layers.Cropping3D",
+}
+
+
+def _needs_floats(qualname: str) -> bool:
+    """Whether a Keras layer fails on uint8 inputs (measured, Keras 3.15).
+
+    Convolutions and the layers that add noise call TensorFlow ops that take
+    floats only; the others (Dense, the recurrent, pooling and normalization
+    layers) promote uint8 to float32 themselves.
+    """
+    name = qualname.rsplit(".", 1)[-1]
+    return qualname.startswith("keras.layers.") and (
+        "Conv" in name or name.endswith(("Dropout", "Noise"))
+    )
+
+
+def uint8_features(*pipelines: ir.Pipeline | None) -> frozenset[str]:
+    """The features that reach the model as uint8: images decoded from records
+    that no processor turns into another dtype."""
+    found = set()
+    for pipe in pipelines:
+        if pipe is None or not (pipe.images and pipe.records):
+            continue
+        for feature in pipe.features or ():
+            dtype = "uint8"
+            for processor in pipe.processors:
+                for op in processor.ops if processor.feature == feature else ():
+                    args = dict(op.args)
+                    if "dtype" in args:
+                        dtype = str(args["dtype"])
+                    elif not registry.FEATURE_PROCESSORS[op.kind].keeps_dtype:
+                        dtype = "float32"
+            if dtype == "uint8":
+                found.add(feature)
+    return frozenset(found)
+
+
+def _check_dtypes(ctx: Context, graph: ir.Graph, uint8: frozenset[str]) -> None:
+    """A layer that computes on the uint8 images of a pipeline without a Cast."""
+    feature_of = {i.var: i.feature for i in graph.inputs if i.feature in uint8}
+    for layer in graph.layers:
+        fed = [feature_of[v] for v in layer.inputs if v in feature_of]
+        feature_of.pop(layer.var, None)  # its output, unless it only moves values
+        if not fed:
+            continue
+        qualname = layer.call.func.qualname
+        if qualname in _MOVES_VALUES:
+            feature_of[layer.var] = fed[0]
+        elif _needs_floats(qualname):
+            ctx.fail(
+                parse_source(layer.source),
+                f"this layer computes on the uint8 images of feature {fed[0]!r}; it needs floats",
+                "uint8-input",
+                f"add `Cast: {{dtype: float32}}` to the pipeline's feature_processors of {fed[0]!r}",
+                key=True,
+            )
+
 
 def lower_model(
     ctx: Context,
@@ -22,8 +87,12 @@ def lower_model(
     path: Path,
     features: tuple[str, ...] | None,
     project: str,
+    uint8: frozenset[str] = frozenset(),
 ) -> ir.Model:
-    """model.classifier / model.regressor / model.generator."""
+    """model.classifier / model.regressor / model.generator.
+
+    `uint8`: the features that reach the model as uint8 images.
+    """
     fields = kind_fields(kind)
     n_classes = spec.get("n_classes")
     if kind == "classifier":
@@ -46,6 +115,7 @@ def lower_model(
     else:
         graph = lower_graph(ctx, spec["graph"], path + ("graph",), features)
         _check_output_units(ctx, graph, labels, n_classes)
+    _check_dtypes(ctx, graph, uint8)
     loss_name, loss_args = one(
         spec.get("loss") or registry.schema_default(fields, "loss")
     )
@@ -58,7 +128,7 @@ def lower_model(
         layer.call.func.qualname == "keras.layers.Embedding" for layer in graph.layers
     ):
         clip_embed = 0.0  # nothing to clip: no code for it
-    optimizer = lower_model_optimizer(ctx, spec, path, fields)
+    optimizer = lower_model_optimizer(ctx, spec, path, fields, bool(clip_embed))
     return ir.Model(
         kind=kind,
         # A Keras model name is a TensorFlow root scope: no leading `_` or `-`.
@@ -220,25 +290,40 @@ def _check_output_units(
 
 
 def lower_model_optimizer(
-    ctx: Context, spec: dict[str, Any], path: Path, fields: dict[str, Any]
+    ctx: Context,
+    spec: dict[str, Any],
+    path: Path,
+    fields: dict[str, Any],
+    clip_in_step: bool = False,
 ) -> ir.Optimizer:
     """A model's optimizer (`fields`: its kind's, for the defaults), clipped by clip_gradients."""
     name, args = one(
         spec.get("optimizer") or registry.schema_default(fields, "optimizer")
     )
     clip = or_default(spec, fields, "clip_gradients")
-    return lower_optimizer(ctx, name, args, path + ("optimizer", name), clip)
+    return lower_optimizer(
+        ctx, name, args, path + ("optimizer", name), clip, clip_in_step
+    )
 
 
 def lower_optimizer(
-    ctx: Context, name: str, args: dict[str, Any], path: Path, clip: float
+    ctx: Context,
+    name: str,
+    args: dict[str, Any],
+    path: Path,
+    clip: float,
+    clip_in_step: bool = False,
 ) -> ir.Optimizer:
-    """The optimizer, its learning rate and its 2017 decay."""
+    """The optimizer, its learning rate and its 2017 decay.
+
+    `clip_in_step`: the training step clips the global norm itself (before the
+    embeddings' own clip, as 2017 did), so the optimizer does not.
+    """
     entry = registry.OPTIMIZERS[name]
     full = entry.complete(args)
     assert entry.symbol is not None, name
     kwargs = entry.call_kwargs(full)
-    if clip:
+    if clip and not clip_in_step:
         kwargs.append(("global_clipnorm", clip))
     decay = None
     kind = full["decay_type"]
@@ -271,13 +356,53 @@ def lower_optimizer(
             boundaries=tuple(boundaries),
             values=tuple(values),
         )
+    symbol = entry.symbol
+    if entry.script_class and (
+        not entry.decayed_only or (decay is not None and full.get("momentum"))
+    ):
+        symbol = entry.script_class
+    schedule, floor = keras_schedule(decay) if decay else (None, None)
     return ir.Optimizer(
         name,
-        ir.Call(ir.Symbol(entry.symbol), tuple(kwargs)),
+        ir.Call(ir.Symbol(symbol), tuple(kwargs)),
         full["learning_rate"],
         decay,
         clip,
+        schedule,
+        floor,
     )
+
+
+def keras_schedule(decay: ir.Decay) -> tuple[ir.Call | None, float | None]:
+    """The Keras schedule computing exactly this 2017 decay, and the floor it needs.
+
+    Keras' schedules decay from step 0 on, without end: a decay window is the
+    script's own. The floor (min_learning_rate) is needed where the decay can
+    go below it: Keras' schedule is then kept above it (None: it never binds).
+    """
+    entry = registry.DECAYS[decay.kind]
+    if entry.schedule is None or decay.window:
+        return None, None
+    values = {
+        "rate": decay.rate,
+        "decay_steps": decay.decay_steps,
+        "decay_rate": decay.decay_rate,
+        "staircase": decay.staircase,
+        "end": decay.end,
+        "power": decay.power,
+        "boundaries": list(decay.boundaries),
+        "values": list(decay.values),
+    }
+    kwargs = tuple((kw, values[field]) for field, kw in entry.schedule_args.items())
+    # The lowest rate the decay reaches: exponential and inverse-time decays tend to 0
+    # (exponential_decay grows with a decay_rate above 1).
+    lowest = {
+        "exponential_decay": decay.rate if decay.decay_rate >= 1 else 0.0,
+        "polynomial_decay": min(decay.rate, decay.end),
+        "piecewise_constant": min(decay.values, default=0.0),
+    }.get(decay.kind, 0.0)
+    floor = decay.floor if decay.floor > lowest else None
+    return ir.Call(ir.Symbol(entry.schedule), kwargs), floor
 
 
 def check_decay_rate(

@@ -3,7 +3,9 @@
 Each initializer, regularizer and constraint entry names the Keras class lowering
 calls (`symbol`). Initializers and constraints pass their arguments as the
 config gives them (the 2017 names are Keras'); a regularizer passes every
-argument, defaults filled in, under its Keras name (`renames`).
+argument, defaults filled in, under its Keras name (`renames`), and so does an
+initializer for the arguments its `renames` lists: those whose 2017 default (the
+tf.*_initializer's) is not Keras'.
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ _SEED = {
     "type": ["integer", "null"],
     "description": "Random seed (default: derived from tf_random_seed).",
 }
+# tf.random_normal_initializer / tf.truncated_normal_initializer: stddev 1.0 (Keras: 0.05).
 _MEAN_STDDEV = {
     "mean": number(0.0, "Mean."),
-    "stddev": number(0.05, "Standard deviation.", minimum=0),
+    "stddev": number(1.0, "Standard deviation.", minimum=0),
     "seed": _SEED,
 }
+_STDDEV = {"stddev": "stddev"}
 INITIALIZERS: dict[str, Entry] = {
     "Zeros": Entry("All zeros.", symbol="keras.initializers.Zeros"),
     "Ones": Entry("All ones.", symbol="keras.initializers.Ones"),
@@ -30,19 +34,25 @@ INITIALIZERS: dict[str, Entry] = {
     "Uniform": Entry(
         "Uniform in [minval, maxval).",
         {
-            "minval": number(-0.05, "Lower bound."),
-            "maxval": number(0.05, "Upper bound."),
+            # tf.random_uniform_initializer: [0, 1) (Keras: [-0.05, 0.05)).
+            "minval": number(0.0, "Lower bound."),
+            "maxval": number(1.0, "Upper bound."),
             "seed": _SEED,
         },
         symbol="keras.initializers.RandomUniform",
+        renames={"minval": "minval", "maxval": "maxval"},
     ),
     "Normal": Entry(
-        "Normal distribution.", _MEAN_STDDEV, symbol="keras.initializers.RandomNormal"
+        "Normal distribution.",
+        _MEAN_STDDEV,
+        symbol="keras.initializers.RandomNormal",
+        renames=_STDDEV,
     ),
     "TruncatedNormal": Entry(
         "Normal distribution truncated at two standard deviations.",
         _MEAN_STDDEV,
         symbol="keras.initializers.TruncatedNormal",
+        renames=_STDDEV,
     ),
     "VarianceScaling": Entry(
         "Variance scaling.",

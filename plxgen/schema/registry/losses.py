@@ -32,6 +32,17 @@ class LossEntry(Scored):
     labels: tuple[str, ...] = ("one_hot", "binary", "float")
     scores: str | None = None
     unsupported: dict[str, str] = field(default_factory=dict)
+    # Where both `symbol` and `function` are given: the argument values at which
+    # Keras' symbol computes the 2017 loss; at any other value, the function does.
+    keras_at: dict[str, tuple[float, ...]] = field(default_factory=dict)
+
+    def uses_function(self, values: dict[str, object]) -> bool:
+        """Whether the script's own function computes the loss for these arguments."""
+        if self.function is None:
+            return False
+        return not self.keras_at or any(
+            values[arg] not in at for arg, at in self.keras_at.items()
+        )
 
 
 LOSSES: dict[str, LossEntry] = {
@@ -59,7 +70,8 @@ LOSSES: dict[str, LossEntry] = {
         fixed={"from_logits": False},
     ),
     "HuberLoss": LossEntry(
-        "Huber loss (keras.losses.Huber).",
+        "Huber loss (keras.losses.Huber at clip 1; 2017's own formula, 0.5 * d**2 below clip "
+        "and d - 0.5 above, at any other clip).",
         {
             "weights": _WEIGHTS,
             "clip": number(
@@ -71,9 +83,13 @@ LOSSES: dict[str, LossEntry] = {
         },
         symbol="keras.losses.Huber",
         renames={"clip": "delta"},
+        # 2017's formula continues with d - 0.5 above clip, Keras' with clip * (d - clip / 2):
+        # the two agree at clip 1 only.
+        function="huber_loss",
+        keras_at={"clip": (1.0,)},
     ),
     "ClippedDeltaLoss": LossEntry(
-        "Squared error of (label - prediction) clipped to [clip_value_min, clip_value_max].",
+        "Squared error of (prediction - label) clipped to [clip_value_min, clip_value_max].",
         {
             "weights": _WEIGHTS,
             "clip_value_min": number(-1.0, "Lower clip of the error."),
@@ -116,7 +132,8 @@ LOSSES: dict[str, LossEntry] = {
         scores="sigmoid",
     ),
     "CosineDistance": LossEntry(
-        "Cosine distance, 1 - cos(label, prediction) (keras.losses.CosineSimilarity + 1).",
+        "Cosine distance, 1 - sum(label * prediction) along dim, as tf.losses.cosine_distance: "
+        "the vectors are taken as normalized (keras.losses.CosineSimilarity normalizes them).",
         {
             "weights": _WEIGHTS,
             "dim": integer(-1, "The axis along which the cosine is taken."),

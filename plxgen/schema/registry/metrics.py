@@ -191,7 +191,7 @@ METRICS: dict[str, MetricEntry] = {
         fixed={"correlation": True},
     ),
     "MeanCosineDistance": MetricEntry(
-        "Mean of 1 - cos(label, prediction) along an axis.",
+        "Mean of 1 - sum(label * prediction) along an axis (tf.metrics.mean_cosine_distance: normalized vectors).",
         {"dim": integer(-1, "The axis along which the cosine is taken.")},
         function="cosine_distance",
         renames={"dim": "axis"},

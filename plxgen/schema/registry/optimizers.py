@@ -4,13 +4,18 @@ Each optimizer entry also names the Keras optimizer lowering calls (`symbol`),
 which 2017 arguments it passes and under which Keras name (`renames`), and the
 keyword arguments it always passes (`fixed`). The learning rate and the decay
 arguments are not renamed: lowering turns them into a learning-rate schedule.
-Each decay entry says what its formula needs; the formula itself is written
-once, in templates/decay.py.j2, for learning and exploration rates alike.
+Where Keras' optimizer computes something else than tf.train's did for the
+same arguments, `script_class` names the script's own subclass of `symbol`
+(templates/model.py.j2) that computes what tf.train did.
+Each decay entry says what its formula needs, and which Keras schedule computes
+it (`schedule`, `schedule_args`: the Keras keyword of each ir.Decay field) where one
+does; the formula itself is written once, in templates/decay.py.j2, for learning
+and exploration rates alike.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from plxgen.schema.registry.common import JSON, Entry, boolean, enum, integer, number
 
@@ -27,15 +32,43 @@ class DecayEntry(Entry):
     needs_rate: bool = False
     staircase: bool = True
     exploration: bool = True
+    schedule: str | None = None
+    schedule_args: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class OptimizerEntry(Entry):
+    """An optimizer; `script_class` is the script's own subclass of `symbol` that
+    computes what tf.train's optimizer did (`decayed_only`: only with a decaying
+    learning rate and a non-zero momentum, where Keras' update differs)."""
+
+    script_class: str | None = None
+    decayed_only: bool = False
 
 
 # tf.train's learning-rate decay functions of 2017, by name.
 DECAYS: dict[str, DecayEntry] = {
     "exponential_decay": DecayEntry(
-        "rate * decay_rate ** (step / decay_steps)", needs_rate=True
+        "rate * decay_rate ** (step / decay_steps)",
+        needs_rate=True,
+        schedule="keras.optimizers.schedules.ExponentialDecay",
+        schedule_args={
+            "rate": "initial_learning_rate",
+            "decay_steps": "decay_steps",
+            "decay_rate": "decay_rate",
+            "staircase": "staircase",
+        },
     ),
     "inverse_time_decay": DecayEntry(
-        "rate / (1 + decay_rate * step / decay_steps)", needs_rate=True
+        "rate / (1 + decay_rate * step / decay_steps)",
+        needs_rate=True,
+        schedule="keras.optimizers.schedules.InverseTimeDecay",
+        schedule_args={
+            "rate": "initial_learning_rate",
+            "decay_steps": "decay_steps",
+            "decay_rate": "decay_rate",
+            "staircase": "staircase",
+        },
     ),
     "natural_exp_decay": DecayEntry(
         "rate * exp(-decay_rate * step / decay_steps)", needs_rate=True
@@ -44,10 +77,19 @@ DECAYS: dict[str, DecayEntry] = {
         "values[i] from boundaries[i - 1] (step 0 for i = 0) to boundaries[i]",
         staircase=False,
         exploration=False,
+        schedule="keras.optimizers.schedules.PiecewiseConstantDecay",
+        schedule_args={"boundaries": "boundaries", "values": "values"},
     ),
     "polynomial_decay": DecayEntry(
         "(rate - end) * (1 - min(step, decay_steps) / decay_steps) ** power + end",
         staircase=False,
+        schedule="keras.optimizers.schedules.PolynomialDecay",
+        schedule_args={
+            "rate": "initial_learning_rate",
+            "decay_steps": "decay_steps",
+            "end": "end_learning_rate",
+            "power": "power",
+        },
     ),
 }
 DECAY_TYPES = list(DECAYS)
@@ -105,26 +147,32 @@ def _lr(default: float) -> JSON:
 _MOMENTUM = number(0.9, "Momentum.", minimum=0)
 _EPSILON = number(1e-08, "Small constant for numerical stability.", exclusiveMinimum=0)
 
-OPTIMIZERS: dict[str, Entry] = {
-    "SGD": Entry(
+OPTIMIZERS: dict[str, OptimizerEntry] = {
+    "SGD": OptimizerEntry(
         "Gradient descent (keras.optimizers.SGD).",
         {"learning_rate": _lr(0.01), **_decay_params(100)},
         symbol="keras.optimizers.SGD",
     ),
-    "Momentum": Entry(
+    "Momentum": OptimizerEntry(
         "Gradient descent with momentum (keras.optimizers.SGD).",
         {"learning_rate": _lr(0.001), "momentum": _MOMENTUM, **_decay_params(10000)},
         symbol="keras.optimizers.SGD",
         renames={"momentum": "momentum"},
+        # tf.train's accumulator sums gradients and the current rate scales it;
+        # Keras' SGD accumulates rate * gradient: they differ once the rate decays.
+        script_class="Momentum",
+        decayed_only=True,
     ),
-    "Nestrov": Entry(
+    "Nestrov": OptimizerEntry(
         "Nesterov momentum (keras.optimizers.SGD, nesterov=True). The 2017 spelling is kept.",
         {"learning_rate": _lr(0.001), "momentum": _MOMENTUM, **_decay_params(10000)},
         symbol="keras.optimizers.SGD",
         renames={"momentum": "momentum"},
         fixed={"nesterov": True},
+        script_class="Momentum",
+        decayed_only=True,
     ),
-    "RMSProp": Entry(
+    "RMSProp": OptimizerEntry(
         "RMSProp (keras.optimizers.RMSprop; 2017 `decay` is Keras' `rho`).",
         {
             "learning_rate": _lr(0.001),
@@ -141,8 +189,10 @@ OPTIMIZERS: dict[str, Entry] = {
         },
         symbol="keras.optimizers.RMSprop",
         renames={"decay": "rho", "momentum": "momentum", "epsilon": "epsilon"},
+        # tf.train's mean square starts at ones, Keras' at zeros.
+        script_class="RMSProp",
     ),
-    "Adam": Entry(
+    "Adam": OptimizerEntry(
         "Adam (keras.optimizers.Adam).",
         {
             "learning_rate": _lr(0.001),
@@ -161,7 +211,7 @@ OPTIMIZERS: dict[str, Entry] = {
         symbol="keras.optimizers.Adam",
         renames={"beta1": "beta_1", "beta2": "beta_2", "epsilon": "epsilon"},
     ),
-    "Adagrad": Entry(
+    "Adagrad": OptimizerEntry(
         "Adagrad (keras.optimizers.Adagrad).",
         {
             "learning_rate": _lr(0.01),
@@ -173,7 +223,7 @@ OPTIMIZERS: dict[str, Entry] = {
         symbol="keras.optimizers.Adagrad",
         renames={"initial_accumulator_value": "initial_accumulator_value"},
     ),
-    "Adadelta": Entry(
+    "Adadelta": OptimizerEntry(
         "Adadelta (keras.optimizers.Adadelta).",
         {
             "learning_rate": _lr(0.99),
@@ -184,7 +234,7 @@ OPTIMIZERS: dict[str, Entry] = {
         symbol="keras.optimizers.Adadelta",
         renames={"rho": "rho", "epsilon": "epsilon"},
     ),
-    "Ftrl": Entry(
+    "Ftrl": OptimizerEntry(
         "FTRL-proximal (keras.optimizers.Ftrl).",
         {
             "learning_rate": _lr(3.0),

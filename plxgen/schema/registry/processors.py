@@ -29,7 +29,9 @@ class ProcessorKind(Entry):
     set; `random` marks a name that always draws random numbers. `helper` is
     the script's own function (templates/processors.py.j2) that the random
     statements call. `image`: an image operation, which a pipeline without
-    images refuses.
+    images refuses. `keeps_dtype`: its output has its input's dtype (it only
+    moves values); one with a `dtype` argument outputs that dtype, any other
+    float32.
     """
 
     code: tuple[Statement, ...]
@@ -37,6 +39,7 @@ class ProcessorKind(Entry):
     helper: str | None = None
     random: bool = False
     image: bool = True
+    keeps_dtype: bool = False
 
 
 _IS_RANDOM = boolean(False, "Draw it at random per example (seeded by tf_random_seed).")
@@ -98,6 +101,7 @@ FEATURE_PROCESSORS: dict[str, ProcessorKind] = {
         # `shape`: lowering prepends the batch axis to target_shape.
         code=("{x} = tf.reshape({x}, {shape})",),
         image=False,
+        keeps_dtype=True,
     ),
     "Resize": ProcessorKind(
         "Resize images (tf.image.resize); float32 output unless the method is nearest.",
@@ -114,6 +118,7 @@ FEATURE_PROCESSORS: dict[str, ProcessorKind] = {
         {"central_fraction": number(None, "The fraction of each side kept.", exclusiveMinimum=0, maximum=1)},
         ("central_fraction",),
         code=("{x} = tf.image.central_crop({x}, {central_fraction})",),
+        keeps_dtype=True,
     ),
     "RandomCrop": ProcessorKind(
         "Crop a height x width window at a random place in each image.",
@@ -122,6 +127,7 @@ FEATURE_PROCESSORS: dict[str, ProcessorKind] = {
         code=("{x} = random_crop({x}, {height}, {width}, {seed})",),
         helper="random_crop",
         random=True,
+        keeps_dtype=True,
     ),
     "ExtractGlimpse": ProcessorKind(
         "A window of each image at given offsets (tf.image.extract_glimpse); float32 output.",
@@ -156,6 +162,7 @@ FEATURE_PROCESSORS: dict[str, ProcessorKind] = {
             "{x} = tf.image.crop_to_bounding_box("
             "{x}, {offset_height}, {offset_width}, {target_height}, {target_width})",
         ),
+        keeps_dtype=True,
     ),
     "Flip": ProcessorKind(
         "Flip images: axis 0 up-down, axis 1 left-right.",
@@ -164,10 +171,12 @@ FEATURE_PROCESSORS: dict[str, ProcessorKind] = {
         # `image_axis`: lowering gives the axis of the images tensor (the batch axis first).
         random_code=("{x} = random_flip({x}, {image_axis}, {seed})",),
         helper="random_flip",
+        keeps_dtype=True,
     ),
     "Transpose": ProcessorKind(
         "Swap the height and width of each image (tf.image.transpose).",
         code=("{x} = tf.image.transpose({x})",),
+        keeps_dtype=True,
     ),
     "Rotate90": ProcessorKind(
         "Rotate images by k quarter turns counter-clockwise (random: 0-3 turns, square images).",
@@ -175,6 +184,7 @@ FEATURE_PROCESSORS: dict[str, ProcessorKind] = {
         code=("{x} = tf.image.rot90({x}, {k})",),
         random_code=("{x} = random_rot90({x}, {seed})",),
         helper="random_rot90",
+        keeps_dtype=True,
     ),
     "ConvertColorSpace": ProcessorKind(
         "Convert images between color spaces (tf.image.rgb_to_* / *_to_rgb); float32 output.",
