@@ -10,6 +10,7 @@ from typing import Any, Iterator
 
 from plxgen.errors import Diagnostic, did_you_mean
 from plxgen.compiler.load import Document, Path, format_path, show
+from plxgen.schema.sections.shapes import CONTROL, CONTROL_HINT
 
 # Keys of older files, or ones the 2017 tool silently ignored, with the fix.
 _KNOWN_MISTAKES = {
@@ -40,11 +41,25 @@ def editor_schema_text() -> str:
     )
 
 
+def _is_integer(checker: Any, value: Any) -> bool:
+    """An int, not a bool and not a float: `units: 10.0` is not a count.
+
+    Draft 7 calls 10.0 an integer (JSON has one number type), and Keras
+    would then get a float where it counts; YAML tells them apart, so
+    validation does too, for every integer-valued key at once.
+    """
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 @lru_cache(maxsize=1)
 def _validator() -> Any:
     import jsonschema  # imported here: only validation needs it
 
-    return jsonschema.Draft7Validator(json.loads(schema_text()))
+    checker = jsonschema.Draft7Validator.TYPE_CHECKER.redefine("integer", _is_integer)
+    strict = jsonschema.validators.extend(
+        jsonschema.Draft7Validator, type_checker=checker
+    )
+    return strict(json.loads(schema_text()))
 
 
 def validate(doc: Document) -> list[Diagnostic]:
@@ -158,10 +173,11 @@ def _diagnostic(doc: Document, error: Any) -> Diagnostic:
                 f"character {found.group()!r} (U+{ord(found.group()):04X}) at position {where} is not allowed here",
                 "bad-character", error.validator_value.get("description"),
             )  # fmt: skip
-    if kind == "pattern" and "patternErrorMessage" in error.schema:
+    if kind == "pattern" and isinstance(error.instance, str):
+        told = error.schema.get("patternErrorMessage")
+        message = f"{show(error.instance)}: {told}" if told else f"{show(error.instance)} does not match {error.validator_value!r}"
         return Diagnostic(
-            file, line, col, format_path(path), f"{show(error.instance)}: {error.schema['patternErrorMessage']}",
-            "pattern",
+            file, line, col, format_path(path), message, "pattern", _pattern_hint(error.instance, error.validator_value),
         )  # fmt: skip
     if kind == "enum":
         allowed = [str(v) for v in error.validator_value]
@@ -179,16 +195,14 @@ def _diagnostic(doc: Document, error: Any) -> Diagnostic:
             "const",
         )
     if kind == "type":
-        expected = error.validator_value
-        expected = " or ".join(expected) if isinstance(expected, list) else expected
+        kinds = error.validator_value
+        kinds = kinds if isinstance(kinds, list) else [kinds]
         return Diagnostic(
-            file,
-            line,
-            col,
-            format_path(path),
-            f"expected {expected}, got {_describe(error.instance)}",
-            "type",
-        )
+            file, line, col, format_path(path), f"expected {' or '.join(kinds)}, got {_describe(error.instance)}",
+            "type", _type_hint(kinds, error.instance),
+        )  # fmt: skip
+    if kind == "uniqueItems" and isinstance(error.instance, list):
+        return _repeated(doc, path, error.instance)
     if kind in ("minProperties", "maxProperties") and isinstance(error.instance, dict):
         choices = sorted(error.schema.get("properties", {}))
         what = "one name" if kind == "maxProperties" else "a name"
@@ -204,6 +218,31 @@ def _diagnostic(doc: Document, error: Any) -> Diagnostic:
         error.message if len(error.message) <= 200 else error.message[:200] + "..."
     )
     return Diagnostic(file, line, col, format_path(path), message, kind)
+
+
+def _repeated(doc: Document, path: Path, items: list[Any]) -> Diagnostic:
+    """A list whose items must differ: located at the first repeat."""
+    seen: list[Any] = []
+    for index, item in enumerate(items):
+        if item in seen:
+            file, line, col = doc.where(path + (index,))
+            return Diagnostic(
+                file, line, col, format_path(path + (index,)), f"{show(item)} is listed twice",
+                "duplicate-item", f"remove this one: {show(item)} is already item {seen.index(item)} of the list",
+            )  # fmt: skip
+        seen.append(item)
+    file, line, col = doc.where(path)
+    return Diagnostic(
+        file, line, col, format_path(path), "the items must differ", "duplicate-item", "remove the repeated items",
+    )  # fmt: skip
+
+
+def _pattern_hint(value: str, pattern: str) -> str:
+    """What to change in a string its pattern refuses: a control character, or the pattern."""
+    found = re.search(f"[{CONTROL}]", value)
+    if found:
+        return f"remove the {found.group()!r} at position {found.start() + 1}: {CONTROL_HINT}"
+    return f"write a value that matches the regular expression {pattern}"
 
 
 def _unknown_name(
@@ -273,6 +312,57 @@ def _describe(value: Any) -> str:
         dict: "mapping",
     }
     return f"{names.get(type(value), type(value).__name__)} {json.dumps(value)[:40]}"
+
+
+# A number as YAML 1.1 (and so PyYAML) reads it only with a dot: `1e-3` is text.
+_EXPONENT = re.compile(r"([-+]?)([0-9]+)(?:\.([0-9]*))?[eE]([-+]?)([0-9]+)")
+
+
+def _type_hint(kinds: list[str], value: Any) -> str | None:
+    """How to write `value` as one of `kinds`, where the mistake is a known one."""
+    if "integer" in kinds and isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e16:
+            return (
+                f"write {int(value)}, not {value!r}: this key takes a whole number "
+                "(in a `{{ }}` expression, `//` divides to one)"
+            )
+        if value != value or abs(value) == float("inf"):  # .nan, .inf
+            return "this key takes a whole number, e.g. 10"
+        return f"this key takes a whole number: round it, e.g. {int(value)}"
+    if {"integer", "number"} & set(kinds) and isinstance(value, str):
+        text = value.strip()
+        found = _EXPONENT.fullmatch(text)
+        if found and "number" in kinds:
+            sign, whole, fraction, exp_sign, exponent = found.groups()
+            fixed = f"{sign}{whole}.{fraction or '0'}e{exp_sign or '+'}{exponent}"
+            return (
+                f"YAML 1.1 reads {text} as text (a float needs a dot, and a sign in its "
+                f"exponent): write {fixed}"
+            )
+        try:
+            number = int(text) if "integer" in kinds else float(text)
+        except ValueError:
+            wanted = "a whole number, e.g. 10" if "number" not in kinds else "a number, e.g. 0.01"
+            return f"write {wanted} (a `{{{{ }}}}` expression must give one too)"
+        return f"remove the quotes: write {number!r}, a number, not text"
+    if "string" in kinds and isinstance(value, bool):
+        return (
+            "YAML 1.1 reads true/false, yes/no and on/off as booleans: "
+            "quote the value to keep it as text"
+        )
+    if "string" in kinds and isinstance(value, (int, float)):
+        return f"quote it to write it as text: '{value}'"
+    if "boolean" in kinds and isinstance(value, str):
+        return "write true or false, without quotes"
+    if value is None and kinds == ["object"]:
+        return "give it its keys (`{key: value}`), or remove the key"
+    if value is None:
+        return "give it a value, or remove the key to take the default"
+    if "array" in kinds and not isinstance(value, list):
+        return f"write a list: [{json.dumps(value)[:40]}]"
+    if "object" in kinds:
+        return "write a mapping: `key: value` pairs, indented under the key"
+    return None
 
 
 def _any_of_message(error: Any) -> str:
