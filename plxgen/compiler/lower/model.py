@@ -244,6 +244,7 @@ def lower_optimizer(
     kind = full["decay_type"]
     if kind:
         check_decay_rate(ctx, kind, full["decay_rate"], args, path)
+        check_decay_window(ctx, full, args, path)
         boundaries, values = full["boundaries"] or [], full["values"] or []
         if kind == "piecewise_constant" and (
             not boundaries or len(values) != len(boundaries) + 1
@@ -278,6 +279,22 @@ def lower_optimizer(
         decay,
         clip,
     )
+
+
+def check_decay_window(
+    ctx: Context, values: dict[str, Any], args: dict[str, Any], path: Path
+) -> None:
+    """A decay stops no earlier than it starts (else the rate grows without bound)."""
+    start, stop = values["start_decay_at"], values["stop_decay_at"]
+    if stop < start:
+        key = "stop_decay_at" if "stop_decay_at" in args else "start_decay_at"
+        ctx.fail(
+            path + (key,),
+            f"stop_decay_at ({stop}) is below start_decay_at ({start}): "
+            "the decay would run backwards and the rate grow",
+            "decay-window",
+            f"set stop_decay_at to {start} or more, or start_decay_at lower",
+        )
 
 
 def check_decay_rate(

@@ -10,7 +10,11 @@ from plxgen.compiler.lower.context import Context, one, or_default
 from plxgen.compiler.lower.environment import lower_logging, lower_run_config
 from plxgen.compiler.lower.graph import keras_layers, lower_graph
 from plxgen.compiler.lower.losses import lower_loss
-from plxgen.compiler.lower.model import check_decay_rate, lower_model_optimizer
+from plxgen.compiler.lower.model import (
+    check_decay_rate,
+    check_decay_window,
+    lower_model_optimizer,
+)
 from plxgen.schema.registry import rl, schema_default
 from plxgen.schema.sections.model import kind_fields
 
@@ -252,6 +256,7 @@ def _exploration(
         return rl_ir.Exploration(name, noise, float(rate), None, ())
     decay_type = values["decay_type"]
     check_decay_rate(ctx, decay_type, values["decay_rate"], args, epath)
+    check_decay_window(ctx, values, args, epath)
     floor = float(values["min_exploration_rate"])
     end: float = values["end_exploration_rate"]
     if end is None:  # min_exploration_rate when given, else 2017's
