@@ -274,6 +274,19 @@ def test_init_keeps_a_users_own_schema(tmp_path: Path, monkeypatch: pytest.Monke
     assert cli.main(["init", "exp"]) == 0  # plxgen's own schema: rewritten as it is
 
 
+@pytest.mark.parametrize("url", ["a.json\nproject: {name: injected}", "a.json\r", "a\x1b[2J.json", "a\u2028.json"])
+def test_init_refuses_a_schema_url_that_would_inject_lines(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The URL is written into the modeline comment: a newline would start YAML lines."""
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["init", "exp", "--schema", url]) == 2
+    err = capsys.readouterr().err
+    assert "control character" in err
+    assert_clean(err)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_several_outputs_are_written_all_or_none(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -358,3 +371,4 @@ def test_a_set_value_with_a_newline_round_trips_through_the_header(
         capsys.readouterr()
         assert cli.main(["hook", "check", "c.py"]) == 0, capsys.readouterr()
         assert cli.main(["hook", "compile", "c.py"]) == 0
+
