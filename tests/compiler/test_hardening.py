@@ -372,3 +372,26 @@ def test_a_set_value_with_a_newline_round_trips_through_the_header(
         assert cli.main(["hook", "check", "c.py"]) == 0, capsys.readouterr()
         assert cli.main(["hook", "compile", "c.py"]) == 0
 
+
+# ------------------------------------------------------------ env_id and env_module
+
+
+def test_env_module_is_imported_by_name_before_make(tmp_path: Path) -> None:
+    """A module that registers the environment is named apart, and imported as a checked name."""
+    rl = ROOT / "generated_examples" / "dqn_cartpole.yaml"
+    config = tmp_path / "env.yaml"
+    text = rl.read_text(encoding="utf-8")
+    config.write_text(
+        text.replace("env_id: CartPole-v1", "env_id: Grid-v0, env_module: my_envs.grid"),
+        encoding="utf-8",
+    )
+    assert cli.main(["compile", str(config), "-o", str(tmp_path / "env.py")]) == 0
+    script = (tmp_path / "env.py").read_text(encoding="utf-8")
+    assert 'ENV_ID = "Grid-v0"\nENV_MODULE = "my_envs.grid"\n' in script
+    assert "\nimport importlib\n" in script
+    imported = script.index("importlib.import_module(ENV_MODULE)")
+    assert imported < script.index("gym.make(ENV_ID, **ENV_KWARGS)")
+    # Without env_module, nothing is imported for the environment.
+    assert "importlib" not in (ROOT / "generated_examples" / "dqn_cartpole.py").read_text(
+        encoding="utf-8"
+    )
