@@ -395,3 +395,24 @@ def test_env_module_is_imported_by_name_before_make(tmp_path: Path) -> None:
     assert "importlib" not in (ROOT / "generated_examples" / "dqn_cartpole.py").read_text(
         encoding="utf-8"
     )
+
+
+# ------------------------------------------------------------ edits to the header
+
+
+def test_an_edit_to_the_regenerate_line_is_an_edit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The hash covers the header's other lines: compile refuses to overwrite, check reports it."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "c.yaml").write_text(BASE, encoding="utf-8")
+    assert cli.main(["compile", "c.yaml", "-o", "c.py"]) == 0
+    script = tmp_path / "c.py"
+    lines = script.read_text(encoding="utf-8").split("\n")
+    lines[1] += " --set train.train_steps=5"
+    script.write_text("\n".join(lines), encoding="utf-8")
+    capsys.readouterr()
+    assert cli.main(["compile", "c.yaml", "-o", "c.py"]) == 2
+    assert "edited" in capsys.readouterr().err
+    assert script.read_text(encoding="utf-8").split("\n")[1] == lines[1]
+    assert cli.main(["check", "c.yaml", "-o", "c.py"]) == 1
