@@ -162,6 +162,7 @@ def _diagnostic(doc: Document, error: Any) -> Diagnostic:
             format_path(path),
             f"missing required key {missing!r}",
             "missing-key",
+            _missing_hint(error.schema.get("properties", {}).get(missing, {}), missing, path),
         )
     if kind == "not" and isinstance(error.instance, str):
         forbidden = error.validator_value.get("pattern")
@@ -193,6 +194,7 @@ def _diagnostic(doc: Document, error: Any) -> Diagnostic:
             format_path(path),
             f"must be {error.validator_value!r}, not {show(error.instance)}",
             "const",
+            f"write `{path[-1] if path else '$'}: {json.dumps(error.validator_value)}`: the only value this version of plxgen reads",
         )
     if kind == "type":
         kinds = error.validator_value
@@ -212,12 +214,56 @@ def _diagnostic(doc: Document, error: Any) -> Diagnostic:
         )  # fmt: skip
     if kind in ("anyOf", "oneOf"):
         return Diagnostic(
-            file, line, col, format_path(path), _any_of_message(error), "type"
-        )
+            file, line, col, format_path(path), _any_of_message(error), "type", _any_of_hint(error),
+        )  # fmt: skip
     message = (
         error.message if len(error.message) <= 200 else error.message[:200] + "..."
     )
-    return Diagnostic(file, line, col, format_path(path), message, kind)
+    return Diagnostic(
+        file, line, col, format_path(path), message, kind, _bound_hint(kind, error.validator_value)
+    )  # fmt: skip
+
+
+# What a bound of a value, a list or a string asks for, as a fix.
+_BOUNDS = {
+    "minimum": "write {} or more",
+    "maximum": "write {} or less",
+    "exclusiveMinimum": "write a value above {}",
+    "exclusiveMaximum": "write a value below {}",
+    "minItems": "list at least {} items",
+    "maxItems": "list at most {} items",
+    "minLength": "write at least {} characters",
+    "maxLength": "write at most {} characters",
+    "minProperties": "give at least {} keys",
+    "maxProperties": "give at most {} keys",
+    "multipleOf": "write a multiple of {}",
+}
+
+
+def _bound_hint(kind: str, bound: Any) -> str | None:
+    """The fix for a value out of its schema's bounds (None for another kind of error)."""
+    if kind not in _BOUNDS or isinstance(bound, bool) or not isinstance(bound, (int, float)):
+        return None
+    return _BOUNDS[kind].format(bound)
+
+
+def _missing_hint(schema: Any, key: str, path: Path) -> str:
+    """The key to add, with a value its schema documents (an example, else its default)."""
+    where = "at the top of the file" if not path else f"under {format_path(path)}"
+    schema = schema if isinstance(schema, dict) else {}
+    branches = [schema, *schema.get("anyOf", [])]
+    family = [n for b in branches for n in b.get("propertyNames", {}).get("enum", [])]
+    if family:  # a `Name: {arguments}` mapping: which names there are
+        names = (_choices(family) or "").replace("expected one of", "Name one of", 1)
+        return f"add `{key}: {{Name: {{...}}}}` {where}; {names}"
+    values = schema.get("examples") or []
+    if not values and "default" in schema:
+        values = [schema["default"]]
+    if values and values[0] not in ({}, [], None):
+        shown = json.dumps(values[0], separators=(", ", ": "))
+        if len(shown) <= 100:
+            return f"add `{key}: {shown}` {where}"
+    return f"add `{key}:` {where}; `plxgen schema` documents its values"
 
 
 def _repeated(doc: Document, path: Path, items: list[Any]) -> Diagnostic:
@@ -318,6 +364,19 @@ def _describe(value: Any) -> str:
 _EXPONENT = re.compile(r"([-+]?)([0-9]+)(?:\.([0-9]*))?[eE]([-+]?)([0-9]+)")
 
 
+def _fits(kinds: list[str], value: Any) -> bool:
+    """Whether a value is of one of these JSON types (bool is no number here)."""
+    numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return any(
+        (kind == "integer" and numeric and isinstance(value, int))
+        or (kind == "number" and numeric)
+        or (kind == "string" and isinstance(value, str))
+        or (kind == "boolean" and isinstance(value, bool))
+        or (kind == "null" and value is None)
+        for kind in kinds
+    )
+
+
 def _type_hint(kinds: list[str], value: Any) -> str | None:
     """How to write `value` as one of `kinds`, where the mistake is a known one."""
     if "integer" in kinds and isinstance(value, float):
@@ -362,7 +421,33 @@ def _type_hint(kinds: list[str], value: Any) -> str | None:
         return f"write a list: [{json.dumps(value)[:40]}]"
     if "object" in kinds:
         return "write a mapping: `key: value` pairs, indented under the key"
+    if isinstance(value, list) and len(value) == 1 and _fits(kinds, value[0]):
+        return f"write the value itself, without brackets: {json.dumps(value[0])[:40]}"
+    shapes = {
+        "integer": "a whole number, e.g. 10",
+        "number": "a number, e.g. 0.5",
+        "string": "a text (in quotes where it would read as a number, a boolean or null)",
+        "boolean": "true or false",
+        "null": "nothing (leave the value empty)",
+    }
+    wanted = [shapes[k] for k in kinds if k in shapes]
+    if wanted:
+        shown = "a list" if isinstance(value, list) else "a mapping" if isinstance(value, dict) else "this"
+        return f"write {' or '.join(wanted)} here, not {shown}"
     return None
+
+
+def _any_of_hint(error: Any) -> str:
+    """The fix for a value that fits none of the forms a key takes."""
+    kinds = [k for sub in error.context or [] if sub.validator == "type"
+             for k in (sub.validator_value if isinstance(sub.validator_value, list) else [sub.validator_value])]  # fmt: skip
+    names = sorted({str(v) for sub in error.context or [] if sub.validator == "enum" for v in sub.validator_value})
+    known = _type_hint(kinds, error.instance) if kinds else None
+    if known:
+        return known
+    if names:
+        return _choices(names) or "see `plxgen schema` for the forms it takes"
+    return "see `plxgen schema` for the forms this key takes"
 
 
 def _any_of_message(error: Any) -> str:

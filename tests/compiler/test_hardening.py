@@ -72,6 +72,48 @@ def assert_clean(err: str) -> None:
         assert _LINE.match(line) or line.startswith("plxgen: error: "), line
 
 
+def assert_hinted(err: str) -> None:
+    """Every located diagnostic is followed by its hint line."""
+    lines = err.splitlines()
+    for i, line in enumerate(lines):
+        if ": error: " in line and not line.startswith("plxgen: "):
+            following = lines[i + 1] if i + 1 < len(lines) else ""
+            assert following.startswith("  hint: "), f"no hint for: {line}"
+
+
+@pytest.mark.parametrize(
+    "golden", sorted((ROOT / "tests" / "broken").glob("*.err")), ids=lambda p: p.stem
+)
+def test_every_expected_diagnostic_has_a_hint(golden: Path) -> None:
+    assert_hinted(golden.read_text(encoding="utf-8"))
+
+
+def _unhinted_calls() -> list[str]:
+    """`fail(...)` and `Diagnostic(...)` calls of the compiler that pass no hint."""
+    import ast
+
+    found = []
+    for source in sorted((ROOT / "plxgen").rglob("*.py")):
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            # The positional index of `hint`: fail(path, message, code, hint), Diagnostic's 7th.
+            at = {"fail": 3, "Diagnostic": 6}.get(name)
+            if at is None or len(node.args) > at or any(k.arg == "hint" for k in node.keywords):
+                continue
+            codes = [a.value for a in node.args if isinstance(a, ast.Constant)]
+            if "yaml-syntax" in codes:  # PyYAML's own message says where and what
+                continue
+            found.append(f"{source.relative_to(ROOT)}:{node.lineno}")
+    return found
+
+
+def test_every_diagnostic_of_the_compiler_passes_a_hint() -> None:
+    assert _unhinted_calls() == []
+
+
 @pytest.mark.parametrize("config", HOSTILE, ids=lambda p: p.stem)
 def test_hostile_config_is_a_located_diagnostic(
     config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -90,6 +132,7 @@ def test_hostile_config_is_a_located_diagnostic(
     assert status == 2, err
     assert f"[{code}]" in err
     assert_clean(err)
+    assert_hinted(err)
     assert peak < MAX_PEAK_BYTES, f"{peak} bytes"
     assert elapsed < MAX_SECONDS
     assert not (tmp_path / "out").exists()

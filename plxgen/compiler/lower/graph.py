@@ -72,6 +72,7 @@ def lower_graph(
             path + ("layers",),
             f"the graph has {len(graph['layers'])} layers, more than the {MAX_LAYERS} allowed",
             "too-large",
+            f"use at most {MAX_LAYERS} layers",
             key=True,
         )
         return ir.Graph((), (), ())
@@ -157,6 +158,7 @@ def lower_graph(
                     lpath + ("name",),
                     f"the name {show(args['name'])} is used twice",
                     "duplicate-name",
+                    "give each layer its own name: Keras names its weights after it",
                 )
             known[args["name"]] = var
         # An unnamed layer is also known as `Type_N` (the N-th unnamed one of its
@@ -188,6 +190,7 @@ def lower_graph(
             path + ("output_layers",),
             "an output must be a layer, not an input",
             "input-as-output",
+            "list layers in output_layers; an input reaches an output through a layer",
         )
     _check_used(ctx, layers, outputs)
     return ir.Graph(tuple(graph_inputs), tuple(layers), tuple(outputs))
@@ -218,6 +221,7 @@ def _check_arity(ctx: Context, name: str, sources: tuple[str, ...], path: Path) 
             path + ("inbound_nodes",),
             f"{name} takes exactly two inputs, got {len(sources)}",
             "merge-inputs",
+            "e.g. inbound_nodes: [left, right]",
         )
     elif not merge and len(sources) > 1:
         ctx.fail(

@@ -99,6 +99,7 @@ def _metrics(
                     path + ("metrics", i),
                     f"metric {metric.key!r} is listed twice",
                     "duplicate-metric",
+                    "remove this one: each metric is computed and reported once",
                 )
             keys.add(metric.key)
             metrics.append(metric)
@@ -150,12 +151,14 @@ def _generator(
             path + ("encoder", "input_layers"),
             "a generator reconstructs one feature: its encoder has one input",
             "generator-input",
+            "name the one feature to reconstruct in the encoder's input_layers",
         )
     if len(encoder.outputs) != 1:
         ctx.fail(
             path + ("encoder", "output_layers"),
             f"the encoder has {len(encoder.outputs)} outputs; the bridge takes one",
             "generator-output",
+            "list one layer in the encoder's output_layers (and mark no other is_output)",
         )
     name, args = one(spec.get("bridge") or registry.schema_default(fields, "bridge"))
     # NoOpBridge takes no arguments: its IR holds LatentBridge's defaults.
