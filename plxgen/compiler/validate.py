@@ -430,10 +430,10 @@ def _type_hint(kinds: list[str], value: Any) -> str | None:
         "boolean": "true or false",
         "null": "nothing (leave the value empty)",
     }
-    wanted = [shapes[k] for k in kinds if k in shapes]
-    if wanted:
+    forms = [shapes[k] for k in kinds if k in shapes]
+    if forms:
         shown = "a list" if isinstance(value, list) else "a mapping" if isinstance(value, dict) else "this"
-        return f"write {' or '.join(wanted)} here, not {shown}"
+        return f"write {' or '.join(forms)} here, not {shown}"
     return None
 
 
