@@ -194,7 +194,8 @@ def _diagnostic(doc: Document, error: Any) -> Diagnostic:
             format_path(path),
             f"must be {error.validator_value!r}, not {show(error.instance)}",
             "const",
-            f"write `{path[-1] if path else '$'}: {json.dumps(error.validator_value)}`: the only value this version of plxgen reads",
+            f"write `{path[-1] if path else '$'}: {json.dumps(error.validator_value)}`"
+            + (": the only version this plxgen reads" if path == ("version",) else ""),
         )
     if kind == "type":
         kinds = error.validator_value
