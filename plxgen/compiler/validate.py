@@ -138,6 +138,13 @@ def _diagnostic(doc: Document, error: Any) -> Diagnostic:
     path: Path = tuple(error.absolute_path)
     kind = error.validator
     schema_path = list(error.absolute_schema_path)
+    if "propertyNames" in schema_path and kind == "pattern":
+        name = str(error.instance)
+        file, line, col = doc.where(path + (name,), key=True)
+        return Diagnostic(
+            file, line, col, format_path(path + (name,)), f"{show(name)} is not a name this key takes",
+            "unknown-name", _pattern_hint(name, error.validator_value),
+        )  # fmt: skip
     if "propertyNames" in schema_path:
         return _unknown_name(
             doc,
@@ -323,7 +330,7 @@ def _unknown_key(doc: Document, path: Path, key: str, allowed: list[str]) -> Dia
     hint = _KNOWN_MISTAKES.get(key) if known else None
     return Diagnostic(
         file, line, col, format_path(path + (key,)), f"unknown key {show(key)}", "unknown-key",
-        hint or _did_you_mean(key, allowed),
+        hint or _did_you_mean(key, allowed) or "remove it: this mapping takes no keys",
     )  # fmt: skip
 
 
