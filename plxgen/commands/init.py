@@ -130,6 +130,12 @@ def init(target: str, schema_url: str | None, force: bool) -> list[Path]:
             f"{comment(name)!r} cannot be a project name",
             "use only letters, digits, `_`, `.` and `-`",
         )
+    if schema_url is not None and not schema_url.isprintable():
+        # It is written into the modeline comment: a newline would start new YAML lines.
+        raise UserError(
+            f"--schema {comment(schema_url)!r} holds a control character",
+            "pass the URL or path on one line; percent-encode a character it must hold",
+        )
     if regular(config) and not force:
         raise UserError(
             f"{comment(str(config))} exists; not overwriting", "pass --force"

@@ -80,6 +80,7 @@ def apply_overrides(doc: Document, sets: list[str]) -> Document:
                     "$",
                     "expected PATH=VALUE, e.g. train.train_steps=500",
                     "bad-set",
+                    "PATH is dotted keys and [N] list indexes, e.g. model.classifier.graph.layers[0].Dense.units=64",
                 )
             )
             continue
@@ -91,7 +92,10 @@ def apply_overrides(doc: Document, sets: list[str]) -> Document:
         path = _parse_path(path_text)
         problem = _assign(data, path, value)
         if problem:
-            errors.append(Diagnostic(origin, 1, 1, path_text, problem, "bad-set"))
+            errors.append(Diagnostic(
+                origin, 1, 1, path_text, problem, "bad-set",
+                "set a key of an existing mapping, or an existing list item by its index",
+            ))  # fmt: skip
         else:
             overrides[path] = origin
     if errors:

@@ -384,6 +384,7 @@ def explain(
     if isinstance(exc, jinja2.TemplateSyntaxError):
         message = f"invalid expression in {show(source)}: {exc.message}"
         code = "template-syntax"
+        hint = "write one complete Jinja expression between `{{` and `}}`, e.g. `{{ units * 2 }}`"
     elif isinstance(exc, jinja2.UndefinedError):
         found = _UNDEFINED.search(str(exc))
         name = found.group(1) if found else None
@@ -403,15 +404,29 @@ def explain(
     elif isinstance(exc, SecurityError):
         message = f"{show(source)}: not allowed in a config expression ({_short(exc)})"
         code = "template-unsafe"
+        hint = (
+            "an expression computes a value from declarations, matrix axes and loop "
+            "indexes: attributes starting with `_` and Python's internals are not available"
+        )
     elif isinstance(exc, _Limit):
         message = f"{show(source)}: the expression {exc}"
         code = "template-limit"
+        hint = (
+            f"compute a smaller value: texts hold {MAX_TEXT} characters, lists {MAX_ITEMS} "
+            f"items, a value {MAX_SIZE} elements and characters, a file's expressions "
+            f"{MAX_DOCUMENT_SIZE} in all"
+        )
     elif isinstance(exc, TypeError) and "config value" in str(exc):
         message = f"{show(source)}: the expression gives {exc.args[0][2:]}"
         code = "template-type"
+        hint = (
+            "an expression must give what YAML could hold: a number, a text, true/false, "
+            "null, or a list or mapping of those"
+        )
     else:
         message = f"{show(source)}: the expression failed: {type(exc).__name__}: {_short(exc)}"
         code = "template-error"
+        hint = "Python raised this evaluating it: check the types and values of its operands"
     return message, code, hint
 
 

@@ -176,7 +176,7 @@ class _Front:
                 if name in out:
                     self.fail(
                         old + (k,), f"the key renders to {show(name)}, which is already defined here",
-                        "duplicate-key", key=True,
+                        "duplicate-key", "make the rendered keys differ, e.g. with a loop index in them", key=True,
                     )  # fmt: skip
                     continue
                 self.record_key(new + (name,), old + (k,))
@@ -195,6 +195,7 @@ class _Front:
                 old,
                 f"the key {show(k)} renders to an empty name",
                 "template-key",
+                "the expression of a key must give a non-empty text",
                 key=True,
             )
             return None
@@ -216,6 +217,7 @@ class _Front:
                         old,
                         f"the operators make more than {MAX_ITEMS} items",
                         "too-large",
+                        f"make at most {MAX_ITEMS} items: a smaller `len`, or fewer nested loops",
                     )
                     return out
                 rendered = self.node(raw, raw_old, new + (index,), raw_scope, True)
@@ -245,8 +247,10 @@ class _Front:
         missing = [k for k in required if k not in spec]
         for k in missing:
             self.fail(
-                opath, f"the `{op}` operator needs {k!r}", "missing-key", key=True
-            )
+                opath, f"the `{op}` operator needs {k!r}", "missing-key",
+                "e.g. `for: {len: 3, do: [...]}`" if op == "for" else "e.g. `if: {cond: \"{{ deep }}\", do: [...]}`",
+                key=True,
+            )  # fmt: skip
         if bad or missing:
             return
         if op == "for":
@@ -265,12 +269,13 @@ class _Front:
         if isinstance(length, bool) or not isinstance(length, int) or length < 0:
             self.fail(
                 opath + ("len",), f"`len` must be a whole number of at least 0, got {show(length)}",
-                "type",
+                "type", "write the number of times to repeat `do`, e.g. `len: 3` (or an expression that gives one)",
             )  # fmt: skip
             return
         if length > MAX_ITEMS:
             self.fail(
-                opath + ("len",), f"`len` is larger than {MAX_ITEMS}", "too-large"
+                opath + ("len",), f"`len` is larger than {MAX_ITEMS}", "too-large",
+                f"repeat at most {MAX_ITEMS} times",
             )
             return
         index = spec.get("index", "index")
@@ -472,7 +477,8 @@ def render_document(
             )
     except _TooMany as exc:
         front.fail(
-            exc.path, f"the operators make more than {MAX_NODES} values", "too-large"
+            exc.path, f"the operators make more than {MAX_NODES} values", "too-large",
+            f"make at most {MAX_NODES} values in all: smaller loops, or fewer nested ones",
         )
     if front.errors:
         raise ConfigError(front.errors)
@@ -485,7 +491,8 @@ def _declarations(
 ) -> dict[str, Any]:
     path: Path = ("declarations",)
     if not isinstance(declared, dict):
-        front.fail(path, "`declarations` must be a mapping of names to values", "type")
+        front.fail(path, "`declarations` must be a mapping of names to values", "type",
+                   "e.g. `declarations: {units: 64, rate: 0.01}`")  # fmt: skip
         return {}
     # In order: a declaration sees the ones above it rendered, the ones below as written.
     names: dict[str, Any] = {**declared, **matrix}

@@ -294,6 +294,7 @@ def _decode(raw: bytes, file: str) -> str:
                     "$",
                     f"the file is larger than {MAX_FILE_BYTES} bytes",
                     "too-large",
+                    "an experiment file is far smaller: generate repeated parts with `for` or `{{ }}`",
                 )
             ]
         )
@@ -448,10 +449,14 @@ def load_text(text: str, file: str) -> Document:
         ) from None
     except RecursionError:
         raise ConfigError(
-            [Diagnostic(file, 1, 1, "$", "the file nests too deeply", "too-large")]
+            [Diagnostic(file, 1, 1, "$", "the file nests too deeply", "too-large",
+                        f"nest at most {MAX_DEPTH} levels")]  # fmt: skip
         ) from None
     if root is None:
-        raise ConfigError([Diagnostic(file, 1, 1, "$", "the file is empty", "empty")])
+        raise ConfigError([Diagnostic(
+            file, 1, 1, "$", "the file is empty", "empty",
+            "an experiment has at least version, project, model and train; `plxgen init` writes one",
+        )])  # fmt: skip
     walker = _Walker(file)
     try:
         data = walker.walk(root, (), 0)
@@ -467,7 +472,8 @@ def load_text(text: str, file: str) -> Document:
         ) from None
     except RecursionError:
         raise ConfigError(
-            [Diagnostic(file, 1, 1, "$", "the file nests too deeply", "too-large")]
+            [Diagnostic(file, 1, 1, "$", "the file nests too deeply", "too-large",
+                        f"nest at most {MAX_DEPTH} levels")]  # fmt: skip
         ) from None
     if walker.errors:
         raise ConfigError(walker.errors)

@@ -186,12 +186,14 @@ def _values(kind: str, value: Any, path: Path, fail: Any, cap: int) -> list[Any]
             path,
             f"`stop` ({show(stop)}) must be larger than `start` ({show(start)})",
             "bad-range",
+            "swap them: `start` is the smaller bound" if stop < start else "make `stop` larger than `start`",
         )
         return None
     if kind == "range":
         step = spec["step"]
         if step <= 0:
-            fail(path, f"`step` must be positive, got {show(step)}", "bad-range")
+            fail(path, f"`step` must be positive, got {show(step)}", "bad-range",
+                 "write the distance between values, above 0 (`start` is the smaller bound)")  # fmt: skip
             return None
         ratio = (stop - start) / step
         if not math.isfinite(ratio):
@@ -209,6 +211,7 @@ def _values(kind: str, value: Any, path: Path, fail: Any, cap: int) -> list[Any]
                 path,
                 f"`num` must be a whole number of at least 1, got {show(num)}",
                 "bad-range",
+                "write how many values the axis takes, e.g. 5",
             )
             return None
         count = num
@@ -221,10 +224,12 @@ def _values(kind: str, value: Any, path: Path, fail: Any, cap: int) -> list[Any]
             path,
             "`geomspace` bounds must be non-zero and of the same sign",
             "bad-range",
+            "e.g. 0.001:0.1:3; for bounds around 0, use linspace",
         )
         return None
     if kind == "logspace" and spec.get("base", 10) <= 0:
-        fail(path, f"`base` must be positive, got {show(spec['base'])}", "bad-range")
+        fail(path, f"`base` must be positive, got {show(spec['base'])}", "bad-range",
+             "write a base above 0, e.g. 10 (the default) or 2")  # fmt: skip
         return None
     try:
         values = _generate(kind, spec, count)
@@ -257,7 +262,8 @@ def _numbers(kind: str, value: Any, path: Path, fail: Any) -> list[int | float] 
             return None
         missing = [k for k in fields[:required] if k not in value]
         if missing:
-            fail(path, f"missing required key {missing[0]!r}", "missing-key")
+            fail(path, f"missing required key {missing[0]!r}", "missing-key",
+                 f"add `{missing[0]}:`; the keys are " + ", ".join(fields))  # fmt: skip
             return None
         parts = [value[k] for k in fields if k in value]
     else:
@@ -268,13 +274,14 @@ def _numbers(kind: str, value: Any, path: Path, fail: Any) -> list[int | float] 
         return None
     if not required <= len(parts) <= len(fields):
         fail(path, f"expected {' or '.join(str(n) for n in sorted({required, len(fields)}))} numbers "
-             f"({':'.join(fields)}), got {len(parts)}", "bad-range")  # fmt: skip
+             f"({':'.join(fields)}), got {len(parts)}", "bad-range", f"write {form}")  # fmt: skip
         return None
     numbers: list[int | float] = []
     for name, part in zip(fields, parts):
         number = _number(part)
         if number is None:
-            fail(path, f"`{name}` must be a number, got {show(part)}", "type")
+            fail(path, f"`{name}` must be a number, got {show(part)}", "type",
+                 "write a number, e.g. 0.001 or 1.0e-3 (YAML 1.1 reads 1e-3 as text)")  # fmt: skip
             return None
         numbers.append(number)
     return numbers

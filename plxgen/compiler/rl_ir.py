@@ -56,6 +56,7 @@ class Env:
     """train.env: a Gymnasium environment."""
 
     env_id: str
+    module: str | None  # imported first: it registers env_id
     max_episode_steps: int | None
     kwargs: tuple[tuple[str, Any], ...]
 

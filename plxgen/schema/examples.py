@@ -50,6 +50,7 @@ EXAMPLES: dict[str, Any] = {
     "data_files": ["data/mnist/mnist_train.tfrecord"],
     "meta_data_file": "data/mnist/meta_data.json",
     "batch_size": 64,
+    "env_id": "CartPole-v1",
     "num_epochs": 10,
     "capacity": 10000,
     "min_after_dequeue": 5000,

@@ -784,3 +784,194 @@ def test_logging_format_with_an_escaped_percent_is_accepted() -> None:
     fmt = "100%% done, %%(message)99999s is text: %(asctime)s %(message)s"
     text = seed_text("    level: INFO", f"    level: INFO\n    formatter: {json.dumps(fmt)}")  # fmt: skip
     assert run_pipeline(text)
+
+
+# ------------------------------------ structural mutations of every example
+#
+# Each example, changed the way hands change files: a key deleted, a key
+# copied into another mapping, a value replaced by one of another type (the
+# YAML 1.1 spellings included: 10.0 for 10, "1e-3" for 0.001), a subtree moved
+# elsewhere, a key renamed by one edit. Run per example, so that each gets its
+# share; every diagnostic must be located and carry a hint.
+
+
+def check_hinted(error: ConfigError) -> None:
+    """A clean rejection whose every diagnostic says how to fix it."""
+    check_error(error)
+    for d in error.diagnostics:
+        assert d.hint, d.format()
+
+
+def _respelled(value: Any) -> st.SearchStrategy[Any]:
+    """The same value as a careless hand writes it, or a value of another type."""
+    if isinstance(value, bool):
+        return st.sampled_from(["yes", "true", 1, None])
+    if isinstance(value, int):
+        return st.sampled_from([float(value), str(value), f"{value}e0", [value], None])
+    if isinstance(value, float):
+        return st.sampled_from([f"{value:e}".replace("e-0", "e-"), str(value), int(value) if math.isfinite(value) else 0, [value]])  # fmt: skip
+    if isinstance(value, str):
+        return st.sampled_from([value + "\n", "", 10, [value], {value: None}])
+    return _other_type(value)
+
+
+@st.composite
+def structural_mutation(draw: Callable[..., Any], data: Any) -> Any:
+    """One structural change of a document (a new document)."""
+    data = copy.deepcopy(data)
+    inner = [p for p in paths(data) if p]
+    if not inner:
+        return data
+    where = draw(st.sampled_from(inner))
+    parent, key = get(data, where[:-1]), where[-1]
+    how = draw(st.sampled_from(["delete", "copy", "respell", "move", "rename"]))
+    if how == "delete":
+        del parent[key]
+    elif how == "copy":  # into another mapping (a sibling, a parent, anywhere)
+        mappings = [p for p in paths(data) if isinstance(get(data, p), dict)]
+        target = get(data, draw(st.sampled_from(mappings)))
+        name = key if isinstance(key, str) else draw(st.sampled_from(schema_keys()))
+        target[name] = copy.deepcopy(parent[key])
+    elif how == "respell":
+        put(data, where, draw(_respelled(parent[key])))
+    elif how == "move":
+        subtree = parent.pop(key)
+        places = [p for p in paths(data) if isinstance(get(data, p), (dict, list))]
+        target = get(data, draw(st.sampled_from(places)))
+        if isinstance(target, list):
+            target.insert(draw(st.integers(0, len(target))), subtree)
+        else:
+            target[key if isinstance(key, str) else "moved"] = subtree
+    elif isinstance(key, str):
+        new = draw(_typo(key))
+        if new not in parent:
+            parent[new] = parent.pop(key)
+    return data
+
+
+def _structural_run(data: Any) -> None:
+    """Compiled to Python that parses, or rejected with located, hinted diagnostics."""
+    try:
+        doc = apply_overrides(load_text(as_yaml(data), "fuzz.yaml"), [])
+        experiment = lower_document(doc, "fuzz.yaml", "")
+    except ConfigError as error:
+        check_hinted(error)
+        return
+    compile(render(experiment), "<rendered>", "exec")
+
+
+STRUCTURAL_FAST = settings(max_examples=8, **_SETTINGS)
+STRUCTURAL_SLOW = settings(max_examples=1500, **_SETTINGS)
+
+
+def _mutated_from(index: int) -> st.SearchStrategy[Any]:
+    return st.integers(1, 3).flatmap(
+        lambda n: _chain(example_data(index), n)
+    )
+
+
+def _chain(data: Any, n: int) -> st.SearchStrategy[Any]:
+    strategy: st.SearchStrategy[Any] = st.just(data)
+    for _ in range(n):
+        strategy = strategy.flatmap(structural_mutation)
+    return strategy
+
+
+@pytest.mark.parametrize("index", range(len(EXAMPLES)), ids=lambda i: EXAMPLES[i].stem)
+def test_structural_mutations_of_each_example(index: int) -> None:
+    @STRUCTURAL_FAST
+    @given(data=_mutated_from(index))
+    def run(data: Any) -> None:
+        _structural_run(data)
+
+    run()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("index", range(len(EXAMPLES)), ids=lambda i: EXAMPLES[i].stem)
+def test_structural_mutations_of_each_example_many(index: int) -> None:
+    @STRUCTURAL_SLOW
+    @given(data=_mutated_from(index))
+    def run(data: Any) -> None:
+        _structural_run(data)
+
+    run()
+
+
+# ------------------------------------------------ the expression language
+#
+# Expressions built from the language's own parts (names in scope and not,
+# literals, operators, filters allowed and not, attributes, calls, indexes),
+# and token soups that are not expressions at all, placed where a config
+# uses them: a value, a declaration, a key, a loop's `len`.
+
+_NAMES = ["conv", "dense_units", "dropout", "n_classes", "block", "tags", "self", "range",
+          "lipsum", "cycler", "joiner", "namespace", "dict", "loop", "undefined_name"]  # fmt: skip
+_LITERALS = ["0", "1", "-1", "2", "10", "0.5", "1e-3", "1e308", "10**300", "'x'", "''", "'a' * 3",
+             "[1, 2]", "[]", "{'a': 1}", "none", "true", "(1, 2)", "2**64"]  # fmt: skip
+_FILTERS = ["length", "int", "float", "string", "list", "sum", "join(',')", "first", "last",
+            "upper", "sort", "unique", "max", "min", "round", "abs", "reverse", "batch(2)",
+            "slice(3)", "replace('a', 'b')", "default(1)", "map('int')", "select", "tojson",
+            "attr('__class__')", "format(1)", "center(100000)", "indent(100000)", "pprint",
+            "wordwrap(1)", "xmlattr", "random", "items", "dictsort"]  # fmt: skip
+_BINARY = ["+", "-", "*", "/", "//", "%", "**", "~", " and ", " or ", " in ", " == ", " < ", " if true else "]  # fmt: skip
+
+
+def _expression() -> st.SearchStrategy[str]:
+    atoms = st.sampled_from(_NAMES + _LITERALS)
+
+    def grow(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+        return st.one_of(
+            st.builds(lambda a, op, b: f"{a}{op}{b}", inner, st.sampled_from(_BINARY), inner),
+            st.builds(lambda a, f: f"{a} | {f}", inner, st.sampled_from(_FILTERS)),
+            st.builds(lambda a, i: f"{a}[{i}]", inner, inner),
+            st.builds(lambda a, n: f"{a}.{n}", inner, st.sampled_from(["filters", "__class__", "keys", "items", "x", "mro", "__globals__"])),  # fmt: skip
+            st.builds(lambda a, b: f"{a}({b})", inner, inner),
+            st.builds(lambda a: f"not {a}", inner),
+            st.builds(lambda a: f"({a})", inner),
+            st.builds(lambda a, b: f"[{a}, {b}]", inner, inner),
+        )
+
+    return st.recursive(atoms, grow, max_leaves=6)
+
+
+_TOKENS = st.sampled_from(_NAMES + _LITERALS + _BINARY + ["|", "(", ")", "[", "]", "{", "}", ",", ".", "{{", "}}", "{%", "%}", "'", '"', "\n", "\x00"])  # fmt: skip
+EXPRESSIONS = st.one_of(
+    _expression().map(lambda e: "{{ " + e + " }}"),
+    st.lists(_TOKENS, min_size=1, max_size=8).map(lambda t: "{{ " + " ".join(t) + " }}"),
+    st.lists(_TOKENS, min_size=1, max_size=8).map("".join),
+    st.builds(lambda a, b: f"a{{{{ {a} }}}}b{{{{ {b} }}}}", _expression(), _expression()),
+)
+_TEMPLATED = EXAMPLES.index(ROOT / "generated_examples" / "lenet_templated.yaml")
+
+
+@st.composite
+def with_expression(draw: Callable[..., Any]) -> Any:
+    """The templated example with one expression placed where a config may use one."""
+    data = copy.deepcopy(example_data(_TEMPLATED))
+    expression = draw(EXPRESSIONS)
+    place = draw(st.sampled_from(["value", "declaration", "key", "len"]))
+    if place == "declaration":
+        data["declarations"][draw(st.sampled_from(["conv", "dropout", "extra"]))] = expression
+    elif place == "key":
+        layers = data["model"]["classifier"]["graph"]["layers"]
+        layers.insert(draw(st.integers(0, len(layers))), {expression: {"units": 3}})
+    elif place == "len":
+        data["model"]["classifier"]["graph"]["layers"][0]["for"]["len"] = expression
+    else:
+        scalars = [p for p in paths(data) if p and not isinstance(get(data, p), (dict, list))]
+        put(data, draw(st.sampled_from(scalars)), expression)
+    return data
+
+
+@settings(max_examples=60, **_SETTINGS)
+@given(data=with_expression())
+def test_expressions_compile_or_are_located(data: Any) -> None:
+    _structural_run(data)
+
+
+@pytest.mark.slow
+@settings(max_examples=5000, **_SETTINGS)
+@given(data=with_expression())
+def test_expressions_compile_or_are_located_many(data: Any) -> None:
+    _structural_run(data)

@@ -237,7 +237,7 @@ def test_several_inputs_come_from_several_features(
     ]
     assert exp.model.graph.layers[0].inputs == ("image", "mask")
     model["graph"]["input_layers"] = ["image", "image"]
-    assert ("model.classifier.graph.input_layers", "duplicate-input") in errors(
+    assert ("model.classifier.graph.input_layers[1]", "duplicate-item") in errors(
         config(model)
     )
 

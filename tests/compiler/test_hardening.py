@@ -72,6 +72,48 @@ def assert_clean(err: str) -> None:
         assert _LINE.match(line) or line.startswith("plxgen: error: "), line
 
 
+def assert_hinted(err: str) -> None:
+    """Every located diagnostic is followed by its hint line."""
+    lines = err.splitlines()
+    for i, line in enumerate(lines):
+        if ": error: " in line and not line.startswith("plxgen: "):
+            following = lines[i + 1] if i + 1 < len(lines) else ""
+            assert following.startswith("  hint: "), f"no hint for: {line}"
+
+
+@pytest.mark.parametrize(
+    "golden", sorted((ROOT / "tests" / "broken").glob("*.err")), ids=lambda p: p.stem
+)
+def test_every_expected_diagnostic_has_a_hint(golden: Path) -> None:
+    assert_hinted(golden.read_text(encoding="utf-8"))
+
+
+def _unhinted_calls() -> list[str]:
+    """`fail(...)` and `Diagnostic(...)` calls of the compiler that pass no hint."""
+    import ast
+
+    found = []
+    for source in sorted((ROOT / "plxgen").rglob("*.py")):
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            # The positional index of `hint`: fail(path, message, code, hint), Diagnostic's 7th.
+            at = {"fail": 3, "Diagnostic": 6}.get(name)
+            if at is None or len(node.args) > at or any(k.arg == "hint" for k in node.keywords):
+                continue
+            codes = [a.value for a in node.args if isinstance(a, ast.Constant)]
+            if "yaml-syntax" in codes:  # PyYAML's own message says where and what
+                continue
+            found.append(f"{source.relative_to(ROOT)}:{node.lineno}")
+    return found
+
+
+def test_every_diagnostic_of_the_compiler_passes_a_hint() -> None:
+    assert _unhinted_calls() == []
+
+
 @pytest.mark.parametrize("config", HOSTILE, ids=lambda p: p.stem)
 def test_hostile_config_is_a_located_diagnostic(
     config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -90,6 +132,7 @@ def test_hostile_config_is_a_located_diagnostic(
     assert status == 2, err
     assert f"[{code}]" in err
     assert_clean(err)
+    assert_hinted(err)
     assert peak < MAX_PEAK_BYTES, f"{peak} bytes"
     assert elapsed < MAX_SECONDS
     assert not (tmp_path / "out").exists()
@@ -274,6 +317,19 @@ def test_init_keeps_a_users_own_schema(tmp_path: Path, monkeypatch: pytest.Monke
     assert cli.main(["init", "exp"]) == 0  # plxgen's own schema: rewritten as it is
 
 
+@pytest.mark.parametrize("url", ["a.json\nproject: {name: injected}", "a.json\r", "a\x1b[2J.json", "a\u2028.json"])
+def test_init_refuses_a_schema_url_that_would_inject_lines(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The URL is written into the modeline comment: a newline would start YAML lines."""
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["init", "exp", "--schema", url]) == 2
+    err = capsys.readouterr().err
+    assert "control character" in err
+    assert_clean(err)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_several_outputs_are_written_all_or_none(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -358,3 +414,48 @@ def test_a_set_value_with_a_newline_round_trips_through_the_header(
         capsys.readouterr()
         assert cli.main(["hook", "check", "c.py"]) == 0, capsys.readouterr()
         assert cli.main(["hook", "compile", "c.py"]) == 0
+
+
+# ------------------------------------------------------------ env_id and env_module
+
+
+def test_env_module_is_imported_by_name_before_make(tmp_path: Path) -> None:
+    """A module that registers the environment is named apart, and imported as a checked name."""
+    rl = ROOT / "generated_examples" / "dqn_cartpole.yaml"
+    config = tmp_path / "env.yaml"
+    text = rl.read_text(encoding="utf-8")
+    config.write_text(
+        text.replace("env_id: CartPole-v1", "env_id: Grid-v0, env_module: my_envs.grid"),
+        encoding="utf-8",
+    )
+    assert cli.main(["compile", str(config), "-o", str(tmp_path / "env.py")]) == 0
+    script = (tmp_path / "env.py").read_text(encoding="utf-8")
+    assert 'ENV_ID = "Grid-v0"\nENV_MODULE = "my_envs.grid"\n' in script
+    assert "\nimport importlib\n" in script
+    imported = script.index("importlib.import_module(ENV_MODULE)")
+    assert imported < script.index("gym.make(ENV_ID, **ENV_KWARGS)")
+    # Without env_module, nothing is imported for the environment.
+    assert "importlib" not in (ROOT / "generated_examples" / "dqn_cartpole.py").read_text(
+        encoding="utf-8"
+    )
+
+
+# ------------------------------------------------------------ edits to the header
+
+
+def test_an_edit_to_the_regenerate_line_is_an_edit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The hash covers the header's other lines: compile refuses to overwrite, check reports it."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "c.yaml").write_text(BASE, encoding="utf-8")
+    assert cli.main(["compile", "c.yaml", "-o", "c.py"]) == 0
+    script = tmp_path / "c.py"
+    lines = script.read_text(encoding="utf-8").split("\n")
+    lines[1] += " --set train.train_steps=5"
+    script.write_text("\n".join(lines), encoding="utf-8")
+    capsys.readouterr()
+    assert cli.main(["compile", "c.yaml", "-o", "c.py"]) == 2
+    assert "edited" in capsys.readouterr().err
+    assert script.read_text(encoding="utf-8").split("\n")[1] == lines[1]
+    assert cli.main(["check", "c.yaml", "-o", "c.py"]) == 1

@@ -14,6 +14,7 @@ from plxgen.compiler.write import (
     HEADER_LINES,
     body_hash,
     check_overwrite,
+    script_hash,
     diff,
     state,
     with_header,
@@ -38,7 +39,7 @@ def test_header_lines() -> None:
     assert lines[1] == (
         "# Regenerate from this folder: plxgen compile ../configs/lenet.yaml -o train.py --set train.train_steps=5"
     )
-    assert lines[2] == f"# Body sha256: {body_hash(BODY)}"
+    assert lines[2] == f"# Header and body sha256: {script_hash(lines[:2], BODY)}"
     assert "\n".join(lines[HEADER_LINES:]) == BODY
 
 
@@ -81,7 +82,26 @@ def test_state_edited_when_a_line_is_appended() -> None:
 
 def test_state_edited_when_the_hash_line_is_damaged() -> None:
     lines = generated().split("\n")
-    lines[2] = "# Body sha256: not-a-hash"
+    lines[2] = "# Header and body sha256: not-a-hash"
+    assert state("\n".join(lines)) == "edited"
+
+
+@pytest.mark.parametrize("line", [0, 1])
+def test_state_edited_when_a_header_line_changes(line: int) -> None:
+    """The hash covers every line but its own: the regenerate command too."""
+    lines = generated().split("\n")
+    lines[line] = lines[line].replace("train.train_steps=5", "train.train_steps=6")
+    lines[line] = lines[line].replace("lenet.yaml.", "lenet2.yaml.")
+    assert lines != generated().split("\n")
+    assert state("\n".join(lines)) == "edited"
+
+
+def test_state_of_a_script_whose_hash_covers_its_body_only() -> None:
+    """Written before the hash covered the header: still recognised as plxgen's."""
+    lines = generated().split("\n")
+    lines[2] = f"# Body sha256: {body_hash(BODY)}"
+    assert state("\n".join(lines)) == "generated"
+    lines[-2] = 'print("edited")'
     assert state("\n".join(lines)) == "edited"
 
 

@@ -162,6 +162,7 @@ def _check_label(ctx: Context, options: dict[str, Any], path: Path) -> None:
             path + ("label",),
             f"the array {show(options['label'])} is both a feature and the label",
             "conflict",
+            "remove it from `features`: a model never sees its label as an input",
             key=True,
         )
     column = options.get("label_column")
@@ -170,6 +171,7 @@ def _check_label(ctx: Context, options: dict[str, Any], path: Path) -> None:
             path + ("feature_columns",),
             f"the label column {show(column)} is listed as a feature",
             "conflict",
+            "remove it from `feature_columns`: a model never sees its label as an input",
             key=True,
         )
 
@@ -277,10 +279,12 @@ def _op(
                 path + ("variance",),
                 f"{len(variance)} variances for {len(mean)} means",
                 "length-mismatch",
+                "give one variance per mean (or one number for all)",
             )
         variances = variance if isinstance(variance, list) else [variance]
         if any(v <= 0 for v in variances):
-            ctx.fail(path + ("variance",), "a variance must be above 0", "out-of-range")
+            ctx.fail(path + ("variance",), "a variance must be above 0", "out-of-range",
+                     "the features are divided by its square root: e.g. 1.0")  # fmt: skip
             # Nothing to write: the mistake stops the compile.
             return ir.Op(name, tuple(sorted(full.items())), source, index)
         roots = [v**0.5 for v in variances]

@@ -206,6 +206,7 @@ def _cluster(
             path,
             "a cluster needs a master or workers to train",
             "conflict",
+            "list at least one host under master or worker",
             key=True,
         )
     return tuple(jobs)
@@ -248,6 +249,7 @@ def lower_run_config(ctx: Context, rc: dict[str, Any]) -> ir.RunConfig:
             ("environment", "run_config", "save_checkpoints_secs"),
             "give save_checkpoints_steps or save_checkpoints_secs, not both",
             "conflict",
+            "remove one of them",
             key=True,
         )
     if steps is None and secs is None:

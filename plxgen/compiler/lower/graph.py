@@ -71,20 +71,14 @@ def lower_graph(
             path + ("layers",),
             f"the graph has {len(graph['layers'])} layers, more than the {MAX_LAYERS} allowed",
             "too-large",
+            f"use at most {MAX_LAYERS} layers",
             key=True,
         )
         return ir.Graph((), (), ())
     inputs = names(graph.get("input_layers"))
     graph_inputs: list[ir.Input] = []
     known: dict[str, str] = {}  # a name of an input or a layer -> its variable
-    for n, feature in enumerate(inputs):
-        if feature in inputs[:n]:
-            ctx.fail(
-                path + ("input_layers",),
-                f"{show(feature)} is listed twice",
-                "duplicate-input",
-            )
-            continue
+    for n, feature in enumerate(inputs):  # the schema refuses a name listed twice
         if given is not None:
             known[feature] = given
             continue
@@ -153,8 +147,9 @@ def lower_graph(
                 )
             sources = tuple(earlier.get(n, previous) for n in inbound)
         _check_arity(ctx, name, sources, lpath)
+        _check_args(ctx, name, args, lpath)
         layers.append(
-            ir.Layer(var, layer_call(name, args, lpath), sources, format_path(lpath))
+            ir.Layer(var, layer_call(ctx, name, args, lpath), sources, format_path(lpath))
         )
         if args.get("name"):
             if args["name"] in known:
@@ -162,6 +157,7 @@ def lower_graph(
                     lpath + ("name",),
                     f"the name {show(args['name'])} is used twice",
                     "duplicate-name",
+                    "give each layer its own name: Keras names its weights after it",
                 )
             known[args["name"]] = var
         # An unnamed layer is also known as `Type_N` (the N-th unnamed one of its
@@ -193,6 +189,7 @@ def lower_graph(
             path + ("output_layers",),
             "an output must be a layer, not an input",
             "input-as-output",
+            "list layers in output_layers; an input reaches an output through a layer",
         )
     layers = _used(ctx, layers, outputs)
     return ir.Graph(tuple(graph_inputs), tuple(layers), tuple(outputs))
@@ -223,6 +220,7 @@ def _check_arity(ctx: Context, name: str, sources: tuple[str, ...], path: Path) 
             path + ("inbound_nodes",),
             f"{name} takes exactly two inputs, got {len(sources)}",
             "merge-inputs",
+            "e.g. inbound_nodes: [left, right]",
         )
     elif not merge and len(sources) > 1:
         ctx.fail(
@@ -230,6 +228,25 @@ def _check_arity(ctx: Context, name: str, sources: tuple[str, ...], path: Path) 
             f"{name} takes one input, got {len(sources)}",
             "layer-inputs",
             "merge them first with Concatenate, Add, ...",
+        )
+
+
+def _check_args(ctx: Context, name: str, args: dict[str, Any], path: Path) -> None:
+    """What a layer's own arguments must agree on, beyond each one's schema."""
+    shape = args.get("target_shape") if name == "Reshape" else None
+    if isinstance(shape, list) and shape.count(-1) > 1:
+        ctx.fail(
+            path + ("target_shape",),
+            f"{shape} has {shape.count(-1)} sizes of -1; Keras infers one at most",
+            "unsupported-value",
+            "give every size but one (the batch axis is not listed)",
+        )
+    elif isinstance(shape, list) and 0 in shape:
+        ctx.fail(
+            path + ("target_shape",),
+            f"{shape} has a size of 0: an example would hold nothing",
+            "unsupported-value",
+            "give every size of one example, at least 1 (or -1 once, to infer it)",
         )
 
 
@@ -257,7 +274,7 @@ def _used(ctx: Context, layers: list[ir.Layer], outputs: list[str]) -> list[ir.L
     return used
 
 
-def layer_call(name: str, args: dict[str, Any], path: Path) -> ir.Call:
+def layer_call(ctx: Context, name: str, args: dict[str, Any], path: Path) -> ir.Call:
     """The constructor call of one layer (nested initializers etc. included)."""
     if name == "Cast":
         return ir.Call(ir.Symbol("keras.ops.cast"), (("dtype", args["dtype"]),))
@@ -265,20 +282,30 @@ def layer_call(name: str, args: dict[str, Any], path: Path) -> ir.Call:
     call_kwargs = []
     for key, value in args.items():
         ref = _ref(props.get(key, {}))
-        call_kwargs.append((key, _nested(ref, value, path + (key,))))
+        call_kwargs.append((key, _nested(ctx, ref, value, path + (key,))))
     return ir.Call(ir.Symbol(f"keras.layers.{name}"), tuple(call_kwargs))
 
 
-def _nested(ref: str, value: Any, path: Path) -> Any:
+def _nested(ctx: Context, ref: str, value: Any, path: Path) -> Any:
     kind = ref.rsplit("/", 1)[-1]
     if not isinstance(value, dict) or (kind != "layer" and kind not in _NESTED):
         return value  # plain data, e.g. BatchNormalization's renorm_clipping mapping
     name, args = one(value)
     if kind == "layer":
-        inner = dict(args)
+        inner = dict(args or {})
+        # The wrapper is the node of the graph: wiring and tags on the layer
+        # it wraps would mean nothing, and were once dropped without a word.
         for key in ("inbound_nodes", "is_output", "tags"):
-            inner.pop(key, None)
-        return layer_call(name, inner, path + (name,))
+            if key in inner:
+                ctx.fail(
+                    path + (name, key),
+                    f"{key} belongs on the wrapper, not on the layer it wraps",
+                    "nested-layer-key",
+                    f"move `{key}:` up to the layer that holds `{path[-1]}:`",
+                    key=True,
+                )
+                del inner[key]
+        return layer_call(ctx, name, inner, path + (name,))
     entry = _NESTED[kind][name]
     assert entry.symbol is not None, name
     if kind == "regularizer":

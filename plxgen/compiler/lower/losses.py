@@ -32,7 +32,8 @@ def lower_loss(
                 key=True,
             )
         else:
-            ctx.fail(path, f"{name} needs n_classes", "needs-n-classes", key=True)
+            ctx.fail(path, f"{name} needs n_classes", "needs-n-classes",
+                     "set the model's n_classes, e.g. n_classes: 10", key=True)  # fmt: skip
     variant = entry.by_labels.get(labels)
     # The sparse variant leaves out what only one-hot labels allow (label smoothing).
     left_out = [a for a in entry.renames if variant and a not in variant.renames]
@@ -85,7 +86,8 @@ def lower_metric(
     values = entry.complete(args)
     for arg in entry.nonzero:
         if values[arg] == 0:
-            ctx.fail(path, f"the {arg} must not be 0", f"zero-{arg}")
+            ctx.fail(path, f"the {arg} must not be 0", f"zero-{arg}",
+                     f"give a {arg} other than 0, or leave it out for its default")  # fmt: skip
     if "num_classes" in values and values["num_classes"] is None:
         values["num_classes"] = (
             n_classes  # the model's, unless the metric names its own
@@ -123,9 +125,11 @@ def _wrong_labels(
             "set one_hot_encode: true",
         )
     elif "binary" not in entry.labels:
-        ctx.fail(path, f"{name} needs a classifier with n_classes", "needs-n-classes")
+        ctx.fail(path, f"{name} needs a classifier with n_classes", "needs-n-classes",
+                 "set the model's n_classes, e.g. n_classes: 10")  # fmt: skip
     else:
-        ctx.fail(path, f"{name} needs a classifier", "needs-classifier")
+        ctx.fail(path, f"{name} needs a classifier", "needs-classifier",
+                 "use it under model.classifier, or choose a metric for values")  # fmt: skip
 
 
 def _per_threshold(symbol: str, thresholds: Any) -> list[ir.Metric]:

@@ -169,6 +169,7 @@ def _metrics(
                     path + ("metrics", i),
                     f"metric {metric.key!r} is listed twice",
                     "duplicate-metric",
+                    "remove this one: each metric is computed and reported once",
                 )
             keys.add(metric.key)
             metrics.append(metric)
@@ -220,12 +221,14 @@ def _generator(
             path + ("encoder", "input_layers"),
             "a generator reconstructs one feature: its encoder has one input",
             "generator-input",
+            "name the one feature to reconstruct in the encoder's input_layers",
         )
     if len(encoder.outputs) != 1:
         ctx.fail(
             path + ("encoder", "output_layers"),
             f"the encoder has {len(encoder.outputs)} outputs; the bridge takes one",
             "generator-output",
+            "list one layer in the encoder's output_layers (and mark no other is_output)",
         )
     name, args = one(spec.get("bridge") or registry.schema_default(fields, "bridge"))
     # NoOpBridge takes no arguments: its IR holds LatentBridge's defaults.
@@ -329,6 +332,7 @@ def lower_optimizer(
     kind = full["decay_type"]
     if kind:
         check_decay_rate(ctx, kind, full["decay_rate"], args, path)
+        check_decay_window(ctx, full, args, path)
         boundaries, values = full["boundaries"] or [], full["values"] or []
         if kind == "piecewise_constant" and (
             not boundaries or len(values) != len(boundaries) + 1
@@ -403,6 +407,22 @@ def keras_schedule(decay: ir.Decay) -> tuple[ir.Call | None, float | None]:
     }.get(decay.kind, 0.0)
     floor = decay.floor if decay.floor > lowest else None
     return ir.Call(ir.Symbol(entry.schedule), kwargs), floor
+
+
+def check_decay_window(
+    ctx: Context, values: dict[str, Any], args: dict[str, Any], path: Path
+) -> None:
+    """A decay stops no earlier than it starts (else the rate grows without bound)."""
+    start, stop = values["start_decay_at"], values["stop_decay_at"]
+    if stop < start:
+        key = "stop_decay_at" if "stop_decay_at" in args else "start_decay_at"
+        ctx.fail(
+            path + (key,),
+            f"stop_decay_at ({stop}) is below start_decay_at ({start}): "
+            "the decay would run backwards and the rate grow",
+            "decay-window",
+            f"set stop_decay_at to {start} or more, or start_decay_at lower",
+        )
 
 
 def check_decay_rate(

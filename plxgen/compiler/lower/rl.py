@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from plxgen.compiler import ir, rl_ir
-from plxgen.compiler.load import Path
+from plxgen.compiler.load import Path, show
 from plxgen.compiler.lower.context import Context, one, or_default
 from plxgen.compiler.lower.environment import lower_logging, lower_run_config
 from plxgen.compiler.lower.graph import keras_layers, lower_graph
 from plxgen.compiler.lower.losses import lower_loss
-from plxgen.compiler.lower.model import check_decay_rate, lower_model_optimizer
+from plxgen.compiler.lower.model import (
+    check_decay_rate,
+    check_decay_window,
+    lower_model_optimizer,
+)
 from plxgen.schema.registry import rl, schema_default
 from plxgen.schema.sections.model import kind_fields
 
@@ -41,9 +46,11 @@ def lower_rl(ctx: Context, kind: str, spec: dict[str, Any]) -> rl_ir.RLExperimen
     train = data["train"]
     path: Path = ("model", kind)
     agent = _agent(ctx, kind, spec, path)
-    _, env_args = one(train["env"])  # Gym, the one environment kind
+    env_name, env_args = one(train["env"])  # Gym, the one environment kind
+    _check_env_id(ctx, env_args, ("train", "env", env_name))
     env = rl_ir.Env(
         env_id=env_args["env_id"],
+        module=env_args.get("env_module"),
         max_episode_steps=env_args.get("max_episode_steps"),
         kwargs=tuple(sorted((env_args.get("kwargs") or {}).items())),
     )
@@ -105,6 +112,28 @@ def lower_rl(ctx: Context, kind: str, spec: dict[str, Any]) -> rl_ir.RLExperimen
     )
     ctx.check()
     return experiment
+
+
+def _check_env_id(ctx: Context, args: dict[str, Any], path: Path) -> None:
+    """An env_id names an environment, never code to import.
+
+    gymnasium.make("module:Env-v0") imports `module` first: a config string
+    would choose what the script runs. A module to import is said explicitly
+    with env_module, checked as a dotted name.
+    """
+    env_id: str = args["env_id"]
+    if ":" not in env_id:
+        return
+    module, _, plain = env_id.rpartition(":")
+    ctx.fail(
+        path + ("env_id",),
+        f"{show(env_id)} names a module to import before the `:`; an env_id names "
+        "only the environment",
+        "env-module",
+        f"write env_id: {plain} and env_module: {module}"
+        if "env_module" not in args and re.fullmatch(rl.MODULE, module) and plain
+        else "give the registered id without `module:`, and the module in env_module",
+    )
 
 
 def _memory(ctx: Context, kind: str, train: dict[str, Any]) -> rl_ir.Memory:
@@ -252,6 +281,7 @@ def _exploration(
         return rl_ir.Exploration(name, noise, float(rate), None, ())
     decay_type = values["decay_type"]
     check_decay_rate(ctx, decay_type, values["decay_rate"], args, epath)
+    check_decay_window(ctx, values, args, epath)
     floor = float(values["min_exploration_rate"])
     end: float = values["end_exploration_rate"]
     if end is None:  # min_exploration_rate when given, else 2017's

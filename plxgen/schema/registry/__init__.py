@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from plxgen.schema.registry import rl as rl
 from plxgen.schema.registry.common import (
+    END as END,
     IDENTIFIER as IDENTIFIER,
     JSON as JSON,
     LABELS as LABELS,

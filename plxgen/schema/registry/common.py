@@ -20,8 +20,14 @@ MODEL_KINDS = ("classifier", "regressor", "generator")
 # The sections whose lists take the `for` / `if` operators of the front end.
 OPERATOR_SECTIONS = ("model", "train", "eval")
 
+# The end of a pattern: `$` alone also matches before a trailing newline in
+# Python's re (what jsonschema uses), so "name\n" would pass; `\Z` is not
+# ECMA-262 (editors' validators read it as a literal Z). `$(?!\n)` is the end
+# of the string in both dialects (fastjsonschema turns `$` into `\Z` itself).
+END = "$(?!\\n)"
+
 # A Python identifier (declarations, matrix axes, keyword arguments).
-IDENTIFIER = "^[A-Za-z_][A-Za-z0-9_]*$"
+IDENTIFIER = "^[A-Za-z_][A-Za-z0-9_]*" + END
 
 # How a model's labels are shaped: one-hot vectors, class indices (n_classes
 # without one_hot_encode), one 0/1 value (a classifier without n_classes), or

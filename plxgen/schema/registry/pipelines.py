@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from plxgen.schema.registry.common import JSON, Entry, boolean, enum, integer
+from plxgen.schema.registry.common import END, JSON, Entry, boolean, enum, integer
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -119,7 +119,8 @@ _PROCESSORS_FIELD: JSON = {
     "additionalProperties": {"$ref": "#/definitions/feature_processor_graph"},
     "description": "Per feature, a graph of layers applied in the input pipeline.",
 }
-_NAME = "^[A-Za-z_][A-Za-z0-9_]{0,63}$"
+_NAME = "^[A-Za-z_][A-Za-z0-9_]{0,63}" + END
+_NAME_MESSAGE = "a feature name is a letter or `_`, then up to 63 letters, digits or `_`"
 _DELIMITER: JSON = {"type": "string", "minLength": 1, "maxLength": 8}
 
 
@@ -155,6 +156,7 @@ PIPELINES: dict[str, PipelineKind] = {
             "label_feature": {
                 "type": "string",
                 "pattern": _NAME,
+                "patternErrorMessage": _NAME_MESSAGE,
                 "default": "label",
                 "description": "The context feature that holds the label.",
             },
@@ -169,7 +171,7 @@ PIPELINES: dict[str, PipelineKind] = {
             "data_files": _FILES,
             "features": {
                 "type": "array",
-                "items": {"type": "string", "pattern": _NAME},
+                "items": {"type": "string", "pattern": _NAME, "patternErrorMessage": _NAME_MESSAGE},
                 "minItems": 1,
                 "uniqueItems": True,
                 "default": ["x"],
@@ -178,6 +180,7 @@ PIPELINES: dict[str, PipelineKind] = {
             "label": {
                 "type": "string",
                 "pattern": _NAME,
+                "patternErrorMessage": _NAME_MESSAGE,
                 "default": "y",
                 "description": "The array of labels.",
             },

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from plxgen.schema.registry.common import (
+    END,
     IDENTIFIER,
     JSON,
     Entry,
@@ -132,6 +133,9 @@ DISCRETE_EXPLORATIONS = tuple(
     name for name, entry in EXPLORATIONS.items() if entry.discrete
 )
 
+# A dotted Python module name (`env_module`): what the script imports, nothing more.
+MODULE = "^[A-Za-z_][A-Za-z0-9_]*([.][A-Za-z_][A-Za-z0-9_]*)*" + END
+
 ENVIRONMENTS: dict[str, Entry] = {
     "Gym": Entry(
         "A Gymnasium environment, by its registered id (gymnasium.make).",
@@ -139,7 +143,17 @@ ENVIRONMENTS: dict[str, Entry] = {
             "env_id": {
                 "type": "string",
                 "minLength": 1,
-                "description": "A registered environment id, e.g. CartPole-v1 or Pendulum-v1.",
+                "description": "A registered environment id, e.g. CartPole-v1 or Pendulum-v1. "
+                "Not `module:Env-v0` (gymnasium would import the module): name the module "
+                "with env_module.",
+            },
+            "env_module": {
+                "type": "string",
+                "pattern": MODULE,
+                "patternErrorMessage": "a dotted Python module name, e.g. my_envs or my_pkg.envs",
+                "description": "A Python module that registers env_id when imported (e.g. "
+                "ale_py, or a package of your own); the script imports it before making the "
+                "environment.",
             },
             "max_episode_steps": integer(
                 None,

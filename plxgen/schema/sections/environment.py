@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from plxgen.schema.registry import IDENTIFIER, JSON, boolean, enum, integer, number
+from plxgen.schema.registry import END, IDENTIFIER, JSON, boolean, enum, integer, number
 from plxgen.schema.sections.shapes import forbid, no_control, obj, string
 
 
@@ -34,7 +34,7 @@ def matrix() -> JSON:
         return {
             "description": description,
             "anyOf": [
-                {"type": "string", "pattern": "^[^:]+(:[^:]+){%d,%d}$" % (len(fields) - 1, len(fields) + len(optional) - 1)},
+                {"type": "string", "pattern": "^[^:\\n]+(:[^:\\n]+){%d,%d}" % (len(fields) - 1, len(fields) + len(optional) - 1) + END},
                 {"type": "array", "items": number, "minItems": len(fields), "maxItems": len(fields) + len(optional)},
                 obj("The bounds by name.", {k: {**number, "description": described[k]} for k in fields + optional}, fields),
             ],
@@ -187,7 +187,7 @@ def environment() -> JSON:
     """`environment:`: distribution, precision, run config, sessions and resources."""
     hosts = {
         "type": "array",
-        "items": {"type": "string", "pattern": "^[^\\s:]+:[0-9]+$"},
+        "items": {"type": "string", "pattern": "^[^\\s:]+:[0-9]+" + END},
         "minItems": 1,
     }
     run_config = obj(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from plxgen.schema import registry
-from plxgen.schema.registry import JSON, Entry, boolean, integer, number, rl
+from plxgen.schema.registry import END, JSON, Entry, boolean, integer, number, rl
 from plxgen.schema.sections.shapes import (
     NAME_HINT,
     SCOPE,
@@ -102,7 +102,8 @@ def graph(input_required: bool = True) -> JSON:
         {
             "anyOf": [
                 {"type": "string", "minLength": 1},
-                {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                # A name twice is a mistake (Keras would build the input or output twice).
+                {"type": "array", "items": {"type": "string"}, "minItems": 1, "uniqueItems": True},
             ]
         }
     )
@@ -196,7 +197,7 @@ def _model_fields(default_loss: str) -> dict[str, JSON]:
         ),
         "name": string(
             "The model's name (default: the project's).",
-            pattern="^([A-Za-z0-9.]|$)",
+            pattern="^([A-Za-z0-9.]|" + END + ")",
             patternErrorMessage="a model name starts with a letter, a digit or `.`",
             **forbid("^" + SCOPE, NAME_HINT),
         ),
