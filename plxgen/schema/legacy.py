@@ -74,8 +74,8 @@ _IMAGE_OPS = (
 _COLLECTIONS = "a TF1 graph collection: Keras tracks losses, metrics and updates itself"
 _PLATFORM = "a field of the 2017 platform's record, not of the experiment: a script has no use for it"
 _K8S = "a Kubernetes request of the 2017 platform, which a script cannot apply: give it to your scheduler (docs/kubernetes.md)"
-_ROUTING = "not applied yet: the loss and metrics compare the model's output with the labels"
-_METRIC_WEIGHTS = "not applied yet: metrics are unweighted"
+_ROUTING = "the loss and metrics compare the model's output with the labels"
+_METRIC_WEIGHTS = "metrics are unweighted"
 _SPATIAL = (
     "Keras 3's SpatialDropout has no noise_shape: it drops whole channels, the "
     "mask that 2017's SpatialDropout used whatever noise_shape said"
@@ -100,13 +100,13 @@ KEYS: tuple[Key, ...] = (
     Key("train", "hooks", "ignore", "TF1 session hooks: checkpoints and summaries come from environment.run_config, logging from settings.logging"),
     Key("eval", "hooks", "ignore", "TF1 session hooks: checkpoints and summaries come from environment.run_config, logging from settings.logging"),
     Key("pipeline", "bucket_boundaries", "ignore", "images have no length to bucket by", names=("TFRecordImagePipeline", "ImageCaptioningPipeline")),
-    Key("pipeline", "bucket_boundaries", "pending", "not applied yet: each batch is padded to its longest source", names=("ParallelTextPipeline", "TFRecordSourceSequencePipeline")),
+    Key("pipeline", "bucket_boundaries", "pending", "each batch is padded to its longest source", names=("ParallelTextPipeline", "TFRecordSourceSequencePipeline")),
     # Layers: Keras 2 spellings.
     Key("layer", "alpha", "rename", "Keras 3 calls LeakyReLU's alpha negative_slope", names=("LeakyReLU",), to="negative_slope"),
     Key("layer", "noise_shape", "ignore", _SPATIAL, names=("SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D")),
     Key("layer", "trainable", "ignore", "SpatialDropout has no weights to train", names=("SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D"), quiet=(True,)),
     Key("layer", "input_length", "ignore", "Keras 3's Embedding takes its sequence length from its input", names=("Embedding",)),
-    Key("layer", "activity_regularizer", "pending", "not applied yet: Keras 3's Embedding signature has no activity_regularizer", names=("Embedding",)),
+    Key("layer", "activity_regularizer", "pending", "Keras 3's Embedding signature has no activity_regularizer", names=("Embedding",)),
     Key("layer", "implementation", "ignore", "Keras 3 chooses the recurrent kernel itself; the results are the same", names=("LSTM", "GRU", "SimpleRNN", "ConvLSTM2D")),
     Key("layer", "unroll", "ignore", "Keras 3's ConvLSTM2D does not unroll (a speed trade-off only)", names=("ConvLSTM2D",), quiet=(False,)),
     # Feature processors: layer keys that an op of the input pipeline has no use for.
@@ -115,9 +115,9 @@ KEYS: tuple[Key, ...] = (
     Key("image_op", "dtype", "ignore", "image operations compute in the dtype of their input; write a Cast or ConvertImagesDtype", names=tuple(n for n in _IMAGE_OPS if n != "ConvertImagesDtype")),
     Key("image_op", "inbound_nodes", "ignore", "the processors of a feature apply in the order written", names=_IMAGE_OPS),
     Key("image_op", "seed", "ignore", "each random op draws from its own stream of environment.run_config.tf_random_seed", names=("AdjustBrightness", "AdjustContrast", "AdjustHue", "AdjustSaturation", "Flip", "Rotate90")),
-    Key("image_op", "is_random", "pending", "not applied yet: the op applies its fixed value", names=("AdjustContrast", "AdjustHue", "AdjustSaturation"), quiet=(False,)),
-    Key("image_op", "contrast_factor_max", "pending", "not applied yet: the op applies contrast_factor", names=("AdjustContrast",)),
-    Key("image_op", "saturation_factor_max", "pending", "not applied yet: the op applies saturation_factor", names=("AdjustSaturation",)),
+    Key("image_op", "is_random", "pending", "the op applies its fixed value", names=("AdjustContrast", "AdjustHue", "AdjustSaturation"), quiet=(False,)),
+    Key("image_op", "contrast_factor_max", "pending", "the op applies contrast_factor", names=("AdjustContrast",)),
+    Key("image_op", "saturation_factor_max", "pending", "the op applies saturation_factor", names=("AdjustSaturation",)),
     Key("image_op", "align_corners", "ignore", "TensorFlow 2's resize has no align_corners: it samples pixel centres", names=("Resize",), quiet=(False,)),
     Key("image_op", "method", "ignore", "ToBoundingBox crops (tf.image.crop_to_bounding_box); use ZeroPadding2D in the model to pad", names=("ToBoundingBox",), quiet=("crop",)),
     # Losses and metrics.
@@ -127,12 +127,12 @@ KEYS: tuple[Key, ...] = (
     Key("loss", "output_layer", "pending", _ROUTING),
     Key("metric", "metrics_collections", "ignore", _COLLECTIONS),
     Key("metric", "updates_collections", "ignore", _COLLECTIONS),
-    Key("metric", "name", "pending", "not applied yet: the metric is reported under Keras' name for it"),
+    Key("metric", "name", "pending", "the metric is reported under Keras' name for it"),
     Key("metric", "input_layer", "pending", _ROUTING),
     Key("metric", "output_layer", "pending", _ROUTING),
-    Key("metric", "values", "pending", "not applied yet: the metric reads the model's output", names=("Mean", "MeanTensor", "PercentageLess")),
+    Key("metric", "values", "pending", "the metric reads the model's output", names=("Mean", "MeanTensor", "PercentageLess")),
     Key("metric", "weights", "pending", _METRIC_WEIGHTS, quiet=(1, 1.0)),
-    Key("metric", "class_id", "pending", "not applied yet: the metric counts every class", names=("SparsePrecisionAtK", "SparseRecallAtK")),
+    Key("metric", "class_id", "pending", "the metric counts every class", names=("SparsePrecisionAtK", "SparseRecallAtK")),
     # Optimizers, regularizers, initializers, constraints, bridges.
     Key("optimizer", "global_step", "ignore", "Keras optimizers count their own steps (optimizer.iterations)"),
     Key("optimizer", "use_locking", "ignore", "TF1 variable locking: Keras 3 updates its variables without locks", quiet=(False,)),
@@ -451,8 +451,8 @@ def description(rule: Key | Name) -> str:
         return f"2017 name: written as {rule.to}. {rule.reason[0].upper()}{rule.reason[1:]}."
     if rule.action == "rename":
         return f"2017 spelling of `{rule.to}`: {rule.reason}."
-    lead = "Ignored" if rule.action == "ignore" else "Accepted"
-    return f"{lead} (2017): {rule.reason}."
+    lead = "Ignored (2017)" if rule.action == "ignore" else "Accepted (2017), not applied yet"
+    return f"{lead}: {rule.reason}."
 
 
 def deprecate(schema: dict[str, Any]) -> dict[str, Any]:
@@ -471,9 +471,10 @@ def deprecate(schema: dict[str, Any]) -> dict[str, Any]:
                         _add(args, rule.key, rule)
             for name_entry in NAMES:
                 if name_entry.scope == scope and name_entry.name not in properties:
+                    text = description(name_entry)
                     properties[name_entry.name] = {
                         "type": ["object", "null"], "deprecated": True,
-                        "description": description(name_entry),
+                        "description": text, "deprecationMessage": text,
                     }  # fmt: skip
         for scope, keys in _SECTION_ANCHORS.items():
             if all(k in properties for k in keys):
@@ -489,7 +490,8 @@ def _add(mapping: dict[str, Any], key: str, rule: Key) -> None:
         return
     target = properties.get(rule.to) if rule.action == "rename" else None
     entry = {k: v for k, v in (target or {}).items() if k not in ("description", "examples", "default")}
-    properties[key] = {**entry, "deprecated": True, "description": description(rule)}
+    text = description(rule)
+    properties[key] = {**entry, "deprecated": True, "description": text, "deprecationMessage": text}
 
 
 def moved_positions(
@@ -505,3 +507,60 @@ def moved_positions(
     return result
 
 
+
+
+# --- docs/compatibility.md ------------------------------------------------------
+
+DOCS_BEGIN = "<!-- The 2017 vocabulary: generated from plxgen/schema/legacy.py by `python -m plxgen.schema.build --docs` -->"
+DOCS_END = "<!-- end of the generated 2017 vocabulary -->"
+_SCOPE_TITLES: dict[str, str] = {
+    "file": "The file", "project": "project", "settings": "settings", "environment": "environment",
+    "resources": "environment: a task's resources", "session": "environment.run_config.session",
+    "train": "train", "eval": "eval", "model": "model", "graph": "graph", "pipeline": "data pipelines",
+    "layer": "layers", "image_op": "feature processors (image operations)", "loss": "losses",
+    "metric": "metrics", "optimizer": "optimizers", "regularizer": "regularizers",
+    "initializer": "initializers", "constraint": "constraints", "bridge": "bridges",
+    "exploration": "RL explorations", "memory": "RL memories",
+}  # fmt: skip
+_FATES = {"rename": "honoured: renamed", "ignore": "warned: ignored", "pending": "warned: not applied yet"}
+
+
+def render_docs_table() -> str:
+    """The generated part of docs/compatibility.md: one row per entry, by scope."""
+    lines = [DOCS_BEGIN, ""]
+    for scope, title in _SCOPE_TITLES.items():
+        keys = [rule for rule in KEYS if rule.scope == scope]
+        names = [rule for rule in NAMES if rule.scope == scope]
+        references = REFERENCES.get(scope, ())
+        if not (keys or names or references):
+            continue
+        lines += [f"### {title}", "", "| 2017 | on | fate | why |", "|---|---|---|---|"]
+        for name_rule_ in names:
+            lines.append(
+                f"| `{name_rule_.name}` | name | {'warned' if name_rule_.warn else 'honoured'}: written as `{name_rule_.to}`"
+                f"{' (' + ', '.join(f'{k} -> {v}' for k, v in name_rule_.keys.items()) + ')' if name_rule_.keys else ''} | {name_rule_.reason} |"
+            )
+        for key in references:
+            lines.append(f"| `{key}: [[name, 0, 0]]` | every name | honoured: the name | Keras 2's node form; another node or tensor index is an error |")
+        for rule in keys:
+            on = ", ".join(f"`{n}`" for n in rule.names) if rule.names else "every name" if scope not in _SECTIONS else "the section"
+            fate = _FATES[rule.action] + (f" `{rule.to}`" if rule.action == "rename" else "")
+            lines.append(f"| `{rule.key}` | {on} | {fate} | {rule.reason} |")
+        lines.append("")
+    lines += ["### Names 2017 could not build either", "", "| 2017 | fate | hint |", "|---|---|---|"]
+    lines += [f"| `{name}` | rejected | {hint} |" for name, hint in REJECTED.items()]
+    lines += ["", DOCS_END]
+    return "\n".join(lines) + "\n"
+
+
+_SECTIONS = ("file", "project", "settings", "environment", "resources", "session", "train", "eval", "graph")
+
+
+def render_docs(current: str) -> str:
+    """docs/compatibility.md with its generated part replaced (appended when absent)."""
+    table = render_docs_table()
+    if DOCS_BEGIN in current and DOCS_END in current:
+        before = current[: current.index(DOCS_BEGIN)]
+        after = current[current.index(DOCS_END) + len(DOCS_END) + 1 :]
+        return before + table + after
+    return current.rstrip("\n") + "\n\n" + table if current else table
