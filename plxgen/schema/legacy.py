@@ -320,6 +320,7 @@ def apply(data: Any) -> Outcome:
     """Apply the table to plain data (a copy): renames, warnings, node references."""
     data = copy.deepcopy(data)
     outcome = Outcome(data)
+    _expand_renamed(data)
     # Names first (their arguments are then the current name's), then keys.
     for scope, name, path, args in list(objects(data)):
         rule = name_rule(scope, name) if name else None
@@ -373,6 +374,29 @@ def _written(
         if path[: len(new)] == new and len(old) == len(new):
             return old + path[len(new):]
     return path
+
+
+def _expand_renamed(data: Any) -> None:
+    """A renamed name written bare (`- MeanTensor`) as `{MeanTensor: {}}`, so that it is renamed."""
+    models = data.get("model") if isinstance(data, dict) else None
+    if not isinstance(models, dict):
+        return
+    renamed = {rule.name for rule in NAMES}
+    for model in models.values():
+        if not isinstance(model, dict):
+            continue
+        lists = [model.get("metrics")] + [
+            graph.get("layers") for graph in (model.get(k) for k in _GRAPHS) if isinstance(graph, dict)
+        ]
+        for items in lists:
+            if isinstance(items, list):
+                for i, item in enumerate(items):
+                    if isinstance(item, str) and item in renamed:
+                        items[i] = {item: {}}
+                    elif isinstance(item, dict) and len(item) == 1 and next(iter(item.values())) is None:
+                        ((name, _),) = item.items()
+                        if name in renamed:
+                            items[i] = {name: {}}
 
 
 def _parent(data: Any, path: tuple[str | int, ...]) -> Any:
