@@ -221,7 +221,7 @@ def objects(data: Any) -> Iterator[Where]:
     for section in ("project", "settings", "environment", "train", "eval"):
         value = data.get(section)
         if isinstance(value, dict):
-            yield section, None, (section,), value  # type: ignore[misc]
+            yield section, None, (section,), value
     environment = data.get("environment")
     if isinstance(environment, dict):
         for key, value in environment.items():
@@ -323,21 +323,21 @@ def apply(data: Any) -> Outcome:
     _expand_renamed(data)
     # Names first (their arguments are then the current name's), then keys.
     for scope, name, path, args in list(objects(data)):
-        rule = name_rule(scope, name) if name else None
-        if rule is None:
+        renamed = name_rule(scope, name) if name else None
+        if renamed is None:
             continue
         parent = _parent(data, path)
-        new_args = {rule.keys.get(k, k): v for k, v in args.items()}
-        for key, value in rule.add.items():
+        new_args = {renamed.keys.get(k, k): v for k, v in args.items()}
+        for key, value in renamed.add.items():
             new_args.setdefault(key, value)
-        _replace_key(parent, rule.name, rule.to, new_args)
-        outcome.moved[path] = path[:-1] + (rule.to,)
-        for old, new in rule.keys.items():
+        _replace_key(parent, renamed.name, renamed.to, new_args)
+        outcome.moved[path] = path[:-1] + (renamed.to,)
+        for old, new in renamed.keys.items():
             if old in args:
-                outcome.moved[path + (old,)] = path[:-1] + (rule.to, new)
-        if rule.warn:
+                outcome.moved[path + (old,)] = path[:-1] + (renamed.to, new)
+        if renamed.warn:
             outcome.warnings.append(
-                (path, f"{rule.name} is written as {rule.to}", "legacy-name", rule.reason)
+                (path, f"{renamed.name} is written as {renamed.to}", "legacy-name", renamed.reason)
             )
     for scope, name, path, args in list(objects(data)):
         for key in list(args):
