@@ -37,6 +37,9 @@ NOT_IN_A_FILE_CLASSES = {("project", "experiment_group"), ("processing.pipelines
                          ("operators", "if"), ("processing.feature_processors", "FeatureProcessors")}  # fmt: skip
 
 
+NULLABLE: set[tuple[str, str, str]] = set()  # (section, class, key): 2017 took an explicit null
+
+
 def parse() -> dict[tuple[str, str], dict[str, str]]:
     """(section, class) -> {key: marshmallow type} from the vocabulary file."""
     classes: dict[tuple[str, str], dict[str, str]] = {}
@@ -53,6 +56,9 @@ def parse() -> dict[tuple[str, str], dict[str, str]]:
         if name == "session" and "allow_growth" in keys:
             name = "gpu_options"  # two classes of settings are called session
         classes[(section, name)] = keys
+        for m in re.finditer(r"`(\w+)`: [A-Za-z]+\(([^`]*)", rest):
+            if "allow_none=True" in m.group(2):
+                NULLABLE.add((section, name, m.group(1)))
     return classes
 
 
@@ -411,3 +417,43 @@ def test_counts() -> None:
             counts[expected(section, name, key)] += 1
     assert sum(counts.values()) >= sum(len(k) for k in CLASSES.values())
     print(counts)
+
+
+@pytest.mark.parametrize(("section", "name", "keys"), list(cases()))
+def test_an_explicit_null_is_the_default(section: str, name: str, keys: dict[str, str]) -> None:
+    """Every key 2017 took as null (`allow_none`) may be null: it means the default.
+
+    A key the class cannot do without (a pipeline's files, a merge layer's
+    inputs) is then missing, as it would be if it were not written.
+    """
+    written = name.lower() if section == "models" else name
+    if written in legacy.REJECTED or name in REMOVED or section == "models":
+        return
+    nulls = {key: None for key in keys if (section, name, key) in NULLABLE}
+    if not nulls:
+        return
+    args = {key: value_for(section, name, key, kind) for key, kind in keys.items()}
+    args = {k: v for k, v in args.items() if (name, k) not in SEPARATE and k not in nulls}
+    config, _ = place(section, name, {**args, **nulls})
+    errors = [
+        d for d in compile_diagnostics(config)
+        if d.severity == "error"
+        and not (d.code == "missing-key" and d.message.split("'")[1] in nulls)
+        and not (d.code == "merge-inputs" and "inbound_nodes" in nulls)
+    ]  # fmt: skip
+    assert not errors, "\n".join(d.format() for d in errors)
+
+
+@pytest.mark.parametrize(
+    ("section", "name", "args"),
+    [
+        ("bridges", "LatentBridge", {"latent_dim": 2, "mean": 0.0, "stddev": 0.0}),
+        ("logging", "logging", {"formatter": None, "level": None}),
+        ("settings", "run", {"save_checkpoints_steps": None, "keep_checkpoint_max": None}),
+        ("train", "train", {"steps": 5}),
+    ],
+    ids=["stddev-0", "logging-nulls", "run-config-nulls", "train-steps"],
+)
+def test_values_2017_took(section: str, name: str, args: dict[str, Any]) -> None:
+    config, _ = place(section, name, args)
+    assert not compile_diagnostics(config)
