@@ -457,3 +457,9 @@ def test_an_explicit_null_is_the_default(section: str, name: str, keys: dict[str
 def test_values_2017_took(section: str, name: str, args: dict[str, Any]) -> None:
     config, _ = place(section, name, args)
     assert not compile_diagnostics(config)
+
+
+def test_compatibility_page_is_current() -> None:
+    """docs/compatibility.md holds the table the policy renders (`python -m plxgen.schema.build --docs`)."""
+    page = Path(__file__).parents[2] / "docs" / "compatibility.md"
+    assert legacy.render_docs(page.read_text()) == page.read_text()
