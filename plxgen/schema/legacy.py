@@ -114,7 +114,7 @@ KEYS: tuple[Key, ...] = (
     Key("image_op", "trainable", "ignore", "feature processors have no weights to train", names=_IMAGE_OPS, quiet=(True,)),
     Key("image_op", "dtype", "ignore", "image operations compute in the dtype of their input; write a Cast or ConvertImagesDtype", names=tuple(n for n in _IMAGE_OPS if n != "ConvertImagesDtype")),
     Key("image_op", "inbound_nodes", "ignore", "the processors of a feature apply in the order written", names=_IMAGE_OPS),
-    Key("image_op", "seed", "ignore", "each random op draws from its own stream of environment.run_config.tf_random_seed", names=("AdjustBrightness", "AdjustContrast", "AdjustHue", "AdjustSaturation", "Flip", "Rotate90")),
+    Key("image_op", "seed", "pending", "AdjustContrast, AdjustHue and AdjustSaturation apply their fixed value: there is nothing random to seed", names=("AdjustContrast", "AdjustHue", "AdjustSaturation")),
     Key("image_op", "is_random", "pending", "the op applies its fixed value", names=("AdjustContrast", "AdjustHue", "AdjustSaturation"), quiet=(False,)),
     Key("image_op", "contrast_factor_max", "pending", "the op applies contrast_factor", names=("AdjustContrast",)),
     Key("image_op", "saturation_factor_max", "pending", "the op applies saturation_factor", names=("AdjustSaturation",)),

@@ -463,3 +463,14 @@ def test_compatibility_page_is_current() -> None:
     """docs/compatibility.md holds the table the policy renders (`python -m plxgen.schema.build --docs`)."""
     page = Path(__file__).parents[2] / "docs" / "compatibility.md"
     assert legacy.render_docs(page.read_text()) == page.read_text()
+
+
+def test_a_random_op_seed_picks_its_stream(tmp_path: Path) -> None:
+    """2017's op-level `seed` is folded into the op's stream of tf_random_seed."""
+    from plxgen.compiler import compile_config
+
+    config, _ = place("processing.image", "Flip", {"axis": 1, "is_random": True, "seed": 7})
+    source = tmp_path / "c.yaml"
+    source.write_text(yaml.safe_dump(config))
+    script = compile_config(source, tmp_path / "c.py", [])
+    assert "tf.random.experimental.stateless_fold_in(seed, 0), 7" in " ".join(script.split()).replace("( ", "(")
