@@ -36,7 +36,9 @@ def build_schema(editor: bool = False) -> JSON:
 
         # The 2017 keys that the compiler renames or ignores, marked deprecated.
         return editor_schema(deprecate(annotate(build_schema())), EDITOR_SCHEMA_ID)
-    schema = _build_schema()
+    from plxgen.schema.legacy import extend
+
+    schema = extend(_build_schema())  # with the 2017 keys the policy table honours
     # `train` and `eval` take their shape from the model kind: supervised (a data
     # pipeline) unless the model is an RL kind or train names an environment.
     properties = schema["properties"]

@@ -4,6 +4,8 @@ Every key a 2017 schema class accepted (polyaxon-schemas 0.0.x, listed in
 tests/schema/vocabulary_2017.md) is either a key of the current schema
 (honoured as it is), or has an entry here:
 
+- `honour`: a key the current schema gains from this table (`schema`), applied
+  by lowering (a metric's `name` names it in metrics.json and TensorBoard);
 - `rename`: honoured under its current spelling (`LeakyReLU.alpha` is
   `negative_slope`; `train.steps` is `train_steps`);
 - `ignore`: accepted with a located warning that says why it has no meaning any
@@ -14,8 +16,8 @@ tests/schema/vocabulary_2017.md) is either a key of the current schema
 
 Names have the same three fates (`NAMES`: a 2017 name written as a current
 one), and a few 2017 names were never buildable (`REJECTED`: abstract base
-classes), which are refused as 2017 refused them. `normalise` applies the table
-to a document before schema validation; `deprecate` adds the keys to the
+classes), which are refused as 2017 refused them. plxgen.compiler.compat applies
+the table to a document before schema validation; `deprecate` adds the keys to the
 editor schema, marked deprecated; `docs/compatibility.md` lists them, and
 tests/schema/test_vocabulary_2017.py holds every 2017 key to one category.
 """
@@ -34,7 +36,7 @@ Scope = Literal[
     "graph", "pipeline", "layer", "image_op", "loss", "metric", "optimizer", "regularizer",
     "initializer", "constraint", "bridge", "exploration", "memory",
 ]  # fmt: skip
-Action = Literal["rename", "ignore", "pending"]
+Action = Literal["honour", "rename", "ignore", "pending"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,8 @@ class Key:
     reason: str
     names: tuple[str, ...] = ()
     to: str = ""  # rename: the current key
+    # honour: the key's schema, added to the scope's objects (lowering applies it).
+    schema: dict[str, Any] | None = None
     # ignore: values that need no warning, since the script does just that anyway.
     quiet: tuple[Any, ...] = ()
 
@@ -127,7 +131,16 @@ KEYS: tuple[Key, ...] = (
     Key("loss", "output_layer", "pending", _ROUTING),
     Key("metric", "metrics_collections", "ignore", _COLLECTIONS),
     Key("metric", "updates_collections", "ignore", _COLLECTIONS),
-    Key("metric", "name", "pending", "the metric is reported under Keras' name for it"),
+    Key(
+        "metric", "name", "honour", "the metric's name in metrics.json and TensorBoard, as 2017 named its summary",
+        schema={
+            "type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,63}$",
+            "patternErrorMessage": "a metric name is a Python identifier of at most 64 characters",
+            "examples": ["top_accuracy"],
+            "description": "The metric's name in metrics.json and TensorBoard (default: Keras' name for it; "
+            "a metric with one entry per threshold keeps those).",
+        },
+    ),
     Key("metric", "input_layer", "pending", _ROUTING),
     Key("metric", "output_layer", "pending", _ROUTING),
     Key("metric", "values", "pending", "the metric reads the model's output", names=("Mean", "MeanTensor", "PercentageLess")),
@@ -179,7 +192,11 @@ REFERENCES = {"layer": ("inbound_nodes",), "graph": ("input_layers", "output_lay
 def key_rule(scope: str, name: str | None, key: str) -> Key | None:
     """The entry for a key of a scope (of the named object), if the table has one."""
     for rule in KEYS:
-        if rule.scope == scope and rule.key == key and (not rule.names or name in rule.names):
+        if (
+            rule.scope == scope
+            and rule.key == key
+            and (not rule.names or name in rule.names)
+        ):
             return rule
     return None
 
@@ -197,7 +214,7 @@ def name_rule(scope: str, name: str) -> Name | None:
 _NAMED_SCOPES: dict[str, Scope] = {
     "loss": "loss", "optimizer": "optimizer", "bridge": "bridge", "exploration": "exploration",
 }  # fmt: skip
-_GRAPHS = ("graph", "encoder", "decoder")
+GRAPHS = ("graph", "encoder", "decoder")
 
 
 def _named(value: Any) -> tuple[str, dict[str, Any]] | None:
@@ -228,12 +245,18 @@ def objects(data: Any) -> Iterator[Where]:
             items = value if isinstance(value, list) else [value]
             if key.endswith("resources"):
                 for i, item in enumerate(items):
-                    where = (("environment", key, i) if isinstance(value, list) else ("environment", key))
+                    where = (
+                        ("environment", key, i)
+                        if isinstance(value, list)
+                        else ("environment", key)
+                    )
                     if isinstance(item, dict):
                         yield "resources", None, where, item
         run_config = environment.get("run_config")
         if isinstance(run_config, dict) and isinstance(run_config.get("session"), dict):
-            yield "session", None, ("environment", "run_config", "session"), run_config["session"]
+            yield "session", None, ("environment", "run_config", "session"), run_config[
+                "session"
+            ]
     models = data.get("model")
     if isinstance(models, dict):
         for kind, model in models.items():
@@ -259,7 +282,7 @@ def _model(path: tuple[str | int, ...], model: dict[str, Any]) -> Iterator[Where
             found = _named(item)
             if found:
                 yield "metric", found[0], path + ("metrics", i, found[0]), found[1]
-    for key in _GRAPHS:
+    for key in GRAPHS:
         graph = model.get(key)
         if isinstance(graph, dict):
             yield "graph", None, path + (key,), graph
@@ -298,145 +321,14 @@ def _pipeline(section: Any, path: tuple[str | int, ...]) -> Iterator[Where]:
     if isinstance(processors, dict):
         for feature, graph in processors.items():
             if isinstance(graph, dict):
-                where = path + ("data_pipeline", name, "feature_processors", feature, "layers")
+                where = path + (
+                    "data_pipeline",
+                    name,
+                    "feature_processors",
+                    feature,
+                    "layers",
+                )
                 yield from _layers(graph.get("layers"), where, "image_op")
-
-
-# --- Applying the table to a document ---------------------------------------
-
-
-@dataclass
-class Outcome:
-    """What `normalise` did: the data, the paths it moved (old -> new), its
-    warnings as (path, message, code, hint, at the key), and its errors."""
-
-    data: Any
-    moved: dict[tuple[str | int, ...], tuple[str | int, ...]] = field(default_factory=dict)
-    warnings: list[tuple[tuple[str | int, ...], str, str, str]] = field(default_factory=list)
-    errors: list[tuple[tuple[str | int, ...], str, str, str]] = field(default_factory=list)
-
-
-def apply(data: Any) -> Outcome:
-    """Apply the table to plain data (a copy): renames, warnings, node references."""
-    data = copy.deepcopy(data)
-    outcome = Outcome(data)
-    _expand_renamed(data)
-    # Names first (their arguments are then the current name's), then keys.
-    for scope, name, path, args in list(objects(data)):
-        renamed = name_rule(scope, name) if name else None
-        if renamed is None:
-            continue
-        parent = _parent(data, path)
-        new_args = {renamed.keys.get(k, k): v for k, v in args.items()}
-        for key, value in renamed.add.items():
-            new_args.setdefault(key, value)
-        _replace_key(parent, renamed.name, renamed.to, new_args)
-        outcome.moved[path] = path[:-1] + (renamed.to,)
-        for old, new in renamed.keys.items():
-            if old in args:
-                outcome.moved[path + (old,)] = path[:-1] + (renamed.to, new)
-        if renamed.warn:
-            outcome.warnings.append(
-                (path, f"{renamed.name} is written as {renamed.to}", "legacy-name", renamed.reason)
-            )
-    for scope, name, path, args in list(objects(data)):
-        for key in list(args):
-            if scope in REFERENCES and key in REFERENCES[scope]:
-                _references(args, key, path, outcome)
-            rule = key_rule(scope, name, key)
-            if rule is None:
-                continue
-            value = args[key]
-            if rule.action == "rename":
-                if rule.to in args:
-                    outcome.errors.append(
-                        (path + (key,), f"{key!r} and {rule.to!r} both given", "duplicate-key", f"{key!r} is the 2017 spelling of {rule.to!r}: keep one")
-                    )  # fmt: skip
-                    continue
-                _replace_key(args, key, rule.to, value)
-                outcome.moved[path + (key,)] = path + (rule.to,)
-                continue
-            del args[key]
-            if value is None or any(value == q and type(value) is type(q) for q in rule.quiet):
-                continue
-            what = "is ignored" if rule.action == "ignore" else "is accepted but not applied yet"
-            code = "ignored-key" if rule.action == "ignore" else "not-applied"
-            written = _written(outcome.moved, path + (key,))
-            outcome.warnings.append((written, f"{key!r} {what}", code, rule.reason))
-    return outcome
-
-
-def _written(
-    moved: dict[tuple[str | int, ...], tuple[str | int, ...]], path: tuple[str | int, ...]
-) -> tuple[str | int, ...]:
-    """The path as the file wrote it, before a name was renamed."""
-    for old, new in moved.items():
-        if path[: len(new)] == new and len(old) == len(new):
-            return old + path[len(new):]
-    return path
-
-
-def _expand_renamed(data: Any) -> None:
-    """A renamed name written bare (`- MeanTensor`) as `{MeanTensor: {}}`, so that it is renamed."""
-    models = data.get("model") if isinstance(data, dict) else None
-    if not isinstance(models, dict):
-        return
-    renamed = {rule.name for rule in NAMES}
-    for model in models.values():
-        if not isinstance(model, dict):
-            continue
-        lists = [model.get("metrics")] + [
-            graph.get("layers") for graph in (model.get(k) for k in _GRAPHS) if isinstance(graph, dict)
-        ]
-        for items in lists:
-            if isinstance(items, list):
-                for i, item in enumerate(items):
-                    if isinstance(item, str) and item in renamed:
-                        items[i] = {item: {}}
-                    elif isinstance(item, dict) and len(item) == 1 and next(iter(item.values())) is None:
-                        ((name, _),) = item.items()
-                        if name in renamed:
-                            items[i] = {name: {}}
-
-
-def _parent(data: Any, path: tuple[str | int, ...]) -> Any:
-    node = data
-    for part in path[:-1]:
-        node = node[part]
-    return node
-
-
-def _replace_key(mapping: dict[str, Any], old: str, new: str, value: Any) -> None:
-    """Rename a key in place, keeping the order of the mapping."""
-    items = [(new if k == old else k, value if k == old else v) for k, v in mapping.items()]
-    mapping.clear()
-    mapping.update(items)
-
-
-def _references(args: dict[str, Any], key: str, path: tuple[str | int, ...], outcome: Outcome) -> None:
-    """`[name, node_index, tensor_index]` (Keras 2's node form) -> name."""
-    value = args[key]
-
-    def node(item: Any) -> bool:
-        return (
-            isinstance(item, list) and len(item) == 3 and isinstance(item[0], str)
-            and all(isinstance(i, int) and not isinstance(i, bool) for i in item[1:])
-        )  # fmt: skip
-
-    def one(item: Any, where: tuple[str | int, ...]) -> Any:
-        if not node(item):
-            return item
-        if item[1:] != [0, 0]:
-            outcome.errors.append(
-                (where, f"node {item[1]}, tensor {item[2]} of layer {item[0]!r} cannot be referenced", "node-reference",
-                 "Keras 3 graphs call each layer once and use its first output: write the layer's name")
-            )  # fmt: skip
-        return item[0]
-
-    if node(value):
-        args[key] = one(value, path + (key,))
-    elif isinstance(value, list) and any(node(item) for item in value):
-        args[key] = [one(item, path + (key, i)) for i, item in enumerate(value)]
 
 
 # --- The editor schema --------------------------------------------------------
@@ -475,8 +367,35 @@ def description(rule: Key | Name) -> str:
         return f"2017 name: written as {rule.to}. {rule.reason[0].upper()}{rule.reason[1:]}."
     if rule.action == "rename":
         return f"2017 spelling of `{rule.to}`: {rule.reason}."
-    lead = "Ignored (2017)" if rule.action == "ignore" else "Accepted (2017), not applied yet"
+    lead = (
+        "Ignored (2017)"
+        if rule.action == "ignore"
+        else "Accepted (2017), not applied yet"
+    )
     return f"{lead}: {rule.reason}."
+
+
+def extend(schema: dict[str, Any]) -> dict[str, Any]:
+    """The strict schema with the keys the table honours added to their scope's objects."""
+    for mapping in list(_mappings(schema)):
+        properties = mapping["properties"]
+        for scope, anchor in _ANCHORS.items():
+            if anchor not in properties:
+                continue
+            for name, args in properties.items():
+                for rule in KEYS:
+                    if (
+                        rule.action == "honour" and rule.scope == scope and rule.schema
+                        and (not rule.names or name in rule.names) and isinstance(args, dict)
+                    ):  # fmt: skip
+                        if not args.get(
+                            "properties"
+                        ):  # its example stays `{}`, not the new key
+                            args.setdefault("examples", [{}])
+                        args.setdefault("properties", {}).setdefault(
+                            rule.key, copy.deepcopy(rule.schema)
+                        )
+    return schema
 
 
 def deprecate(schema: dict[str, Any]) -> dict[str, Any]:
@@ -491,7 +410,11 @@ def deprecate(schema: dict[str, Any]) -> dict[str, Any]:
                 if not isinstance(args, dict):
                     continue
                 for rule in KEYS:
-                    if rule.scope == scope and (not rule.names or name in rule.names):
+                    if (
+                        rule.scope == scope
+                        and rule.action != "honour"
+                        and (not rule.names or name in rule.names)
+                    ):
                         _add(args, rule.key, rule)
             for name_entry in NAMES:
                 if name_entry.scope == scope and name_entry.name not in properties:
@@ -513,24 +436,18 @@ def _add(mapping: dict[str, Any], key: str, rule: Key) -> None:
     if not isinstance(properties, dict) or key in properties:
         return
     target = properties.get(rule.to) if rule.action == "rename" else None
-    entry = {k: v for k, v in (target or {}).items() if k not in ("description", "examples", "default")}
+    entry = {
+        k: v
+        for k, v in (target or {}).items()
+        if k not in ("description", "examples", "default")
+    }
     text = description(rule)
-    properties[key] = {**entry, "deprecated": True, "description": text, "deprecationMessage": text}
-
-
-def moved_positions(
-    positions: dict[tuple[str | int, ...], tuple[int, int]],
-    moved: dict[tuple[str | int, ...], tuple[str | int, ...]],
-) -> dict[tuple[str | int, ...], tuple[int, int]]:
-    """The positions of a document after `apply` moved some of its paths."""
-    result = dict(positions)
-    for old, new in moved.items():
-        for path, where in positions.items():
-            if path[: len(old)] == old:
-                result.setdefault(new + path[len(old):], where)
-    return result
-
-
+    properties[key] = {
+        **entry,
+        "deprecated": True,
+        "description": text,
+        "deprecationMessage": text,
+    }
 
 
 # --- docs/compatibility.md ------------------------------------------------------
@@ -546,7 +463,12 @@ _SCOPE_TITLES: dict[str, str] = {
     "initializer": "initializers", "constraint": "constraints", "bridge": "bridges",
     "exploration": "RL explorations", "memory": "RL memories",
 }  # fmt: skip
-_FATES = {"rename": "honoured: renamed", "ignore": "warned: ignored", "pending": "warned: not applied yet"}
+_FATES = {
+    "honour": "honoured",
+    "rename": "honoured: renamed",
+    "ignore": "warned: ignored",
+    "pending": "warned: not applied yet",
+}
 
 
 def render_docs_table() -> str:
@@ -565,19 +487,29 @@ def render_docs_table() -> str:
                 f"{' (' + ', '.join(f'{k} -> {v}' for k, v in name_rule_.keys.items()) + ')' if name_rule_.keys else ''} | {name_rule_.reason} |"
             )
         for key in references:
-            lines.append(f"| `{key}: [[name, 0, 0]]` | every name | honoured: the name | Keras 2's node form; another node or tensor index is an error |")
+            lines.append(
+                f"| `{key}: [[name, 0, 0]]` | every name | honoured: the name | Keras 2's node form; another node or tensor index is an error |"
+            )
         for rule in keys:
-            on = ", ".join(f"`{n}`" for n in rule.names) if rule.names else "every name" if scope not in _SECTIONS else "the section"
-            fate = _FATES[rule.action] + (f" `{rule.to}`" if rule.action == "rename" else "")
+            on = (
+                ", ".join(f"`{n}`" for n in rule.names)
+                if rule.names
+                else "every name" if scope not in _SECTION_ANCHORS else "the section"
+            )
+            fate = _FATES[rule.action] + (
+                f" `{rule.to}`" if rule.action == "rename" else ""
+            )
             lines.append(f"| `{rule.key}` | {on} | {fate} | {rule.reason} |")
         lines.append("")
-    lines += ["### Names 2017 could not build either", "", "| 2017 | fate | hint |", "|---|---|---|"]
+    lines += [
+        "### Names 2017 could not build either",
+        "",
+        "| 2017 | fate | hint |",
+        "|---|---|---|",
+    ]
     lines += [f"| `{name}` | rejected | {hint} |" for name, hint in REJECTED.items()]
     lines += ["", DOCS_END]
     return "\n".join(lines) + "\n"
-
-
-_SECTIONS = ("file", "project", "settings", "environment", "resources", "session", "train", "eval", "graph")
 
 
 def render_docs(current: str) -> str:

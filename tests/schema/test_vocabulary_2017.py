@@ -37,7 +37,9 @@ NOT_IN_A_FILE_CLASSES = {("project", "experiment_group"), ("processing.pipelines
                          ("operators", "if"), ("processing.feature_processors", "FeatureProcessors")}  # fmt: skip
 
 
-NULLABLE: set[tuple[str, str, str]] = set()  # (section, class, key): 2017 took an explicit null
+NULLABLE: set[tuple[str, str, str]] = (
+    set()
+)  # (section, class, key): 2017 took an explicit null
 
 
 def parse() -> dict[tuple[str, str], dict[str, str]]:
@@ -52,7 +54,9 @@ def parse() -> dict[tuple[str, str], dict[str, str]]:
         if not found:
             continue
         name, rest = found.groups()
-        keys = {m.group(1): m.group(2) for m in re.finditer(r"`(\w+)`: ([A-Za-z]+)\(", rest)}
+        keys = {
+            m.group(1): m.group(2) for m in re.finditer(r"`(\w+)`: ([A-Za-z]+)\(", rest)
+        }
         if name == "session" and "allow_growth" in keys:
             name = "gpu_options"  # two classes of settings are called session
         classes[(section, name)] = keys
@@ -67,7 +71,9 @@ CLASSES = parse()
 # unless the table writes them as a current name.
 REMOVED = {
     name: hint
-    for name, hint in json.loads((Path(__file__).parents[2] / "schemas" / "keras_layers.json").read_text())["removed"].items()
+    for name, hint in json.loads(
+        (Path(__file__).parents[2] / "schemas" / "keras_layers.json").read_text()
+    )["removed"].items()
     if legacy.name_rule("layer", name) is None
 }
 
@@ -80,9 +86,12 @@ BASE: dict[str, Any] = {
             "n_classes": 10,
             "graph": {
                 "input_layers": "image",
-                "layers": [{"Flatten": {"name": "hidden"}}, {"Dense": {"units": 10, "name": "logits"}}],
+                "layers": [
+                    {"Flatten": {"name": "hidden"}},
+                    {"Dense": {"units": 10, "name": "logits"}},
+                ],
                 "output_layers": "logits",
-            }
+            },
         }
     },
     "train": {
@@ -92,7 +101,9 @@ BASE: dict[str, Any] = {
                 "batch_size": 4,
                 "data_files": ["a.tfrecord"],
                 "meta_data_file": "m.json",
-                "feature_processors": {"image": {"layers": [{"Standardization": None}]}},
+                "feature_processors": {
+                    "image": {"layers": [{"Standardization": None}]}
+                },
             }
         },
     },
@@ -126,7 +137,9 @@ def scope_of(section: str, name: str) -> str:
     return _SCOPES[section]
 
 
-def place(section: str, name: str, args: dict[str, Any]) -> tuple[dict[str, Any], tuple[str | int, ...]]:
+def place(
+    section: str, name: str, args: dict[str, Any]
+) -> tuple[dict[str, Any], tuple[str | int, ...]]:
     """A config holding the class with args, and the path of its arguments."""
     c = copy.deepcopy(BASE)
     m = c["model"]["classifier"]
@@ -144,10 +157,28 @@ def place(section: str, name: str, args: dict[str, Any]) -> tuple[dict[str, Any]
         return c, ("model", "classifier", "metrics", 0, name)
     if scope in ("regularizer", "initializer", "constraint"):
         layer[1]["Dense"][f"kernel_{scope}"] = {name: args}
-        return c, ("model", "classifier", "graph", "layers", 1, "Dense", f"kernel_{scope}", name)
+        return c, (
+            "model",
+            "classifier",
+            "graph",
+            "layers",
+            1,
+            "Dense",
+            f"kernel_{scope}",
+            name,
+        )
     if scope == "image_op":
         pipeline["feature_processors"]["image"]["layers"] = [{name: args}]
-        return c, ("train", "data_pipeline", "TFRecordImagePipeline", "feature_processors", "image", "layers", 0, name)
+        return c, (
+            "train",
+            "data_pipeline",
+            "TFRecordImagePipeline",
+            "feature_processors",
+            "image",
+            "layers",
+            0,
+            name,
+        )
     if scope == "pipeline":
         c["train"]["data_pipeline"] = {name: args}
         m["graph"]["input_layers"] = FEATURES.get(name, "image")
@@ -212,7 +243,10 @@ def place(section: str, name: str, args: dict[str, Any]) -> tuple[dict[str, Any]
     if scope == "bridge":
         c["model"] = {
             "generator": {
-                "encoder": {"input_layers": "image", "layers": [{"Dense": {"units": 4}}]},
+                "encoder": {
+                    "input_layers": "image",
+                    "layers": [{"Dense": {"units": 4}}],
+                },
                 "decoder": {"layers": [{"Dense": {"units": 4}}]},
                 "bridge": {name: args},
             }
@@ -272,7 +306,7 @@ def expected(section: str, name: str, key: str) -> str:
     found = legacy.key_rule(scope, current, key)
     if found is None:
         return "honoured"
-    return "honoured" if found.action == "rename" else "warned"
+    return "honoured" if found.action in ("honour", "rename") else "warned"
 
 
 # Values the schema's examples do not give (or give for another context): by class and key, then key.
@@ -293,7 +327,11 @@ VALUES: dict[tuple[str, str] | str, Any] = {
     ("TFRecordSourceSequencePipeline", "feature_processors"): {},
 }  # fmt: skip
 # The feature a model reads from each pipeline that has no `image`.
-FEATURES = {"ParallelTextPipeline": "source", "TFRecordSourceSequencePipeline": "source", "TFRecordSequencePipeline": "tokens"}
+FEATURES = {
+    "ParallelTextPipeline": "source",
+    "TFRecordSourceSequencePipeline": "source",
+    "TFRecordSequencePipeline": "tokens",
+}
 # Two 2017 spellings of one setting: each is tried in a config of its own.
 SEPARATE = {("run", "save_checkpoints_secs"), ("gpu_options", "per_process_gpu_memory_fraction"),
             ("train", "steps")}  # fmt: skip
@@ -355,7 +393,9 @@ def cases() -> Iterator[Any]:
 
 
 @pytest.mark.parametrize(("section", "name", "keys"), list(cases()))
-def test_every_key_has_a_category(section: str, name: str, keys: dict[str, str]) -> None:
+def test_every_key_has_a_category(
+    section: str, name: str, keys: dict[str, str]
+) -> None:
     written = name.lower() if section == "models" else name
     if written in legacy.REJECTED or name in REMOVED:
         config, path = place(section, name, {})
@@ -389,7 +429,9 @@ def test_every_key_has_a_category(section: str, name: str, keys: dict[str, str])
 
 def test_rejected_names_are_refused_with_their_hint() -> None:
     for name, hint in legacy.REJECTED.items():
-        section = "processing.pipelines" if name.endswith("Pipeline") else "layers.recurrent"
+        section = (
+            "processing.pipelines" if name.endswith("Pipeline") else "layers.recurrent"
+        )
         if name == "model":
             section, name = "models", "Model"
         config, _ = place(section, name, {})
@@ -410,7 +452,13 @@ def test_counts() -> None:
     """The closing numbers: keys per category over the classes of a file."""
     counts = {"honoured": 0, "warned": 0, "rejected": 0}
     for (section, name), keys in CLASSES.items():
-        if section in NOT_IN_A_FILE or (section, name) in NOT_IN_A_FILE_CLASSES or name in legacy.REJECTED or name in REMOVED or (section == "models" and name == "Model"):
+        if (
+            section in NOT_IN_A_FILE
+            or (section, name) in NOT_IN_A_FILE_CLASSES
+            or name in legacy.REJECTED
+            or name in REMOVED
+            or (section == "models" and name == "Model")
+        ):
             counts["rejected"] += max(len(keys), 1)
             continue
         for key in keys:
@@ -420,7 +468,9 @@ def test_counts() -> None:
 
 
 @pytest.mark.parametrize(("section", "name", "keys"), list(cases()))
-def test_an_explicit_null_is_the_default(section: str, name: str, keys: dict[str, str]) -> None:
+def test_an_explicit_null_is_the_default(
+    section: str, name: str, keys: dict[str, str]
+) -> None:
     """Every key 2017 took as null (`allow_none`) may be null: it means the default.
 
     A key the class cannot do without (a pipeline's files, a merge layer's
@@ -433,7 +483,9 @@ def test_an_explicit_null_is_the_default(section: str, name: str, keys: dict[str
     if not nulls:
         return
     args = {key: value_for(section, name, key, kind) for key, kind in keys.items()}
-    args = {k: v for k, v in args.items() if (name, k) not in SEPARATE and k not in nulls}
+    args = {
+        k: v for k, v in args.items() if (name, k) not in SEPARATE and k not in nulls
+    }
     config, _ = place(section, name, {**args, **nulls})
     errors = [
         d for d in compile_diagnostics(config)
@@ -449,7 +501,11 @@ def test_an_explicit_null_is_the_default(section: str, name: str, keys: dict[str
     [
         ("bridges", "LatentBridge", {"latent_dim": 2, "mean": 0.0, "stddev": 0.0}),
         ("logging", "logging", {"formatter": None, "level": None}),
-        ("settings", "run", {"save_checkpoints_steps": None, "keep_checkpoint_max": None}),
+        (
+            "settings",
+            "run",
+            {"save_checkpoints_steps": None, "keep_checkpoint_max": None},
+        ),
         ("train", "train", {"steps": 5}),
     ],
     ids=["stddev-0", "logging-nulls", "run-config-nulls", "train-steps"],
@@ -469,8 +525,12 @@ def test_a_random_op_seed_picks_its_stream(tmp_path: Path) -> None:
     """2017's op-level `seed` is folded into the op's stream of tf_random_seed."""
     from plxgen.compiler import compile_config
 
-    config, _ = place("processing.image", "Flip", {"axis": 1, "is_random": True, "seed": 7})
+    config, _ = place(
+        "processing.image", "Flip", {"axis": 1, "is_random": True, "seed": 7}
+    )
     source = tmp_path / "c.yaml"
     source.write_text(yaml.safe_dump(config))
     script = compile_config(source, tmp_path / "c.py", [])
-    assert "tf.random.experimental.stateless_fold_in(seed, 0), 7" in " ".join(script.split()).replace("( ", "(")
+    assert "tf.random.experimental.stateless_fold_in(seed, 0), 7" in " ".join(
+        script.split()
+    ).replace("( ", "(")
