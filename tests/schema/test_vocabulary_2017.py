@@ -507,8 +507,9 @@ def test_an_explicit_null_is_the_default(
             {"save_checkpoints_steps": None, "keep_checkpoint_max": None},
         ),
         ("train", "train", {"steps": 5}),
+        ("losses", "LogLoss", {"epsilon": 0.001}),
     ],
-    ids=["stddev-0", "logging-nulls", "run-config-nulls", "train-steps"],
+    ids=["stddev-0", "logging-nulls", "run-config-nulls", "train-steps", "log-loss-epsilon"],
 )
 def test_values_2017_took(section: str, name: str, args: dict[str, Any]) -> None:
     config, _ = place(section, name, args)
