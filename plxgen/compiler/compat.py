@@ -131,7 +131,10 @@ def apply(data: Any) -> Outcome:
                     renamed.reason,
                 )
             )
+    dropped: list[Path] = []  # what is inside an ignored key goes with it, unwarned
     for scope, name, path, args in list(objects(data)):
+        if any(path[: len(d)] == d for d in dropped):
+            continue
         for key in list(args):
             if scope in REFERENCES and key in REFERENCES[scope]:
                 _references(args, key, path, outcome)
@@ -149,6 +152,7 @@ def apply(data: Any) -> Outcome:
                 outcome.moved[path + (key,)] = path + (rule.to,)
                 continue
             del args[key]
+            dropped.append(path + (key,))
             if value is None or any(
                 value == q and type(value) is type(q) for q in rule.quiet
             ):

@@ -535,3 +535,12 @@ def test_a_random_op_seed_picks_its_stream(tmp_path: Path) -> None:
     assert "tf.random.experimental.stateless_fold_in(seed, 0), 7" in " ".join(
         script.split()
     ).replace("( ", "(")
+
+
+def test_strict_makes_ignored_2017_keys_errors() -> None:
+    from tests.conftest import plxgen
+
+    result = plxgen("validate", "--strict", "tests/warnings/keys_of_2017.yaml")
+    assert result.returncode == 2
+    assert ": error: project.is_public: 'is_public' is ignored [ignored-key]" in result.stderr
+    assert result.stderr.splitlines()[-1] == "12 errors"
