@@ -78,7 +78,10 @@ _IMAGE_OPS = (
 _COLLECTIONS = "a TF1 graph collection: Keras tracks losses, metrics and updates itself"
 _PLATFORM = "a field of the 2017 platform's record, not of the experiment: a script has no use for it"
 _K8S = "a Kubernetes request of the 2017 platform, which a script cannot apply: give it to your scheduler (docs/kubernetes.md)"
-_ROUTING = "the loss and metrics compare the model's output with the labels"
+_ROUTING = (
+    "the loss and metrics compare every output of the model with the labels "
+    "(an output_layer naming the graph's only output is honoured without a warning)"
+)
 _METRIC_WEIGHTS = "metrics are unweighted"
 _SPATIAL = (
     "Keras 3's SpatialDropout has no noise_shape: it drops whole channels, the "

@@ -553,3 +553,11 @@ def test_strict_makes_ignored_2017_keys_errors() -> None:
         in result.stderr
     )
     assert result.stderr.splitlines()[-1] == "12 errors"
+
+
+def test_output_layer_naming_the_only_output_is_honoured() -> None:
+    """`output_layer` routes nothing when the graph has one output: no warning for it."""
+    config, _ = place("losses", "MeanSquaredError", {"output_layer": ["logits", 0, 0]})
+    assert not compile_diagnostics(config)
+    config, _ = place("metrics", "Accuracy", {"output_layer": "hidden"})
+    assert [d.code for d in compile_diagnostics(config)] == ["not-applied"]
