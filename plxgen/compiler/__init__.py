@@ -168,6 +168,7 @@ def lower_document(
     matrix_values: dict[str, Any] | None = None,
 ) -> ir.Experiment | RLExperiment:
     """The front end (declarations, expressions, operators), schema validation, then lowering to the IR."""
+    from plxgen.compiler.compat import normalise
     from plxgen.compiler.lower import lower
     from plxgen.compiler.front import render_document
     from plxgen.compiler.validate import validate
@@ -176,6 +177,7 @@ def lower_document(
     errors: list[Diagnostic] = []
     with passing_on_warnings(sources) as found:
         try:
+            doc = normalise(doc)  # the 2017 vocabulary: renamed, ignored, nulls
             diagnostics = validate(doc)
             if diagnostics:
                 raise ConfigError(diagnostics)

@@ -309,7 +309,9 @@ def _unknown_name(
         return Diagnostic(
             file, line, col, where, f"Keras 3 has no layer {show(name)}", "removed-layer", removed[name]
         )  # fmt: skip
-    hint = _KNOWN_MISTAKES.get(name) or _did_you_mean(name, choices)
+    from plxgen.schema.legacy import REJECTED
+
+    hint = _KNOWN_MISTAKES.get(name) or REJECTED.get(name) or _did_you_mean(name, choices)
     return Diagnostic(
         file, line, col, where, f"unknown name {show(name)}", "unknown-name", hint
     )

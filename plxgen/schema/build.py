@@ -32,9 +32,13 @@ def build_schema(editor: bool = False) -> JSON:
     if editor:
         from plxgen.schema.editor import editor_schema
         from plxgen.schema.examples import annotate
+        from plxgen.schema.legacy import deprecate
 
-        return editor_schema(annotate(build_schema()), EDITOR_SCHEMA_ID)
-    schema = _build_schema()
+        # The 2017 keys that the compiler renames or ignores, marked deprecated.
+        return editor_schema(deprecate(annotate(build_schema())), EDITOR_SCHEMA_ID)
+    from plxgen.schema.legacy import extend
+
+    schema = extend(_build_schema())  # with the 2017 keys the policy table honours
     # `train` and `eval` take their shape from the model kind: supervised (a data
     # pipeline) unless the model is an RL kind or train names an environment.
     properties = schema["properties"]
@@ -110,7 +114,14 @@ def main() -> int:
     """
     docs = "--docs" in sys.argv[1:]
     if docs:
-        targets = [(SCHEMAS.parent / "docs" / "reference.md", render_docs())]
+        from plxgen.schema.legacy import render_docs as compatibility
+
+        page = SCHEMAS.parent / "docs" / "compatibility.md"
+        current = page.read_text() if page.exists() else ""
+        targets = [
+            (SCHEMAS.parent / "docs" / "reference.md", render_docs()),
+            (page, compatibility(current)),
+        ]
     else:
         targets = [(SCHEMAS / FILES[e], render_schema(editor=e)) for e in (False, True)]
     status = 0

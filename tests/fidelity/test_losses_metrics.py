@@ -65,6 +65,8 @@ LOSSES: list[tuple[str, dict[str, Any], str, np.ndarray, np.ndarray, Any]] = [
      lambda y, p: _run(lambda: v1.losses.mean_squared_error(y, p))),
     ("LogLoss", {}, "binary", ZERO_ONE[0], PROBABILITIES[0],
      lambda y, p: _run(lambda: v1.losses.log_loss(y, p, epsilon=1e-7))),
+    ("LogLoss", {"epsilon": 0.01}, "binary", ZERO_ONE[0], PROBABILITIES[0],
+     lambda y, p: _run(lambda: v1.losses.log_loss(y, p, epsilon=0.01))),
     ("HuberLoss", {"clip": 1.0}, "regressor", TARGETS[0], VALUES[0] * 3,
      lambda y, p: _run(lambda: v1.losses.huber_loss(y, p, delta=1.0))),
     ("HuberLoss", {"clip": 2.0}, "regressor", TARGETS[0], VALUES[0] * 3,

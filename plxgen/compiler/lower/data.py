@@ -324,6 +324,8 @@ def _statements(
     holes = {key: py(value) for key, value in {**args, **derived}.items()}
     holes["x"] = ident(feature)
     holes["seed"] = _SEED.format(py(index))
+    if args.get("seed") is not None:  # 2017's op-level seed, folded in after the op's position
+        holes["seed"] = f"tf.random.experimental.stateless_fold_in({holes['seed']}, {py(args['seed'])})"
     lines = []
     for statement in entry.random_code if random and entry.random_code else entry.code:
         if isinstance(statement, tuple):

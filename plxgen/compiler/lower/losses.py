@@ -80,7 +80,7 @@ def lower_metric(
 ) -> list[ir.Metric]:
     """One 2017 metric as one or more Keras metrics."""
     entry = registry.METRICS[name]
-    key = snake_case(name)
+    key = args.get("name") or snake_case(name)  # 2017's `name` (plxgen.schema.legacy)
     if labels not in entry.labels:
         _wrong_labels(ctx, name, entry, labels, path)
     values = entry.complete(args)

@@ -57,17 +57,14 @@ LOSSES: dict[str, LossEntry] = {
         symbol="keras.losses.MeanSquaredError",
     ),
     "LogLoss": LossEntry(
-        "Binary cross-entropy on probabilities (keras.losses.BinaryCrossentropy, from_logits=False).",
+        "Binary cross-entropy on probabilities as tf.losses.log_loss computed it, epsilon inside "
+        "both logarithms (keras.losses.BinaryCrossentropy clips at a fixed 1e-7 instead).",
         {
             "weights": _WEIGHTS,
-            "epsilon": {
-                "const": 1e-07,
-                "default": 1e-07,
-                "description": "Probabilities are clipped to [epsilon, 1 - epsilon]; Keras fixes it at 1e-7.",
-            },
+            "epsilon": number(1e-07, "Added to the probabilities inside both logarithms.", minimum=0, maximum=0.5),
         },
-        symbol="keras.losses.BinaryCrossentropy",
-        fixed={"from_logits": False},
+        function="log_loss",
+        renames={"epsilon": "epsilon"},
     ),
     "HuberLoss": LossEntry(
         "Huber loss (keras.losses.Huber at clip 1; 2017's own formula, 0.5 * d**2 below clip "

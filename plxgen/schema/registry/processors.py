@@ -43,6 +43,14 @@ class ProcessorKind(Entry):
 
 
 _IS_RANDOM = boolean(False, "Draw it at random per example (seeded by tf_random_seed).")
+# 2017's op-level seed: with tf_random_seed, it picks the op's random stream.
+_SEED_ARG: JSON = {
+    "type": ["integer", "null"],
+    "minimum": -(2**31),
+    "maximum": 2**31 - 1,
+    "default": None,
+    "description": "The op's own seed, folded into tf_random_seed (null: the op's position picks its stream).",
+}
 COLOR_SPACES = ["rgb", "grayscale", "hsv", "yiq", "yuv"]
 # 2017 tf.image.ResizeMethod numbers, then TensorFlow 2 names.
 RESIZE_METHODS: dict[Any, str] = {
@@ -166,7 +174,7 @@ FEATURE_PROCESSORS: dict[str, ProcessorKind] = {
     ),
     "Flip": ProcessorKind(
         "Flip images: axis 0 up-down, axis 1 left-right.",
-        {"axis": enum([0, 1], 0, "0: up-down, 1: left-right."), "is_random": _IS_RANDOM},
+        {"axis": enum([0, 1], 0, "0: up-down, 1: left-right."), "is_random": _IS_RANDOM, "seed": _SEED_ARG},
         code=(("axis", {0: "{x} = tf.image.flip_up_down({x})", 1: "{x} = tf.image.flip_left_right({x})"}),),
         # `image_axis`: lowering gives the axis of the images tensor (the batch axis first).
         random_code=("{x} = random_flip({x}, {image_axis}, {seed})",),
@@ -180,7 +188,7 @@ FEATURE_PROCESSORS: dict[str, ProcessorKind] = {
     ),
     "Rotate90": ProcessorKind(
         "Rotate images by k quarter turns counter-clockwise (random: 0-3 turns, square images).",
-        {"k": integer(1, "Quarter turns.", minimum=0, maximum=3), "is_random": _IS_RANDOM},
+        {"k": integer(1, "Quarter turns.", minimum=0, maximum=3), "is_random": _IS_RANDOM, "seed": _SEED_ARG},
         code=("{x} = tf.image.rot90({x}, {k})",),
         random_code=("{x} = random_rot90({x}, {seed})",),
         helper="random_rot90",
@@ -216,7 +224,7 @@ FEATURE_PROCESSORS: dict[str, ProcessorKind] = {
     ),
     "AdjustBrightness": ProcessorKind(
         "Add delta to every pixel (random: a delta in [-delta, delta] per image); float32 output.",
-        {"delta": number(None, "The brightness change.", minimum=-1e6, maximum=1e6), "is_random": _IS_RANDOM},
+        {"delta": number(None, "The brightness change.", minimum=-1e6, maximum=1e6), "is_random": _IS_RANDOM, "seed": _SEED_ARG},
         ("delta",),
         code=("{x} = tf.image.adjust_brightness({x}, {delta})",),
         random_code=("{x} = random_brightness({x}, {delta}, {seed})",),

@@ -141,7 +141,7 @@ BRIDGES: dict[str, Entry] = {
             "latent_dim": integer(1, "Size of the latent code.", minimum=1),
             "mean": number(0.0, "Mean of the noise eps in z = mean + sigma * eps."),
             "stddev": number(
-                1.0, "Standard deviation of the noise eps.", exclusiveMinimum=0
+                1.0, "Standard deviation of the noise eps (0: none, z is the mean, as 2017 allowed).", minimum=0
             ),
         },
     ),
