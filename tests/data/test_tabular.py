@@ -215,3 +215,33 @@ def test_image_data_prints_the_image_pipeline_blocks(tmp_path: Path) -> None:
     }
     assert "wrote digits/meta_data.json" not in made.stdout
     assert f"wrote {tmp_path / 'digits' / 'meta_data.json'}" in made.stderr
+
+
+def test_an_image_pipeline_on_tabular_records_names_the_right_one(
+    classes: Path,
+) -> None:
+    config = """\
+version: 1
+project: {name: wrong_pipeline}
+model:
+  classifier:
+    loss: SoftmaxCrossEntropy
+    optimizer: {Adam: {learning_rate: 0.01}}
+    n_classes: 3
+    graph:
+      input_layers: image
+      layers:
+        - Flatten:
+        - Dense: {units: 3}
+train:
+  data_pipeline:
+    TFRecordImagePipeline:
+      data_files: [blobs/npz_train.tfrecord]
+      meta_data_file: blobs/meta_data.json
+"""
+    (classes / "wrong.yaml").write_text(config)
+    plxgen("compile", "wrong.yaml", "-o", "wrong.py", cwd=classes, check=True)
+    ran = train(classes / "wrong.py", "--model-dir", classes / "wrong")
+    last = ran.stderr.strip().splitlines()[-1]
+    assert ran.returncode == 1 and "Traceback" not in ran.stderr, ran.stderr[-2000:]
+    assert "tabular records: read them with TFRecordTabularPipeline" in last

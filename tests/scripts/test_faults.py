@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, finished, plxgen, start_train
+from tests.conftest import ROOT, finished, plxgen, start_train, train
 
 
 @pytest.fixture(scope="module")
@@ -243,3 +243,64 @@ def test_bad_data_is_one_line_naming_the_file(
     assert len(errors) == 1 and words in errors[0], result.stderr
     if named is not None:
         assert str(named) in errors[0]
+
+
+def _npz_script(folder: Path, images: object, filters: int) -> Path:
+    """A small convolutional classifier over an npz file of 8x8 images, compiled in folder."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    np.savez(folder / "d.npz", x=images, y=rng.integers(0, 3, len(images)))  # type: ignore[arg-type]
+    (folder / "c.yaml").write_text(
+        f"""version: 1
+project: {{name: small}}
+environment: {{run_config: {{tf_random_seed: 1}}}}
+model:
+  classifier:
+    loss: SoftmaxCrossEntropy
+    optimizer: {{Adam: {{learning_rate: 0.01}}}}
+    metrics: [Accuracy]
+    one_hot_encode: true
+    n_classes: 3
+    graph:
+      input_layers: x
+      layers:
+        - Conv2D: {{filters: {filters}, kernel_size: 3}}
+        - Flatten:
+        - Dense: {{units: 3}}
+train:
+  train_steps: 2
+  data_pipeline:
+    NumpyPipeline: {{batch_size: 32, num_epochs: 1, data_files: [d.npz], features: [x], label: y}}
+"""
+    )
+    plxgen("compile", folder / "c.yaml", "-o", folder / "c.py", "--force", check=True)
+    return folder / "c.py"
+
+
+def one_error(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    errors = [line for line in result.stderr.splitlines() if "error:" in line]
+    assert len(errors) == 1, result.stderr
+    return errors[0]
+
+
+def test_a_dtype_the_model_does_not_take_is_one_line(tmp_path: Path) -> None:
+    # Arrays reach the model as they are stored: uint8 images, no Cast processor.
+    import numpy as np
+
+    images = np.random.default_rng(0).integers(0, 255, (64, 8, 8, 1), dtype=np.uint8)
+    script = _npz_script(tmp_path, images, filters=4)
+    error = one_error(train(script, "--schedule", "train"))
+    assert "does not fit the model" in error and "Conv2D" in error and "uint8" in error
+
+
+def test_a_checkpoint_of_another_model_is_one_line(tmp_path: Path) -> None:
+    import numpy as np
+
+    images = np.random.default_rng(0).random((64, 8, 8, 1), dtype=np.float32)
+    script = _npz_script(tmp_path, images, filters=4)
+    train(script, "--schedule", "train", check=True)
+    _npz_script(tmp_path, images, filters=5)  # the same model folder, another model
+    error = one_error(train(script, "--schedule", "train"))
+    assert "written by another model" in error and "ckpt-2" in error
