@@ -29,15 +29,12 @@ def normalise(doc: Document) -> Document:
     for path, message, code, hint in outcome.warnings:
         file, line, col = doc.where(path, key=True)
         warn(Diagnostic(file, line, col, format_path(path), message, code, hint))
-    if outcome.errors:
-        raise ConfigError(
-            [
-                Diagnostic(
-                    *doc.where(path, key=True), format_path(path), message, code, hint
-                )
-                for path, message, code, hint in outcome.errors
-            ]
-        )
+    errors = []
+    for path, message, code, hint in outcome.errors:
+        file, line, col = doc.where(path, key=True)
+        errors.append(Diagnostic(file, line, col, format_path(path), message, code, hint))
+    if errors:
+        raise ConfigError(errors)
     return _drop_nulls(moved)
 
 

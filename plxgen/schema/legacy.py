@@ -29,6 +29,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from plxgen.schema.registry.common import END
+
 # Where a key is written: a section of the file, or a kind of named object
 # (`layer` is a graph layer, `image_op` a feature processor, `file` the top level).
 Scope = Literal[
@@ -137,7 +139,7 @@ KEYS: tuple[Key, ...] = (
     Key(
         "metric", "name", "honour", "the metric's name in metrics.json and TensorBoard, as 2017 named its summary",
         schema={
-            "type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,63}$",
+            "type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,63}" + END,
             "patternErrorMessage": "a metric name is a Python identifier of at most 64 characters",
             "examples": ["top_accuracy"],
             "description": "The metric's name in metrics.json and TensorBoard (default: Keras' name for it; "

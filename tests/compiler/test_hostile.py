@@ -295,6 +295,8 @@ def fill(place: Place, text: str) -> dict[str, Any]:
             node[key] = text
             break
         child = node[key] if isinstance(key, int) or key in node else None
+        if place[i + 1] in ("*", "?") and isinstance(child, str):
+            child = node[key] = {child: {}}  # a bare name (`- Accuracy`) with arguments
         if place[i + 1] == "[]" and not isinstance(child, list):
             child = node[key] = []
         elif child is None:
@@ -596,6 +598,8 @@ _TAKES = {
     "caption_ids_field": 0, "caption_tokens_field": 0,
 
     "encoder.name": 1, "decoder.name": 1,
+    # A metric's name is its key in metrics.json: a Python identifier.
+    "metrics.name": None,
 }  # fmt: skip
 
 

@@ -717,25 +717,12 @@ train:
     TFRecordImagePipeline:
       data_files: [train.tfrecord]
       meta_data_file: meta.json
-      bucket_boundaries: [3, 2]
 """
     found = errors(text)
     assert [(d.line, d.col, d.path, d.code) for d in found] == [
         (3, 9, "project.name", "bad-name"),
         (6, 5, "model.classifier.one_hot_encode", "missing-n-classes"),
         (8, 21, "model.classifier.graph.input_layers", "unknown-feature"),
-        (
-            17,
-            7,
-            "train.data_pipeline.TFRecordImagePipeline.bucket_boundaries",
-            "not-sequences",
-        ),
-        (
-            17,
-            7,
-            "train.data_pipeline.TFRecordImagePipeline.bucket_boundaries",
-            "bad-boundaries",
-        ),
     ]
     assert all(d.file == "t.yaml" for d in found)
     assert found[2].message == "the data pipeline provides no feature 'picture'"

@@ -125,8 +125,10 @@ def test_every_processor_runs_on_batches_and_resumes_bit_identically(
 
 def test_processors_do_what_tf_image_does(data: Path) -> None:
     config = example("augmented_digits")
+    # A Cast last in every pipeline: the model's convolutions take floats.
+    cast = {"Cast": {"dtype": "float32"}}
     for section in ("train", "eval"):
-        pipe(config, section).pop("feature_processors", None)
+        pipe(config, section)["feature_processors"] = {"image": {"layers": [cast]}}
     plain = load(config, data, "plain_digits")
     pipe(config, "eval")["feature_processors"] = {
         "image": {
@@ -134,6 +136,7 @@ def test_processors_do_what_tf_image_does(data: Path) -> None:
                 {"Flip": {"axis": 1}},
                 {"Rotate90": {"k": 3}},
                 {"ToBoundingBox": {"offset_height": 2, "offset_width": 3, "target_height": 20, "target_width": 10}},
+                cast,
             ]
         }
     }  # fmt: skip
@@ -150,6 +153,7 @@ def test_random_crop_flip_and_brightness_vary_per_image(data: Path) -> None:
     pipe(config)["feature_processors"]["image"]["layers"] = [
         {"RandomCrop": {"height": 20, "width": 20}},
         {"Flip": {"axis": 1, "is_random": True}},
+        {"Cast": {"dtype": "float32"}},  # the model's convolutions take floats
     ]
     pipe(config)["shuffle"] = False
     pipe(config)["cache"] = False

@@ -47,19 +47,6 @@ def lower_pipeline(ctx: Context, section: dict[str, Any], path: Path) -> ir.Pipe
     features = (
         tuple(options[kind.features_field]) if kind.features_field else kind.features
     )
-    if boundaries and not kind.buckets:
-        what = (
-            "pads each batch to its longest source; it does not bucket by length"
-            if kind.source
-            else "has no sequences to bucket by length"
-        )
-        ctx.fail(
-            ppath + ("bucket_boundaries",),
-            f"{name} {what}",
-            "not-sequences",
-            "remove bucket_boundaries",
-            key=True,
-        )
     if boundaries and sorted(set(boundaries)) != list(boundaries):
         ctx.fail(
             ppath + ("bucket_boundaries",),
