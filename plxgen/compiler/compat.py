@@ -12,8 +12,8 @@ import copy
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from plxgen.compiler.load import Document, Path, format_path
-from plxgen.errors import ConfigError, Diagnostic, warn
+from plxgen.compiler.load import Document, Path
+from plxgen.errors import ConfigError, warn
 from plxgen.schema.legacy import GRAPHS, NAMES, REFERENCES, key_rule, name_rule, objects
 
 
@@ -27,14 +27,14 @@ def normalise(doc: Document) -> Document:
         keys=moved_positions(doc.keys, outcome.moved),
     )
     for path, message, code, hint in outcome.warnings:
-        file, line, col = doc.where(path, key=True)
-        warn(Diagnostic(file, line, col, format_path(path), message, code, hint))
-    errors = []
-    for path, message, code, hint in outcome.errors:
-        file, line, col = doc.where(path, key=True)
-        errors.append(Diagnostic(file, line, col, format_path(path), message, code, hint))
-    if errors:
-        raise ConfigError(errors)
+        warn(doc.diagnostic(path, message, code, hint, key=True))
+    if outcome.errors:
+        raise ConfigError(
+            [
+                doc.diagnostic(path, message, code, hint, key=True)
+                for path, message, code, hint in outcome.errors
+            ]
+        )
     return _drop_nulls(moved)
 
 

@@ -74,6 +74,19 @@ class Document:
             probe = probe[:-1]
         return (self.file, *self.values.get((), (1, 1)))
 
+    def diagnostic(
+        self,
+        path: Path,
+        message: str,
+        code: str,
+        hint: str | None,
+        *,
+        key: bool = False,
+    ) -> Diagnostic:
+        """A diagnostic located at `path` (its key with `key`) in this document."""
+        file, line, col = self.where(path, key=key)
+        return Diagnostic(file, line, col, format_path(path), message, code, hint)
+
 
 def show(value: object, limit: int = 60) -> str:
     """`repr(value)` for a message, cut short when long."""
@@ -382,7 +395,8 @@ def _indentation(exc: yaml.MarkedYAMLError, text: str, file: str) -> Diagnostic 
     block = "mapping" if "mapping" in context else "list"
     if opened is None or not (
         problem.startswith("expected <block end>")
-        or problem in ("did not find expected key", "did not find expected '-' indicator")
+        or problem
+        in ("did not find expected key", "did not find expected '-' indicator")
     ):
         return None
     start, column = opened.line + 1, opened.column + 1
@@ -392,7 +406,9 @@ def _indentation(exc: yaml.MarkedYAMLError, text: str, file: str) -> Diagnostic 
             f"invalid indentation: the list item on line {line} starts at column {col}, "
             f"inside {where}, whose keys are at column {column}"
         )
-        hint = "indent a list item under its key, like the other `- ` items of that list"
+        hint = (
+            "indent a list item under its key, like the other `- ` items of that list"
+        )
     else:
         message = (
             f"invalid indentation: line {line} starts at column {col}, inside {where}, "
@@ -486,7 +502,16 @@ def load_text(text: str, file: str) -> Document:
 # Sections that hold exactly one name (`model: {classifier: ...}`, `data_pipeline:
 # {CsvPipeline: ...}`, `optimizer: {Adam: ...}`). A second key there that is not
 # a name but a field (`graph`, `data_files`) was indented one level too little.
-_ONE_NAME = ("model", "data_pipeline", "loss", "optimizer", "env", "memory", "exploration", "bridge")
+_ONE_NAME = (
+    "model",
+    "data_pipeline",
+    "loss",
+    "optimizer",
+    "env",
+    "memory",
+    "exploration",
+    "bridge",
+)
 
 
 def _misplaced_keys(

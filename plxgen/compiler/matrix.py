@@ -22,7 +22,7 @@ from typing import Any
 from plxgen import __version__
 from plxgen.errors import ConfigError, Diagnostic, did_you_mean
 from plxgen.compiler.expressions import RESERVED
-from plxgen.compiler.load import Document, Path, format_path, show
+from plxgen.compiler.load import Document, Path, show
 
 MAX_COMBINATIONS = 256
 # The most `--max-combinations` may raise the cap to: every combination is held in memory.
@@ -72,10 +72,7 @@ def axes(doc: Document, cap: int = MAX_COMBINATIONS) -> list[Axis] | None:
         *,
         key: bool = False,
     ) -> None:
-        file, line, col = doc.where(path, key=key)
-        errors.append(
-            Diagnostic(file, line, col, format_path(path), message, code, hint)
-        )
+        errors.append(doc.diagnostic(path, message, code, hint, key=key))
 
     matrix = data["matrix"]
     root: Path = ("matrix",)
@@ -186,7 +183,11 @@ def _values(kind: str, value: Any, path: Path, fail: Any, cap: int) -> list[Any]
             path,
             f"`stop` ({show(stop)}) must be larger than `start` ({show(start)})",
             "bad-range",
-            "swap them: `start` is the smaller bound" if stop < start else "make `stop` larger than `start`",
+            (
+                "swap them: `start` is the smaller bound"
+                if stop < start
+                else "make `stop` larger than `start`"
+            ),
         )
         return None
     if kind == "range":
@@ -420,7 +421,10 @@ def recorded_config(config: dict[str, Any], values: dict[str, Any]) -> dict[str,
 def hparams(values: dict[str, Any]) -> tuple[tuple[str, bool | int | float | str], ...]:
     """A combination as TensorBoard HParams: numbers, booleans and text as they are, others as JSON."""
     return tuple(
-        (name, value if isinstance(value, (bool, int, float, str)) else json.dumps(value))
+        (
+            name,
+            value if isinstance(value, (bool, int, float, str)) else json.dumps(value),
+        )
         for name, value in values.items()
     )
 

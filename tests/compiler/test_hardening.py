@@ -99,8 +99,9 @@ def _unhinted_calls() -> list[str]:
                 continue
             func = node.func
             name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-            # The positional index of `hint`: fail(path, message, code, hint), Diagnostic's 7th.
-            at = {"fail": 3, "Diagnostic": 6}.get(name)
+            # The positional index of `hint`: fail/diagnostic(path, message, code,
+            # hint), Diagnostic's 7th.
+            at = {"fail": 3, "diagnostic": 3, "Diagnostic": 6}.get(name)
             if at is None or len(node.args) > at or any(k.arg == "hint" for k in node.keywords):
                 continue
             codes = [a.value for a in node.args if isinstance(a, ast.Constant)]

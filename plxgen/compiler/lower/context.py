@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from plxgen.compiler.load import Document, Path, format_path, show
+from plxgen.compiler.load import Document, Path, show
 from plxgen.errors import ConfigError, Diagnostic, warn
 from plxgen.schema import registry
 
@@ -58,10 +58,7 @@ class Context:
         key: bool = False,
     ) -> None:
         """Record a located diagnostic."""
-        file, line, col = self.doc.where(path, key=key)
-        self.errors.append(
-            Diagnostic(file, line, col, format_path(path), message, code, hint)
-        )
+        self.errors.append(self.doc.diagnostic(path, message, code, hint, key=key))
 
     def warn(
         self,
@@ -73,8 +70,7 @@ class Context:
         key: bool = False,
     ) -> None:
         """Report a located warning (an error under --strict)."""
-        file, line, col = self.doc.where(path, key=key)
-        warn(Diagnostic(file, line, col, format_path(path), message, code, hint))
+        warn(self.doc.diagnostic(path, message, code, hint, key=key))
 
     def check(self) -> None:
         """Raise every diagnostic recorded so far, if there is one."""
