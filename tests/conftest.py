@@ -9,9 +9,11 @@ those; `import_script` imports a generated script into this process.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import shlex
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -33,6 +35,27 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # Every child process gets these on top of its environment: TensorFlow's C++
 # start-up chatter stays out of the stderr that tests read.
 QUIET = {"TF_CPP_MIN_LOG_LEVEL": "2"}
+
+
+@contextlib.contextmanager
+def hang_guard(seconds: int) -> Iterator[None]:
+    """Fail the block with TimeoutError once it has run `seconds` (SIGALRM).
+
+    A guard against hangs (an exponential blow-up, a blocked read), not a speed
+    target: the bound is far above any normal run, and a slow machine never
+    trips it.
+    """
+
+    def hung(signum: int, frame: object) -> None:
+        raise TimeoutError(f"still running after {seconds} s: hung")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

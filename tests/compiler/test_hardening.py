@@ -18,7 +18,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 import tracemalloc
 from pathlib import Path
 
@@ -28,7 +27,7 @@ from plxgen import cli
 from plxgen.compiler import cache
 from plxgen.compiler.load import MAX_FILE_BYTES
 from plxgen.errors import Diagnostic, UserError
-from tests.conftest import ROOT, plxgen
+from tests.conftest import ROOT, hang_guard, plxgen
 
 HOSTILE = sorted((ROOT / "tests" / "hostile").glob("*.yaml"))
 EXAMPLE = ROOT / "generated_examples" / "lenet.yaml"
@@ -52,9 +51,10 @@ train:
       data_files: [a.tfrecord]
       meta_data_file: m.json
 """
-# What one hostile config may cost, at most (a regression costs seconds and gigabytes).
+# What one hostile config may cost in memory, at most (a regression costs gigabytes).
 MAX_PEAK_BYTES = 48_000_000
-MAX_SECONDS = 20
+# A compile still running after this long is hung (an exponential blow-up).
+HANG_SECONDS = 120
 _LINE = re.compile(r"(\S.*:\d+:\d+: error: .* \[[\w-]+\]|  hint: .*|\d+ errors?)\Z")
 
 
@@ -122,20 +122,18 @@ def test_hostile_config_is_a_located_diagnostic(
     code = _expected(config)
     capsys.readouterr()
     tracemalloc.start()
-    started = time.monotonic()
     try:
-        status = cli.main(["compile", str(config), "-o", str(tmp_path / "out")])
+        with hang_guard(HANG_SECONDS):
+            status = cli.main(["compile", str(config), "-o", str(tmp_path / "out")])
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    elapsed = time.monotonic() - started
     err = capsys.readouterr().err
     assert status == 2, err
     assert f"[{code}]" in err
     assert_clean(err)
     assert_hinted(err)
     assert peak < MAX_PEAK_BYTES, f"{peak} bytes"
-    assert elapsed < MAX_SECONDS
     assert not (tmp_path / "out").exists()
 
 
