@@ -154,3 +154,22 @@ def test_outputs_that_do_not_fit_the_labels_stop_in_one_line(folder: Path) -> No
     assert len(errors) == 1, result.stderr
     assert "train.data_pipeline: the data does not fit the model" in errors[0]
     assert "each of the model's 3 outputs is compared with the labels" in errors[0]
+
+
+def test_spellings_only_upgrade_rewrites_say_so(folder: Path) -> None:
+    """`regularizer` on a layer (conv_mnist.yml) and `settings.environment`: compile points to upgrade."""
+    text = (HERE / "dense_dropout.yaml").read_text()
+    spelt = text.replace("            dropout: 0.3\n", "            regularizer:\n              L2: {l: 0.01}\n")  # fmt: skip
+    assert spelt != text
+    (folder / "spelt.yaml").write_text(spelt)
+    refused = plxgen("validate", "spelt.yaml", cwd=folder)
+    assert refused.returncode == 2
+    assert "spelt.yaml:45:13: error: model.classifier.graph.layers[3].Dense.regularizer:" in refused.stderr  # fmt: skip
+    assert "`plxgen upgrade FILE` renames it" in refused.stderr
+    upgraded = plxgen("upgrade", "--write", "spelt.yaml", cwd=folder)
+    assert "layers[3].Dense.regularizer -> kernel_regularizer" in upgraded.stderr
+    assert plxgen("validate", "spelt.yaml", cwd=folder).returncode == 0
+    moved = plxgen("validate", "tests/legacy_2017/templated_graph.yaml")
+    assert moved.returncode == 2
+    assert "templated_graph.yaml:15:3: error: settings.environment: unknown key 'environment'" in moved.stderr  # fmt: skip
+    assert "`plxgen upgrade FILE` moves it there" in moved.stderr
