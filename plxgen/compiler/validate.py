@@ -23,6 +23,12 @@ _KNOWN_MISTAKES = {
     "renames it (kernel_regularizer, or the one its layer takes)",
     "environment": "environment is a section of the file (2017 also wrote it under "
     "settings): `plxgen upgrade FILE` moves it there",
+    **dict.fromkeys(
+        ("model_config", "train_input_data_config", "eval_input_data_config", "estimator_config"),
+        "a section of polyaxon's format before the experiment file, which 2017's tool refused "
+        "too: write the file anew as an experiment file (docs/file-format.md; `plxgen init` "
+        "writes a starter)",
+    ),  # fmt: skip
 }
 
 
