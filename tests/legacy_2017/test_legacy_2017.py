@@ -24,7 +24,7 @@ The files 2017 refused are broken-file goldens: tests/broken/legacy_missing_vers
 (polyaxon's tests/fixtures/missing_version.yml) and tests/broken/legacy_old_format.yaml
 (the format before the experiment file, as in examples/example_with_configs/yaml_configs/).
 
-Each file is upgraded in place, compiled, and trained for two steps in a child process.
+Each file is upgraded in place, compiled, and trained for two steps.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import plxgen, train
+from tests.conftest import import_script, plxgen, train
 
 HERE = Path(__file__).parent
 
@@ -64,6 +64,8 @@ CASES = {
         ],
     ),
 }  # fmt: skip
+# Its session options set TensorFlow's threads, which a process can do once.
+IN_A_CHILD = {"templated_graph"}
 WARNING = re.compile(r"^[\w.]+\.yaml:(\d+:\d+): warning: (\S+): .* \[([\w-]+)\]$")
 
 
@@ -104,10 +106,12 @@ def test_upgrades_compiles_and_trains(folder: Path, name: str) -> None:
     assert rewrites == expected_rewrites
     assert warnings == expected_warnings
     model_dir = folder / "runs" / name
-    result = train(
-        folder / f"{name}.py", "--train-steps", "2", "--model-dir", model_dir
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+    args = ["--train-steps", "2", "--model-dir", str(model_dir)]
+    if name in IN_A_CHILD:
+        result = train(folder / f"{name}.py", *args)
+        assert result.returncode == 0, result.stderr[-3000:]
+    else:  # in this process: one TensorFlow import for these
+        assert import_script(folder / f"{name}.py").main(args) == 0
     report = json.loads((model_dir / "metrics.json").read_text())
     assert report["global_step"] == 2
     for section in ("train", "eval"):
