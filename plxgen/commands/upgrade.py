@@ -302,12 +302,46 @@ def _shuffled(data: Any) -> bool:
     return not isinstance(spec, dict) or spec.get("shuffle", True) is not False
 
 
-# Metrics that threshold scores, which 2017 computed on the predicted class.
+# Metrics that threshold scores, which 2017 computed on the predicted class:
+# those that take binary or one-hot labels but never class indices.
 _BINARY_METRICS = {
     name
     for name, entry in METRICS.items()
-    if "binary" in entry.labels and "float" in entry.labels
+    if "binary" in entry.labels and "sparse" not in entry.labels
 }
+
+
+def _classifier_metrics(data: Any) -> set[str]:
+    """The names of the classifier's metrics (bare or as mappings)."""
+    model = data.get("model") if isinstance(data, dict) else None
+    classifier = model.get("classifier") if isinstance(model, dict) else None
+    metrics = classifier.get("metrics") if isinstance(classifier, dict) else None
+    names: set[str] = set()
+    for item in metrics if isinstance(metrics, list) else []:
+        if isinstance(item, str):
+            names.add(item)
+        elif isinstance(item, dict) and len(item) == 1:
+            names.update(k for k in item if isinstance(k, str))
+    return names
+
+
+def _initializer_strings(data: Any, strings: set[str]) -> bool:
+    """Some `*_initializer` is written as one of these strings."""
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if (
+                    isinstance(key, str)
+                    and key.endswith("_initializer")
+                    and value in strings
+                ):
+                    return True
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
 
 
 @dataclass(frozen=True)
@@ -329,7 +363,7 @@ DIFFERENCES = [
         "binary-metrics",
         "the classifier's threshold metrics are Keras' on the scores at 0.5 "
         "(2017: on the predicted class, class != 0)",
-        lambda data, names: "classifier" in names and bool(names & _BINARY_METRICS),
+        lambda data, names: bool(_classifier_metrics(data) & _BINARY_METRICS),
     ),
     Difference(
         "sensitivity-at-specificity",
@@ -358,6 +392,12 @@ DIFFERENCES = [
         "dqn-target",
         "the target network follows the online one (2017 never updated it)",
         lambda data, names: bool(names & set(RL_KINDS)),
+    ),
+    Difference(
+        "initializer-strings",
+        "an initializer written truncated_normal is Keras' (stddev 0.05); "
+        "2017 read it as TruncatedNormal (stddev 1.0)",
+        lambda data, names: _initializer_strings(data, {"truncated_normal"}),
     ),
     Difference(
         "run-type",

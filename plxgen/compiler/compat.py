@@ -15,6 +15,7 @@ from typing import Any
 from plxgen.compiler.load import Document, Path
 from plxgen.errors import ConfigError, warn
 from plxgen.schema.legacy import GRAPHS, NAMES, REFERENCES, key_rule, name_rule, objects
+from plxgen.schema.registry import INITIALIZERS
 
 
 def normalise(doc: Document) -> Document:
@@ -119,6 +120,7 @@ def apply(data: Any) -> Outcome:
     data = copy.deepcopy(data)
     outcome = Outcome(data)
     _expand_renamed(data)
+    _expand_initializers(data)
     # Names first (their arguments are then the current name's), then keys.
     for scope, name, path, args in list(objects(data)):
         renamed = name_rule(scope, name) if name else None
@@ -242,6 +244,24 @@ def _expand_renamed(data: Any) -> None:
                         ((name, _),) = item.items()
                         if name in renamed:
                             items[i] = {name: {}}
+
+
+def _expand_initializers(data: Any) -> None:
+    """A 2017 initializer named bare (`kernel_initializer: Ones`) as `{Ones: {}}`.
+
+    2017 read a bare name as the class with its defaults; Keras' own lower-case
+    strings (`ones`, `glorot_uniform`) keep Keras' meaning.
+    """
+    for scope, _, _, args in list(objects(data)):
+        if scope != "layer":
+            continue
+        for key, value in args.items():
+            if (
+                key.endswith("_initializer")
+                and isinstance(value, str)
+                and value in INITIALIZERS
+            ):
+                args[key] = {value: {}}
 
 
 def _parent(data: Any, path: tuple[str | int, ...]) -> Any:

@@ -18,6 +18,17 @@ _KNOWN_MISTAKES = {
     "steps": "the number of training steps is `train.train_steps`",
     "generator": "generator models are not supported by this version of plxgen",
     "hooks": "hooks are not supported; checkpoints and summaries come from environment.run_config",
+    # 2017 spellings that only `plxgen upgrade` rewrites (it moves or renames the text).
+    "regularizer": "2017's spelling of a layer's weight regularizer: `plxgen upgrade FILE` "
+    "renames it (kernel_regularizer, or the one its layer takes)",
+    "environment": "environment is a section of the file (2017 also wrote it under "
+    "settings): `plxgen upgrade FILE` moves it there",
+    **dict.fromkeys(
+        ("model_config", "train_input_data_config", "eval_input_data_config", "estimator_config"),
+        "a section of polyaxon's format before the experiment file, which 2017's tool refused "
+        "too: write the file anew as an experiment file (docs/file-format.md; `plxgen init` "
+        "writes a starter)",
+    ),  # fmt: skip
 }
 
 

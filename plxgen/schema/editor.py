@@ -13,7 +13,9 @@ the file as written, so the schema published for them (`plxgen schema`,
   operators, whose bodies are items of the same list (or operators again);
 - `model` may be written in the 2017 form, marked deprecated for editors
   (yaml-language-server's `deprecationMessage`) with a pointer to
-  `plxgen upgrade`.
+  `plxgen upgrade`;
+- an initializer may be a 2017 name written bare (`kernel_initializer: Ones`),
+  which plxgen.compiler.compat reads as its mapping.
 
 It is also narrowed by the rules between fields of one mapping that lowering
 checks and a schema can say (`_RULES`: one_hot_encode needs n_classes, a
@@ -32,7 +34,13 @@ import copy
 import json
 from typing import Any
 
-from plxgen.schema.registry import IDENTIFIER, JSON, MODEL_KINDS, OPERATOR_SECTIONS
+from plxgen.schema.registry import (
+    IDENTIFIER,
+    INITIALIZERS,
+    JSON,
+    MODEL_KINDS,
+    OPERATOR_SECTIONS,
+)
 from plxgen.schema.registry.optimizers import DECAYS
 
 TEMPLATE_REF = "#/definitions/template"
@@ -93,6 +101,7 @@ def editor_schema(strict: JSON, schema_id: str) -> JSON:
     """The editor schema derived from the (annotated) strict schema."""
     source = copy.deepcopy(strict)
     source["properties"]["model"] = _with_legacy_model(source["properties"]["model"])
+    _with_bare_initializers(source["definitions"]["initializer"])
     widen = _Widen()
     schema: JSON = {}
     for key, value in source.items():
@@ -111,6 +120,13 @@ def editor_schema(strict: JSON, schema_id: str) -> JSON:
     schema["definitions"].update(widen.definitions)
     schema["definitions"]["template"] = TEMPLATE
     return schema
+
+
+def _with_bare_initializers(initializer: JSON) -> None:
+    """The initializer's strings, with the 2017 names written bare (`Ones`)."""
+    for option in initializer["anyOf"]:
+        if option.get("type") == "string" and "enum" in option:
+            option["enum"] = [*option["enum"], *INITIALIZERS]
 
 
 def _with_legacy_model(model: JSON) -> JSON:

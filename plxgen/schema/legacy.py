@@ -14,6 +14,11 @@ tests/schema/vocabulary_2017.md) is either a key of the current schema
 - `pending`: a key that still means something but is not applied yet: accepted
   with a warning that says so.
 
+A few keys that 2017's public files wrote were declared by no 2017 class of
+their place (`dropped`): marshmallow 2 dropped unknown keys unread, so those
+files ran without them. They are ignored with a warning that says so, never
+applied: a file means what it meant in 2017.
+
 Names have the same three fates (`NAMES`: a 2017 name written as a current
 one), and a few 2017 names were never buildable (`REJECTED`: abstract base
 classes), which are refused as 2017 refused them. plxgen.compiler.compat applies
@@ -34,7 +39,7 @@ from plxgen.schema.registry.common import END
 # Where a key is written: a section of the file, or a kind of named object
 # (`layer` is a graph layer, `image_op` a feature processor, `file` the top level).
 Scope = Literal[
-    "file", "project", "settings", "environment", "resources", "session", "train", "eval", "model",
+    "file", "project", "settings", "logging", "environment", "resources", "session", "train", "eval", "model",
     "graph", "pipeline", "layer", "image_op", "loss", "metric", "optimizer", "regularizer",
     "initializer", "constraint", "bridge", "exploration", "memory",
 ]  # fmt: skip
@@ -55,6 +60,8 @@ class Key:
     schema: dict[str, Any] | None = None
     # ignore: values that need no warning, since the script does just that anyway.
     quiet: tuple[Any, ...] = ()
+    # ignore: no 2017 class of the scope declared the key; 2017 dropped it unread.
+    dropped: bool = False
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,16 @@ _ROUTING = (
     "(an output_layer naming the graph's only output is honoured without a warning)"
 )
 _METRIC_WEIGHTS = "metrics are unweighted"
+
+
+def _dropped(owner: str, key: str, then: str) -> str:
+    """The reason for a key no 2017 class of its place declared."""
+    return f"2017's {owner} had no {key} and dropped it unread: {then}"
+
+
+_POOLING = (
+    "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "AveragePooling1D", "AveragePooling2D", "AveragePooling3D",
+)  # fmt: skip
 _SPATIAL = (
     "Keras 3's SpatialDropout has no noise_shape: it drops whole channels, the "
     "mask that 2017's SpatialDropout used whatever noise_shape said"
@@ -108,6 +125,10 @@ KEYS: tuple[Key, ...] = (
     Key("train", "steps", "rename", "the 2017 schema's spelling of train_steps", to="train_steps"),
     Key("train", "hooks", "ignore", "TF1 session hooks: checkpoints and summaries come from environment.run_config, logging from settings.logging"),
     Key("eval", "hooks", "ignore", "TF1 session hooks: checkpoints and summaries come from environment.run_config, logging from settings.logging"),
+    # Keys that 2017's own files wrote where no 2017 class declared them.
+    Key("eval", "eval_every_n_steps", "ignore", _dropped("eval section", "eval_every_n_steps", "the evaluation follows the checkpoints, at most every continuous_eval_throttle_secs"), dropped=True),
+    Key("logging", "run_config", "ignore", _dropped("logging", "run_config", "write it under environment to have it applied"), dropped=True),
+    Key("logging", "delay_workers_by_global_step", "ignore", _dropped("logging", "delay_workers_by_global_step", "write it under environment to have it applied"), dropped=True),
     Key("pipeline", "bucket_boundaries", "ignore", "images have no length to bucket by", names=("TFRecordImagePipeline", "ImageCaptioningPipeline")),
     Key("pipeline", "bucket_boundaries", "pending", "each batch is padded to its longest source", names=("ParallelTextPipeline", "TFRecordSourceSequencePipeline")),
     # Layers: Keras 2 spellings.
@@ -118,6 +139,8 @@ KEYS: tuple[Key, ...] = (
     Key("layer", "activity_regularizer", "pending", "Keras 3's Embedding signature has no activity_regularizer", names=("Embedding",)),
     Key("layer", "implementation", "ignore", "Keras 3 chooses the recurrent kernel itself; the results are the same", names=("LSTM", "GRU", "SimpleRNN", "ConvLSTM2D")),
     Key("layer", "unroll", "ignore", "Keras 3's ConvLSTM2D does not unroll (a speed trade-off only)", names=("ConvLSTM2D",), quiet=(False,)),
+    Key("layer", "kernels", "ignore", _dropped("pooling layers", "kernels", "the window was pool_size (default 2), as it is here"), names=_POOLING, dropped=True),
+    Key("layer", "dropout", "ignore", _dropped("Dense", "dropout", "no dropout was applied; write a Dropout layer after the Dense to have one"), names=("Dense",), dropped=True),
     # Feature processors: layer keys that an op of the input pipeline has no use for.
     Key("image_op", "name", "ignore", "feature processors are tf.image calls in the input pipeline, not named layers", names=_IMAGE_OPS),
     Key("image_op", "trainable", "ignore", "feature processors have no weights to train", names=_IMAGE_OPS, quiet=(True,)),
@@ -244,6 +267,9 @@ def objects(data: Any) -> Iterator[Where]:
         value = data.get(section)
         if isinstance(value, dict):
             yield section, None, (section,), value
+    settings = data.get("settings")
+    if isinstance(settings, dict) and isinstance(settings.get("logging"), dict):
+        yield "logging", None, ("settings", "logging"), settings["logging"]
     environment = data.get("environment")
     if isinstance(environment, dict):
         for key, value in environment.items():
@@ -348,7 +374,8 @@ _ANCHORS: dict[str, str] = {
 # A key that only the section's mapping holds.
 _SECTION_ANCHORS: dict[str, tuple[str, ...]] = {
     "file": ("version", "model"), "project": ("name", "description"),
-    "settings": ("logging", "run_type"), "environment": ("run_config", "n_workers"),
+    "settings": ("logging", "run_type"), "logging": ("level", "formatter", "path"),
+    "environment": ("run_config", "n_workers"),
     "resources": ("cpu", "gpu"), "session": ("gpu_options",), "train": ("train_steps",),
     "eval": ("delay_secs",), "graph": ("input_layers", "layers"),
 }  # fmt: skip
@@ -460,7 +487,8 @@ def _add(mapping: dict[str, Any], key: str, rule: Key) -> None:
 DOCS_BEGIN = "<!-- The 2017 vocabulary: generated from plxgen/schema/legacy.py by `python -m plxgen.schema.build --docs` -->"
 DOCS_END = "<!-- end of the generated 2017 vocabulary -->"
 _SCOPE_TITLES: dict[str, str] = {
-    "file": "The file", "project": "project", "settings": "settings", "environment": "environment",
+    "file": "The file", "project": "project", "settings": "settings", "logging": "settings.logging",
+    "environment": "environment",
     "resources": "environment: a task's resources", "session": "environment.run_config.session",
     "train": "train", "eval": "eval", "model": "model", "graph": "graph", "pipeline": "data pipelines",
     "layer": "layers", "image_op": "feature processors (image operations)", "loss": "losses",

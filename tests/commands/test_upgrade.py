@@ -219,3 +219,30 @@ def test_each_difference_from_2017_is_noted_and_documented(tmp_path: Path) -> No
     result = plxgen("upgrade", "c.yaml", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "c.yaml: note: [huber-clip] " in result.stderr
+
+
+def test_binary_metrics_are_noted_only_for_the_classifiers_threshold_metrics() -> None:
+    """A loss named like a metric, or Accuracy, is not a threshold metric of 2017's."""
+    from plxgen.commands.upgrade import differences
+
+    def keys(model: str) -> list[str]:
+        text = f"version: 1\nmodel:\n{model}"
+        return [note.split("]")[0][1:] for note in differences(text)]
+
+    plain = "  classifier:\n    loss: {MeanSquaredError: }\n    metrics: [Accuracy]\n"
+    assert keys(plain) == []
+    thresholded = "  classifier:\n    metrics: [Accuracy, {Precision: {}}]\n"
+    assert keys(thresholded) == ["binary-metrics"]
+    regressor = "  regressor:\n    metrics: [Precision]\n"
+    assert keys(regressor) == []
+
+
+def test_a_truncated_normal_string_is_noted() -> None:
+    from plxgen.commands.upgrade import differences
+
+    text = (
+        "version: 1\nmodel:\n  regressor:\n    graph:\n      layers:\n"
+        "        - Dense: {units: 1, kernel_initializer: truncated_normal}\n"
+    )
+    assert [n.split("]")[0] for n in differences(text)] == ["[initializer-strings"]
+    assert differences(text.replace("truncated_normal", "TruncatedNormal")) == []

@@ -33,6 +33,7 @@ FILES = sorted(
         *(ROOT / "generated_examples").glob("**/*.yaml"),
         *CORPUS.glob("*.yaml"),
         *(ROOT / "tests" / "broken").glob("*.yaml"),
+        *(ROOT / "tests" / "legacy_2017").glob("*.yaml"),
     ]
 )
 
@@ -172,6 +173,8 @@ def test_editor_schema_accepts_a_file_iff_the_compiler_does(config: Path) -> Non
         ({"Dense": {"units": 4, "activation": "{{ act }}"}}, True),
         ({"Dense": {"units": 4, "activation": "relux"}}, False),
         ({"Dens": {"units": 4}}, False),
+        ({"Dense": {"units": 4, "kernel_initializer": "Ones"}}, True),  # a 2017 name
+        ({"Dense": {"units": 4, "kernel_initializer": "Onez"}}, False),
         (
             {"{{ kind }}": {"units": 4}},
             True,
