@@ -80,10 +80,19 @@ _IMAGE_OPS = (
 _COLLECTIONS = "a TF1 graph collection: Keras tracks losses, metrics and updates itself"
 _PLATFORM = "a field of the 2017 platform's record, not of the experiment: a script has no use for it"
 _K8S = "a Kubernetes request of the 2017 platform, which a script cannot apply: give it to your scheduler (docs/kubernetes.md)"
-_ROUTING = (
-    "the loss and metrics compare every output of the model with the labels "
-    "(an output_layer naming the graph's only output is honoured without a warning)"
-)
+_ROUTING = "the graph output it compares with the labels; without it, every output"
+_TARGET = "the loss and metrics compare the graph's outputs with the labels of the data pipeline"
+
+
+def _output_schema(what: str) -> dict[str, Any]:
+    """The schema of a key naming one output of the graph (a layer name)."""
+    return {
+        "type": "string", "minLength": 1, "maxLength": 256, "examples": ["logits"],
+        "description": f"The graph output {what} (a layer named in output_layers, or "
+        "the last layer); default: every output of the graph.",
+    }  # fmt: skip
+
+
 _METRIC_WEIGHTS = "metrics are unweighted"
 _SPATIAL = (
     "Keras 3's SpatialDropout has no noise_shape: it drops whole channels, the "
@@ -132,8 +141,8 @@ KEYS: tuple[Key, ...] = (
     # Losses and metrics.
     Key("loss", "collect", "ignore", _COLLECTIONS, quiet=(True,)),
     Key("loss", "name", "ignore", "the loss is reported as `loss` (metrics.json, TensorBoard)"),
-    Key("loss", "input_layer", "pending", _ROUTING),
-    Key("loss", "output_layer", "pending", _ROUTING),
+    Key("loss", "input_layer", "pending", _TARGET),
+    Key("loss", "output_layer", "honour", _ROUTING, schema=_output_schema("the loss compares with the labels")),
     Key("metric", "metrics_collections", "ignore", _COLLECTIONS),
     Key("metric", "updates_collections", "ignore", _COLLECTIONS),
     Key(
@@ -146,9 +155,12 @@ KEYS: tuple[Key, ...] = (
             "a metric with one entry per threshold keeps those).",
         },
     ),
-    Key("metric", "input_layer", "pending", _ROUTING),
-    Key("metric", "output_layer", "pending", _ROUTING),
-    Key("metric", "values", "pending", "the metric reads the model's output", names=("Mean", "MeanTensor", "PercentageLess")),
+    Key("metric", "input_layer", "pending", _TARGET),
+    Key("metric", "output_layer", "honour", _ROUTING, schema=_output_schema("the metric compares with the labels")),
+    Key(
+        "metric", "values", "honour", "the graph output whose values it averages; without it, every output",
+        names=("Mean", "MeanTensor", "PercentageLess"), schema=_output_schema("whose values the metric reads"),
+    ),
     Key("metric", "weights", "pending", _METRIC_WEIGHTS, quiet=(1, 1.0)),
     Key("metric", "class_id", "pending", "the metric counts every class", names=("SparsePrecisionAtK", "SparseRecallAtK")),
     # Optimizers, regularizers, initializers, constraints, bridges.
@@ -191,7 +203,10 @@ REJECTED: dict[str, str] = {
 }
 
 # Keys that hold layer references, where the Keras 2 node form `[name, 0, 0]` is honoured.
-REFERENCES = {"layer": ("inbound_nodes",), "graph": ("input_layers", "output_layers")}
+REFERENCES = {
+    "layer": ("inbound_nodes",), "graph": ("input_layers", "output_layers"),
+    "loss": ("output_layer",), "metric": ("output_layer", "values"),
+}  # fmt: skip
 
 
 def key_rule(scope: str, name: str | None, key: str) -> Key | None:
@@ -492,8 +507,9 @@ def render_docs_table() -> str:
                 f"{' (' + ', '.join(f'{k} -> {v}' for k, v in name_rule_.keys.items()) + ')' if name_rule_.keys else ''} | {name_rule_.reason} |"
             )
         for key in references:
+            form = "[name, 0, 0]" if key.endswith("_layer") or key == "values" else "[[name, 0, 0]]"
             lines.append(
-                f"| `{key}: [[name, 0, 0]]` | every name | honoured: the name | Keras 2's node form; another node or tensor index is an error |"
+                f"| `{key}: {form}` | every name | honoured: the name | Keras 2's node form; another node or tensor index is an error |"
             )
         for rule in keys:
             on = (

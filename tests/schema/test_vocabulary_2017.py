@@ -325,6 +325,7 @@ VALUES: dict[tuple[str, str] | str, Any] = {
     ("TFRecordSequencePipeline", "feature_processors"): {},
     ("ParallelTextPipeline", "feature_processors"): {},
     ("TFRecordSourceSequencePipeline", "feature_processors"): {},
+    "output_layer": "logits", "values": ["logits", 0, 0],  # the graph's output
 }  # fmt: skip
 # The feature a model reads from each pipeline that has no `image`.
 FEATURES = {
@@ -555,9 +556,15 @@ def test_strict_makes_ignored_2017_keys_errors() -> None:
     assert result.stderr.splitlines()[-1] == "12 errors"
 
 
-def test_output_layer_naming_the_only_output_is_honoured() -> None:
-    """`output_layer` routes nothing when the graph has one output: no warning for it."""
+def test_output_layer_names_an_output_of_the_graph() -> None:
+    """`output_layer` routes nothing when the graph has one output; a layer that is
+    no output is an error that names the outputs."""
     config, _ = place("losses", "MeanSquaredError", {"output_layer": ["logits", 0, 0]})
     assert not compile_diagnostics(config)
     config, _ = place("metrics", "Accuracy", {"output_layer": "hidden"})
-    assert [d.code for d in compile_diagnostics(config)] == ["not-applied"]
+    (error,) = compile_diagnostics(config)
+    assert (error.code, error.path) == (
+        "unknown-output",
+        "model.classifier.metrics[0].Accuracy.output_layer",
+    )
+    assert error.hint is not None and "(logits)" in error.hint
