@@ -93,7 +93,7 @@ def _output_schema(what: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
-_METRIC_WEIGHTS = "metrics are unweighted"
+_METRIC_WEIGHTS = "the weight of every example the metric counts (tf.metrics' scalar weights)"
 _SPATIAL = (
     "Keras 3's SpatialDropout has no noise_shape: it drops whole channels, the "
     "mask that 2017's SpatialDropout used whatever noise_shape said"
@@ -161,7 +161,14 @@ KEYS: tuple[Key, ...] = (
         "metric", "values", "honour", "the graph output whose values it averages; without it, every output",
         names=("Mean", "MeanTensor", "PercentageLess"), schema=_output_schema("whose values the metric reads"),
     ),
-    Key("metric", "weights", "pending", _METRIC_WEIGHTS, quiet=(1, 1.0)),
+    Key(
+        "metric", "weights", "honour", _METRIC_WEIGHTS,
+        schema={
+            "type": "number", "minimum": 0, "examples": [0.5],
+            "description": "The weight of every example the metric counts (default 1): counts are "
+            "multiplied by it, means and ratios are not changed by a weight above 0.",
+        },
+    ),
     Key("metric", "class_id", "pending", "the metric counts every class", names=("SparsePrecisionAtK", "SparseRecallAtK")),
     # Optimizers, regularizers, initializers, constraints, bridges.
     Key("optimizer", "global_step", "ignore", "Keras optimizers count their own steps (optimizer.iterations)"),

@@ -79,6 +79,30 @@ def lower_metric(
     n_classes: int | None,
 ) -> list[ir.Metric]:
     """One 2017 metric as one or more Keras metrics."""
+    metrics = _lower_metric(ctx, name, args, path, labels, n_classes)
+    weight = args.get("weights", 1)  # 2017's scalar weights (plxgen.schema.legacy)
+    if weight == 1:
+        return metrics
+    return [_weighted(metric, float(weight)) for metric in metrics]
+
+
+def _weighted(metric: ir.Metric, weight: float) -> ir.Metric:
+    """A metric whose every example weighs `weight`, as tf.metrics weighed them."""
+    call = ir.Call(
+        ir.Symbol("WeightedMetric"),
+        (("metric", metric.call), ("weight", weight), ("name", metric.key)),
+    )
+    return ir.Metric(metric.key, call, metric.helper)
+
+
+def _lower_metric(
+    ctx: Context,
+    name: str,
+    args: dict[str, Any],
+    path: Path,
+    labels: str,
+    n_classes: int | None,
+) -> list[ir.Metric]:
     entry = registry.METRICS[name]
     key = args.get("name") or snake_case(name)  # 2017's `name` (plxgen.schema.legacy)
     if labels not in entry.labels:
