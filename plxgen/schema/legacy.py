@@ -132,10 +132,6 @@ KEYS: tuple[Key, ...] = (
     Key("image_op", "trainable", "ignore", "feature processors have no weights to train", names=_IMAGE_OPS, quiet=(True,)),
     Key("image_op", "dtype", "ignore", "image operations compute in the dtype of their input; write a Cast or ConvertImagesDtype", names=tuple(n for n in _IMAGE_OPS if n != "ConvertImagesDtype")),
     Key("image_op", "inbound_nodes", "ignore", "the processors of a feature apply in the order written", names=_IMAGE_OPS),
-    Key("image_op", "seed", "pending", "AdjustContrast, AdjustHue and AdjustSaturation apply their fixed value: there is nothing random to seed", names=("AdjustContrast", "AdjustHue", "AdjustSaturation")),
-    Key("image_op", "is_random", "pending", "the op applies its fixed value", names=("AdjustContrast", "AdjustHue", "AdjustSaturation"), quiet=(False,)),
-    Key("image_op", "contrast_factor_max", "pending", "the op applies contrast_factor", names=("AdjustContrast",)),
-    Key("image_op", "saturation_factor_max", "pending", "the op applies saturation_factor", names=("AdjustSaturation",)),
     Key("image_op", "align_corners", "ignore", "TensorFlow 2's resize has no align_corners: it samples pixel centres", names=("Resize",), quiet=(False,)),
     Key("image_op", "method", "ignore", "ToBoundingBox crops (tf.image.crop_to_bounding_box); use ZeroPadding2D in the model to pad", names=("ToBoundingBox",), quiet=("crop",)),
     # Losses and metrics.
