@@ -124,7 +124,16 @@ KEYS: tuple[Key, ...] = (
     Key("layer", "noise_shape", "ignore", _SPATIAL, names=("SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D")),
     Key("layer", "trainable", "ignore", "SpatialDropout has no weights to train", names=("SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D"), quiet=(True,)),
     Key("layer", "input_length", "ignore", "Keras 3's Embedding takes its sequence length from its input", names=("Embedding",)),
-    Key("layer", "activity_regularizer", "pending", "Keras 3's Embedding signature has no activity_regularizer", names=("Embedding",)),
+    Key(
+        "layer", "activity_regularizer", "honour",
+        "Keras 3's Embedding takes it as every layer does, though its signature does not list it",
+        names=("Embedding",),
+        schema={
+            "anyOf": [{"$ref": "#/definitions/regularizer"}, {"type": "null"}], "default": None,
+            "examples": [{"L1": {"l": 1e-05}}],
+            "description": "Regularizer function applied to the output of the layer (its \"activation\").",
+        },
+    ),
     Key("layer", "implementation", "ignore", "Keras 3 chooses the recurrent kernel itself; the results are the same", names=("LSTM", "GRU", "SimpleRNN", "ConvLSTM2D")),
     Key("layer", "unroll", "ignore", "Keras 3's ConvLSTM2D does not unroll (a speed trade-off only)", names=("ConvLSTM2D",), quiet=(False,)),
     # Feature processors: layer keys that an op of the input pipeline has no use for.
@@ -222,6 +231,16 @@ def key_rule(scope: str, name: str | None, key: str) -> Key | None:
         ):
             return rule
     return None
+
+
+def honoured(scope: str, name: str) -> dict[str, Any]:
+    """The schemas of the keys this table adds to a named object of a scope."""
+    return {
+        rule.key: rule.schema
+        for rule in KEYS
+        if rule.scope == scope and rule.action == "honour" and rule.schema
+        and (not rule.names or name in rule.names)
+    }  # fmt: skip
 
 
 def name_rule(scope: str, name: str) -> Name | None:

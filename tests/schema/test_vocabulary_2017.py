@@ -375,7 +375,7 @@ def value_for(section: str, name: str, key: str, kind: str) -> Any:
     if key == "output_layers":
         return [["logits", 0, 0]]
     prop = _properties(scope, current).get(target)
-    if prop and (found is None or found.action == "rename"):
+    if prop and (found is None or found.action in ("rename", "honour")):
         if prop.get("examples"):
             return prop["examples"][0]
         if prop.get("default") is not None:

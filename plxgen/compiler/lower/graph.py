@@ -20,7 +20,7 @@ from plxgen.compiler.lower.context import (
     safe_var,
     snake_case,
 )
-from plxgen.schema import registry
+from plxgen.schema import legacy, registry
 from plxgen.schema.registry import schema_default
 from plxgen.schema.sections.model import COMMON_LAYER_ARGS
 
@@ -282,7 +282,8 @@ def layer_call(ctx: Context, name: str, args: dict[str, Any], path: Path) -> ir.
     """The constructor call of one layer (nested initializers etc. included)."""
     if name == "Cast":
         return ir.Call(ir.Symbol("keras.ops.cast"), (("dtype", args["dtype"]),))
-    props = keras_layers()[name]["properties"]
+    # With the keys Keras takes but its signature does not list (plxgen.schema.legacy).
+    props = {**legacy.honoured("layer", name), **keras_layers()[name]["properties"]}
     call_kwargs = []
     for key, value in args.items():
         ref = _ref(props.get(key, {}))
