@@ -74,6 +74,7 @@ class Loss:
     name: str
     call: Call
     weight: float
+    key: str = "loss"  # its name in metrics.json and TensorBoard (2017's `name`)
     # The index in the graph's outputs of the one output it compares (2017's
     # output_layer); None: every output, their losses added.
     output: int | None = None

@@ -84,6 +84,15 @@ _ROUTING = "the graph output it compares with the labels; without it, every outp
 _TARGET = "the loss and metrics compare the graph's outputs with the labels of the data pipeline"
 
 
+def _scope_name(what: str, description: str) -> dict[str, Any]:
+    """The schema of a name that TensorFlow takes as a scope: no leading `_`."""
+    return {
+        "type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]{0,63}" + END,
+        "patternErrorMessage": f"a {what} name is a letter, then letters, digits or _ (at most 64)",
+        "examples": [f"my_{what}"], "description": description,
+    }  # fmt: skip
+
+
 def _output_schema(what: str) -> dict[str, Any]:
     """The schema of a key naming one output of the graph (a layer name)."""
     return {
@@ -145,7 +154,15 @@ KEYS: tuple[Key, ...] = (
     Key("image_op", "method", "ignore", "ToBoundingBox crops (tf.image.crop_to_bounding_box); use ZeroPadding2D in the model to pad", names=("ToBoundingBox",), quiet=("crop",)),
     # Losses and metrics.
     Key("loss", "collect", "ignore", _COLLECTIONS, quiet=(True,)),
-    Key("loss", "name", "ignore", "the loss is reported as `loss` (metrics.json, TensorBoard)"),
+    Key(
+        "loss", "name", "honour", "the loss's name in metrics.json and TensorBoard, as 2017 named its summary",
+        schema={
+            "type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,63}" + END,
+            "patternErrorMessage": "a loss name is a Python identifier of at most 64 characters",
+            "examples": ["cross_entropy"],
+            "description": "The loss's name in metrics.json and TensorBoard (default: loss).",
+        },
+    ),
     Key("loss", "input_layer", "pending", _TARGET),
     Key("loss", "output_layer", "honour", _ROUTING, schema=_output_schema("the loss compares with the labels")),
     Key("metric", "metrics_collections", "ignore", _COLLECTIONS),
@@ -178,14 +195,21 @@ KEYS: tuple[Key, ...] = (
     # Optimizers, regularizers, initializers, constraints, bridges.
     Key("optimizer", "global_step", "ignore", "Keras optimizers count their own steps (optimizer.iterations)"),
     Key("optimizer", "use_locking", "ignore", "TF1 variable locking: Keras 3 updates its variables without locks", quiet=(False,)),
-    Key("optimizer", "name", "ignore", "the optimizer's name scoped TF1 graph ops; Keras 3 has no use for it"),
+    Key(
+        "optimizer", "name", "honour", "the Keras optimizer's name, which scopes its variables as 2017's scoped its ops",
+        schema=_scope_name("optimizer", "the Keras optimizer's name: the scope of its variables (default: Keras')"),
+    ),
     Key("regularizer", "name", "ignore", "Keras regularizers have no name: the penalty is part of `loss`"),
     Key("regularizer", "collect", "ignore", _COLLECTIONS, quiet=(True,)),
     Key("initializer", "dtype", "ignore", "Keras 3 initializers take the dtype of the layer's weights"),
     Key("initializer", "mean", "ignore", "TensorFlow's orthogonal initializer takes no mean", names=("Orthogonal",)),
     Key("initializer", "stddev", "ignore", "TensorFlow's orthogonal initializer takes no stddev", names=("Orthogonal",)),
     Key("constraint", "w", "ignore", "NonNeg takes no argument", names=("NonNeg",)),
-    Key("bridge", "name", "ignore", "the bridge is written inline between encoder and decoder: nothing to name"),
+    Key(
+        "bridge", "name", "honour", "the name of the bridge's layer (its weights and summaries)",
+        names=("LatentBridge",), schema=_scope_name("bridge", "The name of the bridge's layer (default: bridge)."),
+    ),
+    Key("bridge", "name", "ignore", "NoOpBridge writes no layer: there is nothing to name", names=("NoOpBridge",)),
     Key("bridge", "state_size", "ignore", "the bridge takes its size from the encoder's output"),
     Key("model", "graph", "ignore", "a generator is its encoder, bridge and decoder: the 2017 base model's graph has no part in it", names=("generator",)),
     # Reinforcement learning.

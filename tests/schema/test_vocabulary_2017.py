@@ -553,7 +553,7 @@ def test_strict_makes_ignored_2017_keys_errors() -> None:
         ": error: project.is_public: 'is_public' is ignored [ignored-key]"
         in result.stderr
     )
-    assert result.stderr.splitlines()[-1] == "12 errors"
+    assert result.stderr.splitlines()[-1] == "11 errors"
 
 
 def test_output_layer_names_an_output_of_the_graph() -> None:
@@ -568,3 +568,39 @@ def test_output_layer_names_an_output_of_the_graph() -> None:
         "model.classifier.metrics[0].Accuracy.output_layer",
     )
     assert error.hint is not None and "(logits)" in error.hint
+
+
+def _compiled(config: dict[str, Any], folder: Path) -> str:
+    from plxgen.compiler import compile_config
+
+    source = folder / "c.yaml"
+    source.write_text(yaml.safe_dump(config))
+    return " ".join(compile_config(source, folder / "c.py", []).split())
+
+
+def test_a_2017_name_names_the_loss_the_optimizer_and_the_bridge(tmp_path: Path) -> None:
+    """`name` on a loss (its metrics.json key), an optimizer and a LatentBridge (their Keras names)."""
+    config, _ = place("losses", "MeanSquaredError", {"name": "squares"})
+    config["model"]["classifier"]["optimizer"] = {"Adam": {"name": "my_adam"}}
+    config["model"]["classifier"].update(one_hot_encode=False, n_classes=None)
+    config["model"]["regressor"] = config["model"].pop("classifier")
+    del config["model"]["regressor"]["one_hot_encode"], config["model"]["regressor"]["n_classes"]
+    config["model"]["regressor"]["graph"]["layers"][-1]["Dense"]["units"] = 1
+    assert not compile_diagnostics(config)
+    script = _compiled(config, tmp_path)
+    assert 'keras.metrics.Mean(name="squares")' in script
+    assert 'results = {"squares": float(loss.result())}' in script
+    assert 'name="my_adam"' in script
+    config, _ = place("bridges", "LatentBridge", {"latent_dim": 2, "name": "code"})
+    assert 'LatentBridge(latent_dim=2, mean=0.0, stddev=1.0, name="code")' in _compiled(config, tmp_path)
+
+
+def test_a_name_refused_where_it_would_collide() -> None:
+    config, _ = place("bridges", "LatentBridge", {"latent_dim": 2, "name": "code"})
+    config["model"]["generator"]["decoder"]["layers"][0]["Dense"]["name"] = "code"
+    assert [d.code for d in compile_diagnostics(config)] == ["duplicate-name"]
+    config, _ = place("losses", "SoftmaxCrossEntropy", {"name": "accuracy"})
+    config["model"]["classifier"]["metrics"] = ["Accuracy"]
+    assert [d.code for d in compile_diagnostics(config)] == ["duplicate-metric"]
+    config, _ = place("losses", "SoftmaxCrossEntropy", {"name": "learning_rate"})
+    assert [d.code for d in compile_diagnostics(config)] == ["reserved-name"]

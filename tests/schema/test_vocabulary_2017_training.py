@@ -96,6 +96,7 @@ def test_representative_2017_config_trains(folder: Path) -> None:
     assert (
         "acc" in report["eval"] and "accuracy" not in report["eval"]
     ), report  # 2017's metric name
+    assert "xent" in report["eval"] and "loss" not in report["eval"], report  # its loss's
 
 
 def all_keys(section: str, name: str) -> dict[str, Any]:

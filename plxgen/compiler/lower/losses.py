@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from plxgen.compiler import ir
@@ -11,6 +12,8 @@ from plxgen.compiler.lower.context import Context, snake_case
 from plxgen.schema import registry
 from plxgen.schema.registry.metrics import MetricEntry
 
+# Scalars the scripts write beside the loss and metrics: a loss may not take their names.
+_SCALARS = ("learning_rate", "exploration_rate")
 # Bound on what one config may ask for (each metric is a few lines that black formats).
 MAX_METRICS = 100
 
@@ -18,7 +21,18 @@ MAX_METRICS = 100
 def lower_loss(
     ctx: Context, name: str, args: dict[str, Any], path: Path, labels: str
 ) -> ir.Loss:
-    """The 2017 loss as a per-example Keras loss."""
+    """The 2017 loss as a per-example Keras loss, reported under its 2017 `name`."""
+    loss = _lower_loss(ctx, name, args, path, labels)
+    key = args.get("name") or loss.key  # plxgen.schema.legacy
+    if key in _SCALARS:
+        ctx.fail(path + ("name",), f"{key!r} is the name of another scalar of the script",
+                 "reserved-name", f"name the loss otherwise, e.g. {snake_case(name)}")  # fmt: skip
+    return replace(loss, key=key)
+
+
+def _lower_loss(
+    ctx: Context, name: str, args: dict[str, Any], path: Path, labels: str
+) -> ir.Loss:
     entry = registry.LOSSES[name]
     values = entry.complete(args)
     if labels not in entry.labels:

@@ -123,7 +123,7 @@ def lower_model(
     loss_path = path + ("loss", loss_name)
     loss = lower_loss(ctx, loss_name, loss_args, loss_path, labels)
     loss = replace(loss, output=routed(ctx, graph, loss_args, loss_path))
-    metrics = _metrics(ctx, spec, path, labels, n_classes, graph)
+    metrics = _metrics(ctx, spec, path, labels, n_classes, graph, loss.key)
     summaries = spec.get("summaries") or []
     wanted = registry.SUMMARIES if summaries == "all" else tuple(summaries)
     clip_embed = float(or_default(spec, fields, "clip_embed_gradients"))
@@ -157,6 +157,7 @@ def _metrics(
     labels: str,
     n_classes: int | None,
     graph: ir.Graph,
+    loss_key: str = "loss",
 ) -> tuple[ir.Metric, ...]:
     """model.metrics, each once per output (or of the one it names), none listed
     twice, at most MAX_METRICS."""
@@ -177,6 +178,13 @@ def _metrics(
                     f"metric {metric.key!r} is listed twice",
                     "duplicate-metric",
                     "remove this one: each metric is computed and reported once",
+                )
+            elif metric.key == loss_key:
+                ctx.fail(
+                    path + ("metrics", i),
+                    f"metric {metric.key!r} has the name of the loss",
+                    "duplicate-metric",
+                    "give the metric or the loss another `name`: each is reported under its own",
                 )
             keys.add(metric.key)
             metrics.append(metric)
@@ -285,7 +293,7 @@ def _generator(
                 ("latent_dim", bridge.latent_dim),
                 ("mean", bridge.mean),
                 ("stddev", bridge.stddev),
-                ("name", "bridge"),
+                ("name", args.get("name") or "bridge"),  # 2017's name (plxgen.schema.legacy)
             ),
         )
         layers.append(
@@ -301,6 +309,16 @@ def _generator(
         decoder.outputs,
         decoder.output_names,
     )
+    bridge_name = args.get("name") or "bridge"
+    named = [dict(layer.call.kwargs).get("name") for layer in graph.layers]
+    if name == "LatentBridge" and named.count(bridge_name) > 1:
+        ctx.fail(
+            path + ("bridge", name, "name") if "name" in args else path + ("bridge", name),
+            f"a layer of the encoder or decoder is also named {bridge_name!r}",
+            "duplicate-name",
+            "give the bridge (or that layer) another name: Keras names its weights after it",
+            key="name" not in args,
+        )
     return graph, bridge, target
 
 
@@ -363,6 +381,8 @@ def lower_optimizer(
     full = entry.complete(args)
     assert entry.symbol is not None, name
     kwargs = entry.call_kwargs(full)
+    if args.get("name"):  # 2017's name (plxgen.schema.legacy)
+        kwargs.append(("name", args["name"]))
     if clip and not clip_in_step:
         kwargs.append(("global_clipnorm", clip))
     decay = None
