@@ -14,7 +14,15 @@ from typing import Any
 
 from plxgen.compiler.load import Document, Path
 from plxgen.errors import ConfigError, warn
-from plxgen.schema.legacy import GRAPHS, NAMES, REFERENCES, key_rule, name_rule, objects
+from plxgen.schema.legacy import (
+    GRAPHS,
+    NAMES,
+    REFERENCES,
+    key_rule,
+    name_rule,
+    objects,
+    value_rule,
+)
 
 
 def normalise(doc: Document) -> Document:
@@ -149,6 +157,13 @@ def apply(data: Any) -> Outcome:
         for key in list(args):
             if scope in REFERENCES and key in REFERENCES[scope]:
                 _references(args, key, path, outcome)
+            form = value_rule(scope, name, key, args[key])
+            if form is not None and form.action == "honour":
+                args[key] = [args[key]]  # one box, as the list of boxes it is
+            elif form is not None:
+                outcome.errors.append(
+                    (path + (key,), f"{key!r} as 2017 wrote it cannot be applied: {form.reason}", "legacy-value", form.hint)
+                )  # fmt: skip
             rule = key_rule(scope, name, key)
             if rule is None or rule.action == "honour":
                 continue

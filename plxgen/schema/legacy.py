@@ -71,6 +71,24 @@ class Name:
     warn: bool = False
 
 
+@dataclass(frozen=True)
+class Value:
+    """A form of a 2017 key's value that the current schema does not take:
+    `honour` writes it as the schema does, `reject` refuses it with a hint.
+
+    `form`: `box` (a flat list of 4 numbers), `numbers` (a flat list of any
+    other length) or `string`.
+    """
+
+    scope: Scope
+    name: str
+    key: str
+    form: Literal["box", "numbers", "string"]
+    action: Literal["honour", "reject"]
+    reason: str
+    hint: str = ""
+
+
 # The image operations of 2017's feature processors (layers used as processors keep their keys).
 _IMAGE_OPS = (
     "AdjustBrightness", "AdjustContrast", "AdjustGamma", "AdjustHue", "AdjustSaturation", "CentralCrop",
@@ -228,6 +246,40 @@ NAMES: tuple[Name, ...] = (
         warn=True,
     ),
 )  # fmt: skip
+
+VALUES: tuple[Value, ...] = (
+    Value(
+        "image_op", "DrawBoundingBoxes", "boxes", "box", "honour",
+        "one box [y_min, x_min, y_max, x_max] written without its list: drawn as that one box",
+    ),
+    Value(
+        "image_op", "DrawBoundingBoxes", "boxes", "numbers", "reject",
+        "2017's schema took a flat list of 3 numbers, which tf.image.draw_bounding_boxes refused: a box has 4 coordinates",
+        "write each box as [y_min, x_min, y_max, x_max], e.g. boxes: [[0.1, 0.1, 0.5, 0.5]]",
+    ),
+    Value(
+        "metric", "MeanRelativeError", "normalizer", "string", "reject",
+        "2017 divided by the tensor named here; the script's metrics read only the labels and the predictions",
+        "give the normalizer as a number, e.g. normalizer: 10.0",
+    ),
+)  # fmt: skip
+
+
+def value_rule(scope: str, name: str | None, key: str, value: Any) -> Value | None:
+    """The entry for the form of a key's value, if the table has one."""
+    numbers = isinstance(value, list) and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for v in value
+    )
+    form = (
+        "string" if isinstance(value, str)
+        else ("box" if len(value) == 4 else "numbers") if numbers and value
+        else None
+    )  # fmt: skip
+    for rule in VALUES:
+        if (rule.scope, rule.name, rule.key, rule.form) == (scope, name, key, form):
+            return rule
+    return None
+
 
 # 2017 names that were never buildable, refused as 2017 refused them.
 REJECTED: dict[str, str] = {
@@ -569,6 +621,19 @@ def render_docs_table() -> str:
             lines.append(f"| `{rule.key}` | {on} | {fate} | {rule.reason} |")
         lines.append("")
     lines += [
+        "### Values 2017 took in another form",
+        "",
+        "| 2017 | on | fate | why |",
+        "|---|---|---|---|",
+    ]
+    forms = {"box": "[y_min, x_min, y_max, x_max]", "numbers": "[a, b, c]", "string": "a name"}
+    for value in VALUES:
+        fate = "honoured" if value.action == "honour" else f"rejected: {value.hint}"
+        lines.append(
+            f"| `{value.key}: {forms[value.form]}` | `{value.name}` | {fate} | {value.reason} |"
+        )
+    lines += [
+        "",
         "### Names 2017 could not build either",
         "",
         "| 2017 | fate | hint |",

@@ -604,3 +604,18 @@ def test_a_name_refused_where_it_would_collide() -> None:
     assert [d.code for d in compile_diagnostics(config)] == ["duplicate-metric"]
     config, _ = place("losses", "SoftmaxCrossEntropy", {"name": "learning_rate"})
     assert [d.code for d in compile_diagnostics(config)] == ["reserved-name"]
+
+
+def test_2017_value_forms_are_honoured_or_refused_with_their_hint(tmp_path: Path) -> None:
+    """One box written flat is that box; a flat list of 3 and a normalizer by name are refused."""
+    config, _ = place("processing.image", "DrawBoundingBoxes", {"boxes": [0.1, 0.2, 0.5, 0.9]})
+    assert not compile_diagnostics(config)
+    assert "[[0.1, 0.2, 0.5, 0.9]]" in _compiled(config, tmp_path)
+    refused = {(v.name, v.key): v.hint for v in legacy.VALUES if v.action == "reject"}
+    config, _ = place("processing.image", "DrawBoundingBoxes", {"boxes": [0.1, 0.2, 0.5]})
+    (error,) = compile_diagnostics(config)
+    assert (error.code, error.hint) == ("legacy-value", refused[("DrawBoundingBoxes", "boxes")])
+    assert error.path.endswith("DrawBoundingBoxes.boxes")
+    config, _ = place("metrics", "MeanRelativeError", {"normalizer": "scale"})
+    errors = [d for d in compile_diagnostics(config) if d.code == "legacy-value"]
+    assert [d.hint for d in errors] == [refused[("MeanRelativeError", "normalizer")]]
