@@ -114,7 +114,7 @@ def _scope_name(what: str, description: str) -> dict[str, Any]:
 def _output_schema(what: str) -> dict[str, Any]:
     """The schema of a key naming one output of the graph (a layer name)."""
     return {
-        "type": "string", "minLength": 1, "maxLength": 256, "examples": ["logits"],
+        "type": "string", "minLength": 1, "examples": ["logits"],
         "description": f"The graph output {what} (a layer named in output_layers, or "
         "the last layer); default: every output of the graph.",
     }  # fmt: skip
