@@ -299,3 +299,24 @@ def test_a_random_adjust_op_needs_a_range_tf_image_took(op: str, code: str, hint
         lower(config(train=TRAIN + block))
     (error,) = raised.value.diagnostics
     assert (error.code, error.hint) == (code, hint)
+
+
+@pytest.mark.parametrize("kind", ["NumpyPipeline", "CsvPipeline", "TFRecordTabularPipeline"])
+def test_bucket_boundaries_where_nothing_has_a_length(kind: str) -> None:
+    """plxgen's own pipelines of examples without a length refuse bucket_boundaries
+    (2017's pipelines that cannot bucket are warned of it by the policy table)."""
+    from plxgen.errors import ConfigError
+    from plxgen.schema import legacy
+
+    assert legacy.key_rule("pipeline", kind, "bucket_boundaries") is None
+    assert not registry.PIPELINES[kind].buckets
+    spec: dict[str, Any] = {
+        "NumpyPipeline": {"data_files": ["d.npz"]},
+        "CsvPipeline": {"data_files": ["d.csv"], "label_column": "y"},
+        "TFRecordTabularPipeline": {"data_files": ["d.tfrecord"], "meta_data_file": "m.json"},
+    }[kind]
+    train = yaml.safe_dump({"train": {"data_pipeline": {kind: {**spec, "bucket_boundaries": [4, 8]}}}})
+    with pytest.raises(ConfigError) as raised:
+        lower(config(model=CSV_MODEL, train=train))
+    (error,) = raised.value.diagnostics
+    assert error.code == "not-sequences" and error.hint

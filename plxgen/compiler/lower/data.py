@@ -47,6 +47,17 @@ def lower_pipeline(ctx: Context, section: dict[str, Any], path: Path) -> ir.Pipe
     features = (
         tuple(options[kind.features_field]) if kind.features_field else kind.features
     )
+    # A 2017 pipeline's bucket_boundaries that it cannot apply never gets here: the
+    # policy table warns of it and drops it (plxgen.schema.legacy). plxgen's own
+    # pipelines of examples without a length are told so, rather than ignore it.
+    if boundaries and not kind.buckets:
+        ctx.fail(
+            ppath + ("bucket_boundaries",),
+            f"{name} reads examples without a length to bucket by",
+            "not-sequences",
+            "remove bucket_boundaries (TFRecordSequencePipeline buckets sequences)",
+            key=True,
+        )
     if boundaries and sorted(set(boundaries)) != list(boundaries):
         ctx.fail(
             ppath + ("bucket_boundaries",),
