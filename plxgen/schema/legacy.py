@@ -209,7 +209,15 @@ KEYS: tuple[Key, ...] = (
             "multiplied by it, means and ratios are not changed by a weight above 0.",
         },
     ),
-    Key("metric", "class_id", "pending", "the metric counts every class", names=("SparsePrecisionAtK", "SparseRecallAtK")),
+    Key(
+        "metric", "class_id", "honour", "the one class the metric counts, as tf.metrics' precision_at_k and recall_at_k did",
+        names=("SparsePrecisionAtK", "SparseRecallAtK"),
+        schema={
+            "type": "integer", "minimum": 0, "maximum": 100000, "examples": [0],
+            "description": "The one class it counts (with one-hot labels): precision among the examples "
+            "that have it in their k best scores, recall among the examples of that class.",
+        },
+    ),
     # Optimizers, regularizers, initializers, constraints, bridges.
     Key("optimizer", "global_step", "ignore", "Keras optimizers count their own steps (optimizer.iterations)"),
     Key("optimizer", "use_locking", "ignore", "TF1 variable locking: Keras 3 updates its variables without locks", quiet=(False,)),

@@ -622,3 +622,12 @@ def test_2017_value_forms_are_honoured_or_refused_with_their_hint(tmp_path: Path
     errors = [d for d in compile_diagnostics(config) if d.code == "legacy-value"]
     assert [d.hint for d in errors] == [refused[("MeanRelativeError", "normalizer")]]
 
+
+def test_class_id_needs_one_hot_labels_and_a_class_of_the_model() -> None:
+    config, _ = place("metrics", "SparsePrecisionAtK", {"k": 2, "class_id": 10})
+    assert [d.code for d in compile_diagnostics(config)] == ["out-of-range"]
+    config, _ = place("metrics", "SparseRecallAtK", {"k": 2, "class_id": 1})
+    config["model"]["classifier"]["one_hot_encode"] = False
+    config["model"]["classifier"]["loss"] = "SoftmaxCrossEntropy"
+    (error,) = compile_diagnostics(config)
+    assert (error.code, error.hint) == ("needs-one-hot", "set one_hot_encode: true")

@@ -130,6 +130,8 @@ def _lower_metric(
         values["num_classes"] = (
             n_classes  # the model's, unless the metric names its own
         )
+    if args.get("class_id") is not None:  # 2017's class_id (plxgen.schema.legacy)
+        return _per_class(ctx, entry, values, args["class_id"], path, labels, n_classes, key)
     if entry.per_threshold:
         assert entry.symbol is not None, name
         return _per_threshold(entry.symbol, values["thresholds"])
@@ -149,6 +151,29 @@ def _lower_metric(
     call = ir.Call(ir.Symbol(keras.symbol), (*keras.call_kwargs(values), ("name", key)))
     # A symbol without a dot is a class of the script (Comoments).
     return [ir.Metric(key, call, None if "." in keras.symbol else keras.symbol)]
+
+
+def _per_class(
+    ctx: Context,
+    entry: MetricEntry,
+    values: dict[str, Any],
+    class_id: int,
+    path: Path,
+    labels: str,
+    n_classes: int | None,
+    key: str,
+) -> list[ir.Metric]:
+    """SparsePrecisionAtK / SparseRecallAtK of one class: Keras' Precision or
+    Recall of the top k scores, sliced to that class (one-hot labels)."""
+    assert entry.per_class is not None
+    if n_classes is not None and class_id >= n_classes:
+        ctx.fail(path + ("class_id",), f"class_id {class_id} is not a class of {n_classes}",
+                 "out-of-range", f"give a class from 0 to {n_classes - 1}")  # fmt: skip
+    if labels != "one_hot":
+        ctx.fail(path + ("class_id",), "a metric of one class compares one-hot labels",
+                 "needs-one-hot", "set one_hot_encode: true")  # fmt: skip
+    kwargs = (("top_k", values["k"]), ("class_id", class_id), ("name", key))
+    return [ir.Metric(key, ir.Call(ir.Symbol(entry.per_class), kwargs), None)]
 
 
 def _wrong_labels(
