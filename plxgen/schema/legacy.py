@@ -460,8 +460,8 @@ def _pipeline(section: Any, path: tuple[str | int, ...]) -> Iterator[Where]:
 # --- The editor schema --------------------------------------------------------
 
 # A name that only the object mappings of a scope hold, to find them in the schema.
-_ANCHORS: dict[str, str] = {
-    "layer": "Conv2D", "image_op": "Standardization", "loss": "SoftmaxCrossEntropy",
+_ANCHORS: dict[str, str] = {  # HuberLoss: also in the losses of an agent
+    "layer": "Conv2D", "image_op": "Standardization", "loss": "HuberLoss",
     "metric": "PercentageLess", "optimizer": "Nestrov", "regularizer": "L1L2",
     "initializer": "GlorotUniform", "constraint": "MinMaxNorm", "bridge": "LatentBridge",
     "exploration": "OrnsteinUhlenbeck", "memory": "BatchMemory", "pipeline": "TFRecordImagePipeline",

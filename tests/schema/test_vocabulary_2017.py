@@ -631,3 +631,15 @@ def test_class_id_needs_one_hot_labels_and_a_class_of_the_model() -> None:
     config["model"]["classifier"]["loss"] = "SoftmaxCrossEntropy"
     (error,) = compile_diagnostics(config)
     assert (error.code, error.hint) == ("needs-one-hot", "set one_hot_encode: true")
+
+
+def test_an_agents_loss_is_named_and_routes_nothing(tmp_path: Path) -> None:
+    """A Q-learning agent's loss is reported under its name; it compares action
+    values with their targets, so its output_layer is warned of, not dropped unsaid."""
+    config, _ = place("rl.explorations", "Constant", {})
+    config["model"]["dqn"]["loss"] = {"HuberLoss": {"output_layer": "q", "name": "td_error"}}
+    (warning,) = compile_diagnostics(config)
+    assert (warning.severity, warning.code, warning.path) == (
+        "warning", "ignored-key", "model.dqn.loss.HuberLoss.output_layer",
+    )  # fmt: skip
+    assert 'values["td_error"] = float(np.mean(losses))' in _compiled(config, tmp_path)
