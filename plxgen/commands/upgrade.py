@@ -6,7 +6,9 @@ applied at a time and the text parsed again, until none applies:
 
 - `model: {model_type: classifier, loss: ...}` -> `model: {classifier: {loss: ...}}`
 - `settings: {environment: ...}` -> a top-level `environment`
-- `train: {steps: N}` -> `train: {train_steps: N}`
+- a key the policy table of 2017 (plxgen.schema.legacy) renames, where it
+  is written: `train: {steps: N}` -> `train: {train_steps: N}`,
+  `LeakyReLU: {alpha: 0.2}` -> `LeakyReLU: {negative_slope: 0.2}`
 - a layer's `regularizer` -> `kernel_regularizer` (the layer's only weight
   regularizer besides bias and activity, e.g. `embeddings_regularizer`)
 
@@ -31,7 +33,8 @@ import yaml
 
 from plxgen.errors import ConfigError, UserError, escape
 from plxgen.compiler.literals import comment
-from plxgen.compiler.load import load_text
+from plxgen.compiler.load import format_path, load_text
+from plxgen.schema import legacy
 from plxgen.schema.registry import MODEL_KINDS, METRICS
 from plxgen.schema.registry.rl import KINDS as RL_KINDS
 
@@ -161,15 +164,40 @@ def _settings_environment(root: yaml.MappingNode, text: str) -> Change | None:
     return Change("".join(out), "settings.environment -> environment")
 
 
-def _train_steps(root: yaml.MappingNode, text: str) -> Change | None:
-    found = _key(root, "train")
-    train = _mapping(found[1]) if found else None
-    entry = _key(train, "steps") if train else None
-    if train is None or entry is None:
+def _node(root: yaml.Node, path: tuple[str | int, ...]) -> yaml.Node | None:
+    """The node at a path of the document's data (mapping keys and list indices)."""
+    node: yaml.Node | None = root
+    for part in path:
+        if isinstance(part, int) and isinstance(node, yaml.SequenceNode):
+            node = node.value[part] if part < len(node.value) else None
+        elif isinstance(part, str) and isinstance(node, yaml.MappingNode):
+            found = _key(node, part)
+            node = found[1] if found else None
+        else:
+            return None
+    return node
+
+
+def _renamed_keys(root: yaml.MappingNode, text: str) -> Change | None:
+    """The first key that the policy table renames (`train.steps` -> `train_steps`)."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
         return None
-    if _key(train, "train_steps"):
-        raise Blocked("train has both steps and train_steps; keep one by hand")
-    return _rename(text, entry[0], "train_steps", "train.steps -> train.train_steps")
+    for scope, name, path, args in legacy.objects(data):
+        for key in args:
+            rule = legacy.key_rule(scope, name, key)
+            if rule is None or rule.action != "rename":
+                continue
+            where = format_path(path) or scope
+            if rule.to in args:
+                raise Blocked(f"{where} has both {key} and {rule.to}; keep one by hand")  # fmt: skip
+            mapping = _mapping(_node(root, path))
+            entry = _key(mapping, key) if mapping else None
+            if entry is None:
+                continue  # not where the document's text has it (an anchor, a merge key)
+            return _rename(text, entry[0], rule.to, f"{where}.{key} -> {where}.{rule.to}")
+    return None
 
 
 def _rename(text: str, key: yaml.Node, new: str, note: str) -> Change:
@@ -232,7 +260,7 @@ def _regularizer(root: yaml.MappingNode, text: str) -> Change | None:
 RULES: list[Callable[[yaml.MappingNode, str], Change | None]] = [
     _model_type,
     _settings_environment,
-    _train_steps,
+    _renamed_keys,
     _regularizer,
 ]
 

@@ -14,7 +14,15 @@ from typing import Any
 
 from plxgen.compiler.load import Document, Path
 from plxgen.errors import ConfigError, warn
-from plxgen.schema.legacy import GRAPHS, NAMES, REFERENCES, key_rule, name_rule, objects
+from plxgen.schema.legacy import (
+    GRAPHS,
+    NAMES,
+    REFERENCES,
+    key_rule,
+    name_rule,
+    objects,
+    value_rule,
+)
 from plxgen.schema.registry import INITIALIZERS
 
 
@@ -151,6 +159,13 @@ def apply(data: Any) -> Outcome:
         for key in list(args):
             if scope in REFERENCES and key in REFERENCES[scope]:
                 _references(args, key, path, outcome)
+            form = value_rule(scope, name, key, args[key])
+            if form is not None and form.action == "honour":
+                args[key] = [args[key]]  # one box, as the list of boxes it is
+            elif form is not None:
+                outcome.errors.append(
+                    (path + (key,), f"{key!r} as 2017 wrote it cannot be applied: {form.reason}", "legacy-value", form.hint)
+                )  # fmt: skip
             rule = key_rule(scope, name, key)
             if rule is None or rule.action == "honour":
                 continue
@@ -170,8 +185,6 @@ def apply(data: Any) -> Outcome:
                 value == q and type(value) is type(q) for q in rule.quiet
             ):
                 continue
-            if key == "output_layer" and _the_only_output(data, path, value):
-                continue  # the loss or metric compares that output already
             what = (
                 "is ignored"
                 if rule.action == "ignore"
@@ -181,29 +194,6 @@ def apply(data: Any) -> Outcome:
             written = _written(outcome.moved, path + (key,))
             outcome.warnings.append((written, f"{key!r} {what}", code, rule.reason))
     return outcome
-
-
-def _the_only_output(data: Any, path: Path, value: Any) -> bool:
-    """Whether value names the one output of the graph of the model at path[:2]."""
-    if isinstance(value, list) and value and value[1:] == [0, 0]:
-        value = value[0]  # Keras 2's node form
-    model = data.get("model", {}).get(path[1]) if len(path) > 1 else None
-    graph = model.get("graph") if isinstance(model, dict) else None
-    if not isinstance(graph, dict) or not isinstance(value, str):
-        return False
-    outputs = graph.get("output_layers")
-    if outputs is None:
-        layers = graph.get("layers")
-        last = layers[-1] if isinstance(layers, list) and layers else None
-        args = (
-            next(iter(last.values()))
-            if isinstance(last, dict) and len(last) == 1
-            else None
-        )
-        outputs = args.get("name") if isinstance(args, dict) else None
-    if isinstance(outputs, list) and len(outputs) == 1:
-        outputs = outputs[0]
-    return outputs == value
 
 
 def _written(

@@ -53,6 +53,8 @@ class Graph:
     inputs: tuple[Input, ...]
     layers: tuple[Layer, ...]
     outputs: tuple[str, ...]
+    # The names each output is known by in the config (its `name`, or `Type_N`).
+    output_names: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,10 @@ class Loss:
     name: str
     call: Call
     weight: float
+    key: str = "loss"  # its name in metrics.json and TensorBoard (2017's `name`)
+    # The index in the graph's outputs of the one output it compares (2017's
+    # output_layer); None: every output, their losses added.
+    output: int | None = None
 
 
 @dataclass(frozen=True)

@@ -114,7 +114,7 @@ def main() -> int:
     """
     docs = "--docs" in sys.argv[1:]
     if docs:
-        from plxgen.schema.legacy import render_docs as compatibility
+        from plxgen.schema.legacy_docs import render_docs as compatibility
 
         page = SCHEMAS.parent / "docs" / "compatibility.md"
         current = page.read_text() if page.exists() else ""

@@ -78,6 +78,24 @@ class Name:
     warn: bool = False
 
 
+@dataclass(frozen=True)
+class Value:
+    """A form of a 2017 key's value that the current schema does not take:
+    `honour` writes it as the schema does, `reject` refuses it with a hint.
+
+    `form`: `box` (a flat list of 4 numbers), `numbers` (a flat list of any
+    other length) or `string`.
+    """
+
+    scope: Scope
+    name: str
+    key: str
+    form: Literal["box", "numbers", "string"]
+    action: Literal["honour", "reject"]
+    reason: str
+    hint: str = ""
+
+
 # The image operations of 2017's feature processors (layers used as processors keep their keys).
 _IMAGE_OPS = (
     "AdjustBrightness", "AdjustContrast", "AdjustGamma", "AdjustHue", "AdjustSaturation", "CentralCrop",
@@ -87,11 +105,29 @@ _IMAGE_OPS = (
 _COLLECTIONS = "a TF1 graph collection: Keras tracks losses, metrics and updates itself"
 _PLATFORM = "a field of the 2017 platform's record, not of the experiment: a script has no use for it"
 _K8S = "a Kubernetes request of the 2017 platform, which a script cannot apply: give it to your scheduler (docs/kubernetes.md)"
-_ROUTING = (
-    "the loss and metrics compare every output of the model with the labels "
-    "(an output_layer naming the graph's only output is honoured without a warning)"
-)
-_METRIC_WEIGHTS = "metrics are unweighted"
+_ROUTING = "the graph output it compares with the labels; without it, every output"
+_TARGET = "the loss and metrics compare the graph's outputs with the labels of the data pipeline"
+
+
+def _scope_name(what: str, description: str) -> dict[str, Any]:
+    """The schema of a name that TensorFlow takes as a scope: no leading `_`."""
+    return {
+        "type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]{0,63}" + END,
+        "patternErrorMessage": f"a {what} name is a letter, then letters, digits or _ (at most 64)",
+        "examples": [f"my_{what}"], "description": description,
+    }  # fmt: skip
+
+
+def _output_schema(what: str) -> dict[str, Any]:
+    """The schema of a key naming one output of the graph (a layer name)."""
+    return {
+        "type": "string", "minLength": 1, "examples": ["logits"],
+        "description": f"The graph output {what} (a layer named in output_layers, or "
+        "the last layer); default: every output of the graph.",
+    }  # fmt: skip
+
+
+_METRIC_WEIGHTS = "the weight of every example the metric counts (tf.metrics' scalar weights)"
 
 
 def _dropped(owner: str, key: str, then: str) -> str:
@@ -136,7 +172,16 @@ KEYS: tuple[Key, ...] = (
     Key("layer", "noise_shape", "ignore", _SPATIAL, names=("SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D")),
     Key("layer", "trainable", "ignore", "SpatialDropout has no weights to train", names=("SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D"), quiet=(True,)),
     Key("layer", "input_length", "ignore", "Keras 3's Embedding takes its sequence length from its input", names=("Embedding",)),
-    Key("layer", "activity_regularizer", "pending", "Keras 3's Embedding signature has no activity_regularizer", names=("Embedding",)),
+    Key(
+        "layer", "activity_regularizer", "honour",
+        "Keras 3's Embedding takes it as every layer does, though its signature does not list it",
+        names=("Embedding",),
+        schema={
+            "anyOf": [{"$ref": "#/definitions/regularizer"}, {"type": "null"}], "default": None,
+            "examples": [{"L1": {"l": 1e-05}}],
+            "description": "Regularizer function applied to the output of the layer (its \"activation\").",
+        },
+    ),
     Key("layer", "implementation", "ignore", "Keras 3 chooses the recurrent kernel itself; the results are the same", names=("LSTM", "GRU", "SimpleRNN", "ConvLSTM2D")),
     Key("layer", "unroll", "ignore", "Keras 3's ConvLSTM2D does not unroll (a speed trade-off only)", names=("ConvLSTM2D",), quiet=(False,)),
     Key("layer", "kernels", "ignore", _dropped("pooling layers", "kernels", "the window was pool_size (default 2), as it is here"), names=_POOLING, dropped=True),
@@ -146,17 +191,21 @@ KEYS: tuple[Key, ...] = (
     Key("image_op", "trainable", "ignore", "feature processors have no weights to train", names=_IMAGE_OPS, quiet=(True,)),
     Key("image_op", "dtype", "ignore", "image operations compute in the dtype of their input; write a Cast or ConvertImagesDtype", names=tuple(n for n in _IMAGE_OPS if n != "ConvertImagesDtype")),
     Key("image_op", "inbound_nodes", "ignore", "the processors of a feature apply in the order written", names=_IMAGE_OPS),
-    Key("image_op", "seed", "pending", "AdjustContrast, AdjustHue and AdjustSaturation apply their fixed value: there is nothing random to seed", names=("AdjustContrast", "AdjustHue", "AdjustSaturation")),
-    Key("image_op", "is_random", "pending", "the op applies its fixed value", names=("AdjustContrast", "AdjustHue", "AdjustSaturation"), quiet=(False,)),
-    Key("image_op", "contrast_factor_max", "pending", "the op applies contrast_factor", names=("AdjustContrast",)),
-    Key("image_op", "saturation_factor_max", "pending", "the op applies saturation_factor", names=("AdjustSaturation",)),
     Key("image_op", "align_corners", "ignore", "TensorFlow 2's resize has no align_corners: it samples pixel centres", names=("Resize",), quiet=(False,)),
     Key("image_op", "method", "ignore", "ToBoundingBox crops (tf.image.crop_to_bounding_box); use ZeroPadding2D in the model to pad", names=("ToBoundingBox",), quiet=("crop",)),
     # Losses and metrics.
     Key("loss", "collect", "ignore", _COLLECTIONS, quiet=(True,)),
-    Key("loss", "name", "ignore", "the loss is reported as `loss` (metrics.json, TensorBoard)"),
-    Key("loss", "input_layer", "pending", _ROUTING),
-    Key("loss", "output_layer", "pending", _ROUTING),
+    Key(
+        "loss", "name", "honour", "the loss's name in metrics.json and TensorBoard, as 2017 named its summary",
+        schema={
+            "type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,63}" + END,
+            "patternErrorMessage": "a loss name is a Python identifier of at most 64 characters",
+            "examples": ["cross_entropy"],
+            "description": "The loss's name in metrics.json and TensorBoard (default: loss).",
+        },
+    ),
+    Key("loss", "input_layer", "pending", _TARGET),
+    Key("loss", "output_layer", "honour", _ROUTING, schema=_output_schema("the loss compares with the labels")),
     Key("metric", "metrics_collections", "ignore", _COLLECTIONS),
     Key("metric", "updates_collections", "ignore", _COLLECTIONS),
     Key(
@@ -169,22 +218,47 @@ KEYS: tuple[Key, ...] = (
             "a metric with one entry per threshold keeps those).",
         },
     ),
-    Key("metric", "input_layer", "pending", _ROUTING),
-    Key("metric", "output_layer", "pending", _ROUTING),
-    Key("metric", "values", "pending", "the metric reads the model's output", names=("Mean", "MeanTensor", "PercentageLess")),
-    Key("metric", "weights", "pending", _METRIC_WEIGHTS, quiet=(1, 1.0)),
-    Key("metric", "class_id", "pending", "the metric counts every class", names=("SparsePrecisionAtK", "SparseRecallAtK")),
+    Key("metric", "input_layer", "pending", _TARGET),
+    Key("metric", "output_layer", "honour", _ROUTING, schema=_output_schema("the metric compares with the labels")),
+    Key(
+        "metric", "values", "honour", "the graph output whose values it averages; without it, every output",
+        names=("Mean", "MeanTensor", "PercentageLess"), schema=_output_schema("whose values the metric reads"),
+    ),
+    Key(
+        "metric", "weights", "honour", _METRIC_WEIGHTS,
+        schema={
+            "type": "number", "minimum": 0, "examples": [0.5],
+            "description": "The weight of every example the metric counts (default 1): counts are "
+            "multiplied by it, means and ratios are not changed by a weight above 0.",
+        },
+    ),
+    Key(
+        "metric", "class_id", "honour", "the one class the metric counts, as tf.metrics' precision_at_k and recall_at_k did",
+        names=("SparsePrecisionAtK", "SparseRecallAtK"),
+        schema={
+            "type": "integer", "minimum": 0, "maximum": 100000, "examples": [0],
+            "description": "The one class it counts (with one-hot labels): precision among the examples "
+            "that have it in their k best scores, recall among the examples of that class.",
+        },
+    ),
     # Optimizers, regularizers, initializers, constraints, bridges.
     Key("optimizer", "global_step", "ignore", "Keras optimizers count their own steps (optimizer.iterations)"),
     Key("optimizer", "use_locking", "ignore", "TF1 variable locking: Keras 3 updates its variables without locks", quiet=(False,)),
-    Key("optimizer", "name", "ignore", "the optimizer's name scoped TF1 graph ops; Keras 3 has no use for it"),
+    Key(
+        "optimizer", "name", "honour", "the Keras optimizer's name, which scopes its variables as 2017's scoped its ops",
+        schema=_scope_name("optimizer", "the Keras optimizer's name: the scope of its variables (default: Keras')"),
+    ),
     Key("regularizer", "name", "ignore", "Keras regularizers have no name: the penalty is part of `loss`"),
     Key("regularizer", "collect", "ignore", _COLLECTIONS, quiet=(True,)),
     Key("initializer", "dtype", "ignore", "Keras 3 initializers take the dtype of the layer's weights"),
     Key("initializer", "mean", "ignore", "TensorFlow's orthogonal initializer takes no mean", names=("Orthogonal",)),
     Key("initializer", "stddev", "ignore", "TensorFlow's orthogonal initializer takes no stddev", names=("Orthogonal",)),
     Key("constraint", "w", "ignore", "NonNeg takes no argument", names=("NonNeg",)),
-    Key("bridge", "name", "ignore", "the bridge is written inline between encoder and decoder: nothing to name"),
+    Key(
+        "bridge", "name", "honour", "the name of the bridge's layer (its weights and summaries)",
+        names=("LatentBridge",), schema=_scope_name("bridge", "The name of the bridge's layer (default: bridge)."),
+    ),
+    Key("bridge", "name", "ignore", "NoOpBridge writes no layer: there is nothing to name", names=("NoOpBridge",)),
     Key("bridge", "state_size", "ignore", "the bridge takes its size from the encoder's output"),
     Key("model", "graph", "ignore", "a generator is its encoder, bridge and decoder: the 2017 base model's graph has no part in it", names=("generator",)),
     # Reinforcement learning.
@@ -204,6 +278,40 @@ NAMES: tuple[Name, ...] = (
     ),
 )  # fmt: skip
 
+VALUES: tuple[Value, ...] = (
+    Value(
+        "image_op", "DrawBoundingBoxes", "boxes", "box", "honour",
+        "one box [y_min, x_min, y_max, x_max] written without its list: drawn as that one box",
+    ),
+    Value(
+        "image_op", "DrawBoundingBoxes", "boxes", "numbers", "reject",
+        "2017's schema took a flat list of 3 numbers, which tf.image.draw_bounding_boxes refused: a box has 4 coordinates",
+        "write each box as [y_min, x_min, y_max, x_max], e.g. boxes: [[0.1, 0.1, 0.5, 0.5]]",
+    ),
+    Value(
+        "metric", "MeanRelativeError", "normalizer", "string", "reject",
+        "2017 divided by the tensor named here; the script's metrics read only the labels and the predictions",
+        "give the normalizer as a number, e.g. normalizer: 10.0",
+    ),
+)  # fmt: skip
+
+
+def value_rule(scope: str, name: str | None, key: str, value: Any) -> Value | None:
+    """The entry for the form of a key's value, if the table has one."""
+    numbers = isinstance(value, list) and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for v in value
+    )
+    form = (
+        "string" if isinstance(value, str)
+        else ("box" if len(value) == 4 else "numbers") if numbers and value
+        else None
+    )  # fmt: skip
+    for rule in VALUES:
+        if (rule.scope, rule.name, rule.key, rule.form) == (scope, name, key, form):
+            return rule
+    return None
+
+
 # 2017 names that were never buildable, refused as 2017 refused them.
 REJECTED: dict[str, str] = {
     "Recurrent": "an abstract base class of Keras 2 that no file could build: use LSTM, GRU or SimpleRNN",
@@ -214,7 +322,10 @@ REJECTED: dict[str, str] = {
 }
 
 # Keys that hold layer references, where the Keras 2 node form `[name, 0, 0]` is honoured.
-REFERENCES = {"layer": ("inbound_nodes",), "graph": ("input_layers", "output_layers")}
+REFERENCES = {
+    "layer": ("inbound_nodes",), "graph": ("input_layers", "output_layers"),
+    "loss": ("output_layer",), "metric": ("output_layer", "values"),
+}  # fmt: skip
 
 
 def key_rule(scope: str, name: str | None, key: str) -> Key | None:
@@ -227,6 +338,16 @@ def key_rule(scope: str, name: str | None, key: str) -> Key | None:
         ):
             return rule
     return None
+
+
+def honoured(scope: str, name: str) -> dict[str, Any]:
+    """The schemas of the keys this table adds to a named object of a scope."""
+    return {
+        rule.key: rule.schema
+        for rule in KEYS
+        if rule.scope == scope and rule.action == "honour" and rule.schema
+        and (not rule.names or name in rule.names)
+    }  # fmt: skip
 
 
 def name_rule(scope: str, name: str) -> Name | None:
@@ -365,8 +486,8 @@ def _pipeline(section: Any, path: tuple[str | int, ...]) -> Iterator[Where]:
 # --- The editor schema --------------------------------------------------------
 
 # A name that only the object mappings of a scope hold, to find them in the schema.
-_ANCHORS: dict[str, str] = {
-    "layer": "Conv2D", "image_op": "Standardization", "loss": "SoftmaxCrossEntropy",
+_ANCHORS: dict[str, str] = {  # HuberLoss: also in the losses of an agent
+    "layer": "Conv2D", "image_op": "Standardization", "loss": "HuberLoss",
     "metric": "PercentageLess", "optimizer": "Nestrov", "regularizer": "L1L2",
     "initializer": "GlorotUniform", "constraint": "MinMaxNorm", "bridge": "LatentBridge",
     "exploration": "OrnsteinUhlenbeck", "memory": "BatchMemory", "pipeline": "TFRecordImagePipeline",
@@ -480,76 +601,3 @@ def _add(mapping: dict[str, Any], key: str, rule: Key) -> None:
         "description": text,
         "deprecationMessage": text,
     }
-
-
-# --- docs/compatibility.md ------------------------------------------------------
-
-DOCS_BEGIN = "<!-- The 2017 vocabulary: generated from plxgen/schema/legacy.py by `python -m plxgen.schema.build --docs` -->"
-DOCS_END = "<!-- end of the generated 2017 vocabulary -->"
-_SCOPE_TITLES: dict[str, str] = {
-    "file": "The file", "project": "project", "settings": "settings", "logging": "settings.logging",
-    "environment": "environment",
-    "resources": "environment: a task's resources", "session": "environment.run_config.session",
-    "train": "train", "eval": "eval", "model": "model", "graph": "graph", "pipeline": "data pipelines",
-    "layer": "layers", "image_op": "feature processors (image operations)", "loss": "losses",
-    "metric": "metrics", "optimizer": "optimizers", "regularizer": "regularizers",
-    "initializer": "initializers", "constraint": "constraints", "bridge": "bridges",
-    "exploration": "RL explorations", "memory": "RL memories",
-}  # fmt: skip
-_FATES = {
-    "honour": "honoured",
-    "rename": "honoured: renamed",
-    "ignore": "warned: ignored",
-    "pending": "warned: not applied yet",
-}
-
-
-def render_docs_table() -> str:
-    """The generated part of docs/compatibility.md: one row per entry, by scope."""
-    lines = [DOCS_BEGIN, ""]
-    for scope, title in _SCOPE_TITLES.items():
-        keys = [rule for rule in KEYS if rule.scope == scope]
-        names = [rule for rule in NAMES if rule.scope == scope]
-        references = REFERENCES.get(scope, ())
-        if not (keys or names or references):
-            continue
-        lines += [f"### {title}", "", "| 2017 | on | fate | why |", "|---|---|---|---|"]
-        for name_rule_ in names:
-            lines.append(
-                f"| `{name_rule_.name}` | name | {'warned' if name_rule_.warn else 'honoured'}: written as `{name_rule_.to}`"
-                f"{' (' + ', '.join(f'{k} -> {v}' for k, v in name_rule_.keys.items()) + ')' if name_rule_.keys else ''} | {name_rule_.reason} |"
-            )
-        for key in references:
-            lines.append(
-                f"| `{key}: [[name, 0, 0]]` | every name | honoured: the name | Keras 2's node form; another node or tensor index is an error |"
-            )
-        for rule in keys:
-            on = (
-                ", ".join(f"`{n}`" for n in rule.names)
-                if rule.names
-                else "every name" if scope not in _SECTION_ANCHORS else "the section"
-            )
-            fate = _FATES[rule.action] + (
-                f" `{rule.to}`" if rule.action == "rename" else ""
-            )
-            lines.append(f"| `{rule.key}` | {on} | {fate} | {rule.reason} |")
-        lines.append("")
-    lines += [
-        "### Names 2017 could not build either",
-        "",
-        "| 2017 | fate | hint |",
-        "|---|---|---|",
-    ]
-    lines += [f"| `{name}` | rejected | {hint} |" for name, hint in REJECTED.items()]
-    lines += ["", DOCS_END]
-    return "\n".join(lines) + "\n"
-
-
-def render_docs(current: str) -> str:
-    """docs/compatibility.md with its generated part replaced (appended when absent)."""
-    table = render_docs_table()
-    if DOCS_BEGIN in current and DOCS_END in current:
-        before = current[: current.index(DOCS_BEGIN)]
-        after = current[current.index(DOCS_END) + len(DOCS_END) + 1 :]
-        return before + table + after
-    return current.rstrip("\n") + "\n\n" + table if current else table

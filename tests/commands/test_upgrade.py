@@ -170,6 +170,29 @@ def test_embedding_regularizer_means_its_embeddings() -> None:
     assert notes == ["layers[0].Embedding.regularizer -> embeddings_regularizer"]
 
 
+def test_every_key_the_policy_table_renames_is_upgraded() -> None:
+    """The renames are the policy table's (plxgen.schema.legacy), not rules of upgrade's own."""
+    from plxgen.schema import legacy
+
+    renames = {(r.scope, r.key): r.to for r in legacy.KEYS if r.action == "rename"}
+    assert renames == {("train", "steps"): "train_steps", ("layer", "alpha"): "negative_slope"}
+    old = (
+        "model:\n  classifier:\n    graph:\n      layers:\n"
+        "        - Dense: {units: 4, name: alpha}\n"
+        "        - LeakyReLU: {alpha: 0.2}  # Keras 2\n"
+        "        - ELU: {alpha: 0.5}\n"
+        "train:\n  steps: 3\n"
+    )
+    text, notes = upgrade_text(old, "f.yaml")
+    assert text == old.replace("LeakyReLU: {alpha", "LeakyReLU: {negative_slope").replace(
+        "  steps: 3", "  train_steps: 3"
+    )  # ELU's alpha is ELU's own, a layer's name stays
+    assert notes == [
+        "train.steps -> train.train_steps",
+        "model.classifier.graph.layers[1].LeakyReLU.alpha -> model.classifier.graph.layers[1].LeakyReLU.negative_slope",
+    ]
+
+
 @pytest.mark.parametrize(
     "text, message",
     [

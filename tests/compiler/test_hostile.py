@@ -270,12 +270,19 @@ def fill(place: Place, text: str) -> dict[str, Any]:
     layers = data["model"]["classifier"]["graph"]["layers"]
 
     section = next((s for s in ("encoder", "decoder") if s in place), None)
-    if section:
+    if section or "bridge" in place:
         data["model"] = {"generator": _generator(data["model"]["classifier"])}
-    layers = data["model"][next(iter(data["model"]))][section or "graph"]["layers"]
+    if "bridge" in place:
+        data["model"]["generator"]["bridge"] = {"LatentBridge": {"latent_dim": 2}}
+    if "values" in place:  # Mean's: the one output whose values it averages
+        data["model"]["classifier"]["metrics"] = [{"Mean": {}}]
+    graph = section or ("encoder" if "bridge" in place else "graph")
+    layers = data["model"][next(iter(data["model"]))][graph]["layers"]
     if "inbound_nodes" in place:
         _layer_args(layers[0])["name"] = text
     elif "output_layers" in place and (section or "graph") in place:
+        _layer_args(layers[-1])["name"] = text
+    elif place[-1] in ("output_layer", "values"):  # they name an output of the graph
         _layer_args(layers[-1])["name"] = text
     node: Any = data
     for i, step in enumerate(place):
@@ -598,8 +605,11 @@ _TAKES = {
     "caption_ids_field": 0, "caption_tokens_field": 0,
 
     "encoder.name": 1, "decoder.name": 1,
-    # A metric's name is its key in metrics.json: a Python identifier.
-    "metrics.name": None,
+    # A metric's or a loss's name is its key in metrics.json: a Python identifier; an
+    # optimizer's and a bridge's are TensorFlow scopes, written as identifiers.
+    "metrics.name": None, "loss.name": None, "optimizer.name": None, "bridge.name": None,
+    # They name an output of the graph: a layer's name.
+    "output_layer": 4, "values": 4,
 }  # fmt: skip
 
 

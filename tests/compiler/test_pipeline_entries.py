@@ -34,7 +34,7 @@ EXAMPLES = sorted((ROOT / "generated_examples").glob("*.yaml"))
 # Reader arguments that are not fields of a kind: lowering gives them.
 GIVEN = {"sources", "dynamic_pad", "bucket_boundaries"}
 # Values a processor's statements read that lowering derives from its arguments.
-DERIVED = {"shape", "stddev", "image_axis", "noise", "colors"}
+DERIVED = {"shape", "stddev", "image_axis", "noise", "colors", "lowest"}
 
 MODEL = """\
 model:
@@ -252,6 +252,8 @@ def test_every_processor_lowers_to_python(name: str) -> None:
     args = {p: sample(entry.params[p], i) for i, p in enumerate(entry.required)}
     if "is_random" in entry.params:
         args["is_random"] = True
+        # The top of a random range (contrast_factor_max...), above its sample 0.5.
+        args.update({p: 1.0 for p in entry.params if p.endswith("_max")})
     item = yaml.safe_dump({name: args or None}, default_flow_style=True).strip()
     block = f"      feature_processors:\n        image:\n          layers: [{item}]\n"
     experiment = lower(config(train=TRAIN + block))
@@ -274,3 +276,47 @@ def test_helpers_are_defined_only_when_used() -> None:
     script = render(lower(config(evaluation, train=TRAIN + train)))
     defined = set(re.findall(r"^def (random_\w+)\(", script, re.M))
     assert defined == {"random_crop", "random_flip"}
+
+
+@pytest.mark.parametrize(
+    ("op", "code", "hint"),
+    [
+        ("{AdjustContrast: {contrast_factor: 0.5, is_random: true}}", "missing-key",
+         "add contrast_factor_max: a factor above contrast_factor"),
+        ("{AdjustSaturation: {saturation_factor: 1.0, saturation_factor_max: 0.5, is_random: true}}",
+         "out-of-range", "draw from a range such as saturation_factor: 0.5, saturation_factor_max: 1.5"),
+        ("{AdjustHue: {delta: 0.8, is_random: true}}", "out-of-range",
+         "the hue moves by up to delta either way: e.g. delta: 0.1"),
+    ],
+    ids=["no-max", "max-below", "hue-above-half"],
+)  # fmt: skip
+def test_a_random_adjust_op_needs_a_range_tf_image_took(op: str, code: str, hint: str) -> None:
+    """2017's random_contrast / random_saturation / random_hue refused these ranges too."""
+    from plxgen.errors import ConfigError
+
+    block = f"      feature_processors:\n        image:\n          layers: [{op}]\n"
+    with pytest.raises(ConfigError) as raised:
+        lower(config(train=TRAIN + block))
+    (error,) = raised.value.diagnostics
+    assert (error.code, error.hint) == (code, hint)
+
+
+@pytest.mark.parametrize("kind", ["NumpyPipeline", "CsvPipeline", "TFRecordTabularPipeline"])
+def test_bucket_boundaries_where_nothing_has_a_length(kind: str) -> None:
+    """plxgen's own pipelines of examples without a length refuse bucket_boundaries
+    (2017's pipelines that cannot bucket are warned of it by the policy table)."""
+    from plxgen.errors import ConfigError
+    from plxgen.schema import legacy
+
+    assert legacy.key_rule("pipeline", kind, "bucket_boundaries") is None
+    assert not registry.PIPELINES[kind].buckets
+    spec: dict[str, Any] = {
+        "NumpyPipeline": {"data_files": ["d.npz"]},
+        "CsvPipeline": {"data_files": ["d.csv"], "label_column": "y"},
+        "TFRecordTabularPipeline": {"data_files": ["d.tfrecord"], "meta_data_file": "m.json"},
+    }[kind]
+    train = yaml.safe_dump({"train": {"data_pipeline": {kind: {**spec, "bucket_boundaries": [4, 8]}}}})
+    with pytest.raises(ConfigError) as raised:
+        lower(config(model=CSV_MODEL, train=train))
+    (error,) = raised.value.diagnostics
+    assert error.code == "not-sequences" and error.hint

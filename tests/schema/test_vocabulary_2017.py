@@ -325,6 +325,7 @@ VALUES: dict[tuple[str, str] | str, Any] = {
     ("TFRecordSequencePipeline", "feature_processors"): {},
     ("ParallelTextPipeline", "feature_processors"): {},
     ("TFRecordSourceSequencePipeline", "feature_processors"): {},
+    "output_layer": "logits", "values": ["logits", 0, 0],  # the graph's output
 }  # fmt: skip
 # The feature a model reads from each pipeline that has no `image`.
 FEATURES = {
@@ -374,7 +375,7 @@ def value_for(section: str, name: str, key: str, kind: str) -> Any:
     if key == "output_layers":
         return [["logits", 0, 0]]
     prop = _properties(scope, current).get(target)
-    if prop and (found is None or found.action == "rename"):
+    if prop and (found is None or found.action in ("rename", "honour")):
         if prop.get("examples"):
             return prop["examples"][0]
         if prop.get("default") is not None:
@@ -545,7 +546,9 @@ def test_values_2017_took(section: str, name: str, args: dict[str, Any]) -> None
 def test_compatibility_page_is_current() -> None:
     """docs/compatibility.md holds the table the policy renders (`python -m plxgen.schema.build --docs`)."""
     page = Path(__file__).parents[2] / "docs" / "compatibility.md"
-    assert legacy.render_docs(page.read_text()) == page.read_text()
+    from plxgen.schema.legacy_docs import render_docs
+
+    assert render_docs(page.read_text()) == page.read_text()
 
 
 def test_a_random_op_seed_picks_its_stream(tmp_path: Path) -> None:
@@ -572,12 +575,91 @@ def test_strict_makes_ignored_2017_keys_errors() -> None:
         ": error: project.is_public: 'is_public' is ignored [ignored-key]"
         in result.stderr
     )
-    assert result.stderr.splitlines()[-1] == "12 errors"
+    assert result.stderr.splitlines()[-1] == "11 errors"
 
 
-def test_output_layer_naming_the_only_output_is_honoured() -> None:
-    """`output_layer` routes nothing when the graph has one output: no warning for it."""
+def test_output_layer_names_an_output_of_the_graph() -> None:
+    """`output_layer` routes nothing when the graph has one output; a layer that is
+    no output is an error that names the outputs."""
     config, _ = place("losses", "MeanSquaredError", {"output_layer": ["logits", 0, 0]})
     assert not compile_diagnostics(config)
     config, _ = place("metrics", "Accuracy", {"output_layer": "hidden"})
-    assert [d.code for d in compile_diagnostics(config)] == ["not-applied"]
+    (error,) = compile_diagnostics(config)
+    assert (error.code, error.path) == (
+        "unknown-output",
+        "model.classifier.metrics[0].Accuracy.output_layer",
+    )
+    assert error.hint is not None and "(logits)" in error.hint
+
+
+def _compiled(config: dict[str, Any], folder: Path) -> str:
+    from plxgen.compiler import compile_config
+
+    source = folder / "c.yaml"
+    source.write_text(yaml.safe_dump(config))
+    return " ".join(compile_config(source, folder / "c.py", []).split())
+
+
+def test_a_2017_name_names_the_loss_the_optimizer_and_the_bridge(tmp_path: Path) -> None:
+    """`name` on a loss (its metrics.json key), an optimizer and a LatentBridge (their Keras names)."""
+    config, _ = place("losses", "MeanSquaredError", {"name": "squares"})
+    config["model"]["classifier"]["optimizer"] = {"Adam": {"name": "my_adam"}}
+    config["model"]["classifier"].update(one_hot_encode=False, n_classes=None)
+    config["model"]["regressor"] = config["model"].pop("classifier")
+    del config["model"]["regressor"]["one_hot_encode"], config["model"]["regressor"]["n_classes"]
+    config["model"]["regressor"]["graph"]["layers"][-1]["Dense"]["units"] = 1
+    assert not compile_diagnostics(config)
+    script = _compiled(config, tmp_path)
+    assert 'keras.metrics.Mean(name="squares")' in script
+    assert 'results = {"squares": float(loss.result())}' in script
+    assert 'name="my_adam"' in script
+    config, _ = place("bridges", "LatentBridge", {"latent_dim": 2, "name": "code"})
+    assert 'LatentBridge(latent_dim=2, mean=0.0, stddev=1.0, name="code")' in _compiled(config, tmp_path)
+
+
+def test_a_name_refused_where_it_would_collide() -> None:
+    config, _ = place("bridges", "LatentBridge", {"latent_dim": 2, "name": "code"})
+    config["model"]["generator"]["decoder"]["layers"][0]["Dense"]["name"] = "code"
+    assert [d.code for d in compile_diagnostics(config)] == ["duplicate-name"]
+    config, _ = place("losses", "SoftmaxCrossEntropy", {"name": "accuracy"})
+    config["model"]["classifier"]["metrics"] = ["Accuracy"]
+    assert [d.code for d in compile_diagnostics(config)] == ["duplicate-metric"]
+    config, _ = place("losses", "SoftmaxCrossEntropy", {"name": "learning_rate"})
+    assert [d.code for d in compile_diagnostics(config)] == ["reserved-name"]
+
+
+def test_2017_value_forms_are_honoured_or_refused_with_their_hint(tmp_path: Path) -> None:
+    """One box written flat is that box; a flat list of 3 and a normalizer by name are refused."""
+    config, _ = place("processing.image", "DrawBoundingBoxes", {"boxes": [0.1, 0.2, 0.5, 0.9]})
+    assert not compile_diagnostics(config)
+    assert "[[0.1, 0.2, 0.5, 0.9]]" in _compiled(config, tmp_path)
+    refused = {(v.name, v.key): v.hint for v in legacy.VALUES if v.action == "reject"}
+    config, _ = place("processing.image", "DrawBoundingBoxes", {"boxes": [0.1, 0.2, 0.5]})
+    (error,) = compile_diagnostics(config)
+    assert (error.code, error.hint) == ("legacy-value", refused[("DrawBoundingBoxes", "boxes")])
+    assert error.path.endswith("DrawBoundingBoxes.boxes")
+    config, _ = place("metrics", "MeanRelativeError", {"normalizer": "scale"})
+    errors = [d for d in compile_diagnostics(config) if d.code == "legacy-value"]
+    assert [d.hint for d in errors] == [refused[("MeanRelativeError", "normalizer")]]
+
+
+def test_class_id_needs_one_hot_labels_and_a_class_of_the_model() -> None:
+    config, _ = place("metrics", "SparsePrecisionAtK", {"k": 2, "class_id": 10})
+    assert [d.code for d in compile_diagnostics(config)] == ["out-of-range"]
+    config, _ = place("metrics", "SparseRecallAtK", {"k": 2, "class_id": 1})
+    config["model"]["classifier"]["one_hot_encode"] = False
+    config["model"]["classifier"]["loss"] = "SoftmaxCrossEntropy"
+    (error,) = compile_diagnostics(config)
+    assert (error.code, error.hint) == ("needs-one-hot", "set one_hot_encode: true")
+
+
+def test_an_agents_loss_is_named_and_routes_nothing(tmp_path: Path) -> None:
+    """A Q-learning agent's loss is reported under its name; it compares action
+    values with their targets, so its output_layer is warned of, not dropped unsaid."""
+    config, _ = place("rl.explorations", "Constant", {})
+    config["model"]["dqn"]["loss"] = {"HuberLoss": {"output_layer": "q", "name": "td_error"}}
+    (warning,) = compile_diagnostics(config)
+    assert (warning.severity, warning.code, warning.path) == (
+        "warning", "ignored-key", "model.dqn.loss.HuberLoss.output_layer",
+    )  # fmt: skip
+    assert 'values["td_error"] = float(np.mean(losses))' in _compiled(config, tmp_path)

@@ -47,6 +47,17 @@ def lower_pipeline(ctx: Context, section: dict[str, Any], path: Path) -> ir.Pipe
     features = (
         tuple(options[kind.features_field]) if kind.features_field else kind.features
     )
+    # A 2017 pipeline's bucket_boundaries that it cannot apply never gets here: the
+    # policy table warns of it and drops it (plxgen.schema.legacy). plxgen's own
+    # pipelines of examples without a length are told so, rather than ignore it.
+    if boundaries and not kind.buckets:
+        ctx.fail(
+            ppath + ("bucket_boundaries",),
+            f"{name} reads examples without a length to bucket by",
+            "not-sequences",
+            "remove bucket_boundaries (TFRecordSequencePipeline buckets sequences)",
+            key=True,
+        )
     if boundaries and sorted(set(boundaries)) != list(boundaries):
         ctx.fail(
             ppath + ("bucket_boundaries",),
@@ -284,6 +295,8 @@ def _op(
         derived["image_axis"] = full["axis"] + 1
     elif name == "ExtractGlimpse":
         derived["noise"] = "uniform" if full["uniform_noise"] else "zero"
+    elif name in ("AdjustContrast", "AdjustHue", "AdjustSaturation") and full["is_random"]:
+        _random_range(ctx, name, full, path, derived)
     elif name == "DrawBoundingBoxes":
         # TensorFlow's own default: red.
         derived["colors"] = full["colors"] or [[1.0, 0.0, 0.0, 1.0]]
@@ -297,6 +310,33 @@ def _op(
         statements=_statements(entry, full, derived, feature, index, random),
         helper=entry.helper if random else None,
     )
+
+
+# The random range of an Adjust op: its lowest and highest keys (2017's is_random).
+_RANGES = {
+    "AdjustContrast": ("contrast_factor", "contrast_factor_max"),
+    "AdjustSaturation": ("saturation_factor", "saturation_factor_max"),
+}
+
+
+def _random_range(
+    ctx: Context, name: str, full: dict[str, Any], path: Path, derived: dict[str, Any]
+) -> None:
+    """The range a random Adjust op draws from, checked as tf.image's random_* checked it."""
+    if name == "AdjustHue":
+        if not 0 <= full["delta"] <= 0.5:
+            ctx.fail(path + ("delta",), "a random hue delta is in [0, 0.5]", "out-of-range",
+                     "the hue moves by up to delta either way: e.g. delta: 0.1")  # fmt: skip
+        derived["lowest"] = -full["delta"]
+        return
+    low, high = _RANGES[name]
+    if full[high] is None:
+        ctx.fail(path, f"a random {name} draws from [{low}, {high}): {high} is missing",
+                 "missing-key", f"add {high}: a factor above {low}", key=True)  # fmt: skip
+    elif full[low] < 0 or full[high] <= full[low]:
+        ctx.fail(path + (high,), f"{high} ({full[high]}) must be above {low} ({full[low]}), "
+                 f"and {low} at least 0", "out-of-range",
+                 f"draw from a range such as {low}: 0.5, {high}: 1.5")  # fmt: skip
 
 
 def _statements(

@@ -20,7 +20,7 @@ from plxgen.compiler.lower.context import (
     safe_var,
     snake_case,
 )
-from plxgen.schema import registry
+from plxgen.schema import legacy, registry
 from plxgen.schema.registry import schema_default
 from plxgen.schema.sections.model import COMMON_LAYER_ARGS
 
@@ -114,6 +114,7 @@ def lower_graph(
     marked: list[str] = []
     counters: dict[str, int] = {}
     auto: dict[str, str] = {}  # 2017 default names of unnamed layers
+    aliases: dict[str, tuple[str, ...]] = {}  # a variable -> the names of its layer
     for i, item in enumerate(graph["layers"]):
         name, args = one(item)
         lpath = path + ("layers", i, name)
@@ -163,10 +164,12 @@ def lower_graph(
         # An unnamed layer is also known as `Type_N` (the N-th unnamed one of its
         # type), as the 2017 tool named it; a name given that way counts too.
         own = args.get("name")
+        aliases[var] = (own,) if own else ()
         if not own or own == f"{name}_{counters.get(name, 0) + 1}":
             counters[name] = counters.get(name, 0) + 1
             if not own:
                 auto.setdefault(f"{name}_{counters[name]}", var)
+                aliases[var] = (f"{name}_{counters[name]}",)
         if is_output:
             marked.append(var)
         previous = var
@@ -192,7 +195,8 @@ def lower_graph(
             "list layers in output_layers; an input reaches an output through a layer",
         )
     layers = _used(ctx, layers, outputs)
-    return ir.Graph(tuple(graph_inputs), tuple(layers), tuple(outputs))
+    output_names = tuple(aliases.get(var, ()) for var in outputs)
+    return ir.Graph(tuple(graph_inputs), tuple(layers), tuple(outputs), output_names)
 
 
 def _check_arity(ctx: Context, name: str, sources: tuple[str, ...], path: Path) -> None:
@@ -278,7 +282,8 @@ def layer_call(ctx: Context, name: str, args: dict[str, Any], path: Path) -> ir.
     """The constructor call of one layer (nested initializers etc. included)."""
     if name == "Cast":
         return ir.Call(ir.Symbol("keras.ops.cast"), (("dtype", args["dtype"]),))
-    props = keras_layers()[name]["properties"]
+    # With the keys Keras takes but its signature does not list (plxgen.schema.legacy).
+    props = {**legacy.honoured("layer", name), **keras_layers()[name]["properties"]}
     call_kwargs = []
     for key, value in args.items():
         ref = _ref(props.get(key, {}))

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from plxgen.compiler import ir
@@ -11,6 +12,8 @@ from plxgen.compiler.lower.context import Context, snake_case
 from plxgen.schema import registry
 from plxgen.schema.registry.metrics import MetricEntry
 
+# Scalars the scripts write beside the loss and metrics: a loss may not take their names.
+_SCALARS = ("learning_rate", "exploration_rate")
 # Bound on what one config may ask for (each metric is a few lines that black formats).
 MAX_METRICS = 100
 
@@ -18,7 +21,18 @@ MAX_METRICS = 100
 def lower_loss(
     ctx: Context, name: str, args: dict[str, Any], path: Path, labels: str
 ) -> ir.Loss:
-    """The 2017 loss as a per-example Keras loss."""
+    """The 2017 loss as a per-example Keras loss, reported under its 2017 `name`."""
+    loss = _lower_loss(ctx, name, args, path, labels)
+    key = args.get("name") or loss.key  # plxgen.schema.legacy
+    if key in _SCALARS:
+        ctx.fail(path + ("name",), f"{key!r} is the name of another scalar of the script",
+                 "reserved-name", f"name the loss otherwise, e.g. {snake_case(name)}")  # fmt: skip
+    return replace(loss, key=key)
+
+
+def _lower_loss(
+    ctx: Context, name: str, args: dict[str, Any], path: Path, labels: str
+) -> ir.Loss:
     entry = registry.LOSSES[name]
     values = entry.complete(args)
     if labels not in entry.labels:
@@ -79,6 +93,30 @@ def lower_metric(
     n_classes: int | None,
 ) -> list[ir.Metric]:
     """One 2017 metric as one or more Keras metrics."""
+    metrics = _lower_metric(ctx, name, args, path, labels, n_classes)
+    weight = args.get("weights", 1)  # 2017's scalar weights (plxgen.schema.legacy)
+    if weight == 1:
+        return metrics
+    return [_weighted(metric, float(weight)) for metric in metrics]
+
+
+def _weighted(metric: ir.Metric, weight: float) -> ir.Metric:
+    """A metric whose every example weighs `weight`, as tf.metrics weighed them."""
+    call = ir.Call(
+        ir.Symbol("WeightedMetric"),
+        (("metric", metric.call), ("weight", weight), ("name", metric.key)),
+    )
+    return ir.Metric(metric.key, call, metric.helper)
+
+
+def _lower_metric(
+    ctx: Context,
+    name: str,
+    args: dict[str, Any],
+    path: Path,
+    labels: str,
+    n_classes: int | None,
+) -> list[ir.Metric]:
     entry = registry.METRICS[name]
     key = args.get("name") or snake_case(name)  # 2017's `name` (plxgen.schema.legacy)
     if labels not in entry.labels:
@@ -92,6 +130,8 @@ def lower_metric(
         values["num_classes"] = (
             n_classes  # the model's, unless the metric names its own
         )
+    if args.get("class_id") is not None:  # 2017's class_id (plxgen.schema.legacy)
+        return _per_class(ctx, entry, values, args["class_id"], path, labels, n_classes, key)
     if entry.per_threshold:
         assert entry.symbol is not None, name
         return _per_threshold(entry.symbol, values["thresholds"])
@@ -111,6 +151,29 @@ def lower_metric(
     call = ir.Call(ir.Symbol(keras.symbol), (*keras.call_kwargs(values), ("name", key)))
     # A symbol without a dot is a class of the script (Comoments).
     return [ir.Metric(key, call, None if "." in keras.symbol else keras.symbol)]
+
+
+def _per_class(
+    ctx: Context,
+    entry: MetricEntry,
+    values: dict[str, Any],
+    class_id: int,
+    path: Path,
+    labels: str,
+    n_classes: int | None,
+    key: str,
+) -> list[ir.Metric]:
+    """SparsePrecisionAtK / SparseRecallAtK of one class: Keras' Precision or
+    Recall of the top k scores, sliced to that class (one-hot labels)."""
+    assert entry.per_class is not None
+    if n_classes is not None and class_id >= n_classes:
+        ctx.fail(path + ("class_id",), f"class_id {class_id} is not a class of {n_classes}",
+                 "out-of-range", f"give a class from 0 to {n_classes - 1}")  # fmt: skip
+    if labels != "one_hot":
+        ctx.fail(path + ("class_id",), "a metric of one class compares one-hot labels",
+                 "needs-one-hot", "set one_hot_encode: true")  # fmt: skip
+    kwargs = (("top_k", values["k"]), ("class_id", class_id), ("name", key))
+    return [ir.Metric(key, ir.Call(ir.Symbol(entry.per_class), kwargs), None)]
 
 
 def _wrong_labels(

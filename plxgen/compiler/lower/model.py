@@ -4,10 +4,11 @@ with the 2017 learning-rate decay."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from plxgen.compiler import ir
-from plxgen.compiler.load import Path, format_path
+from plxgen.compiler.load import Path, format_path, show
 from plxgen.compiler.lower.context import Context, one, or_default, parse_source
 from plxgen.compiler.lower.graph import lower_graph
 from plxgen.compiler.lower.losses import MAX_METRICS, lower_loss, lower_metric
@@ -119,8 +120,10 @@ def lower_model(
     loss_name, loss_args = one(
         spec.get("loss") or registry.schema_default(fields, "loss")
     )
-    loss = lower_loss(ctx, loss_name, loss_args, path + ("loss", loss_name), labels)
-    metrics = _metrics(ctx, spec, path, labels, n_classes, graph.outputs)
+    loss_path = path + ("loss", loss_name)
+    loss = lower_loss(ctx, loss_name, loss_args, loss_path, labels)
+    loss = replace(loss, output=routed(ctx, graph, loss_args, loss_path))
+    metrics = _metrics(ctx, spec, path, labels, n_classes, graph, loss.key)
     summaries = spec.get("summaries") or []
     wanted = registry.SUMMARIES if summaries == "all" else tuple(summaries)
     clip_embed = float(or_default(spec, fields, "clip_embed_gradients"))
@@ -153,16 +156,21 @@ def _metrics(
     path: Path,
     labels: str,
     n_classes: int | None,
-    outputs: tuple[str, ...],
+    graph: ir.Graph,
+    loss_key: str = "loss",
 ) -> tuple[ir.Metric, ...]:
-    """model.metrics, each once per output, none listed twice, at most MAX_METRICS."""
+    """model.metrics, each once per output (or of the one it names), none listed
+    twice, at most MAX_METRICS."""
     metrics: list[ir.Metric] = []
     keys: set[str] = set()
     for i, item in enumerate(spec.get("metrics") or []):
         name, args = one(item)
+        mpath = path + ("metrics", i, name)
+        output = routed(ctx, graph, args, mpath)
         for metric in _per_output(
             lower_metric(ctx, name, args, path + ("metrics", i), labels, n_classes),
-            outputs,
+            graph.outputs,
+            output,
         ):
             if metric.key in keys:
                 ctx.fail(
@@ -170,6 +178,13 @@ def _metrics(
                     f"metric {metric.key!r} is listed twice",
                     "duplicate-metric",
                     "remove this one: each metric is computed and reported once",
+                )
+            elif metric.key == loss_key:
+                ctx.fail(
+                    path + ("metrics", i),
+                    f"metric {metric.key!r} has the name of the loss",
+                    "duplicate-metric",
+                    "give the metric or the loss another `name`: each is reported under its own",
                 )
             keys.add(metric.key)
             metrics.append(metric)
@@ -185,12 +200,37 @@ def _metrics(
     return tuple(metrics)
 
 
-def _per_output(metrics: list[ir.Metric], outputs: tuple[str, ...]) -> list[ir.Metric]:
-    """With several outputs, each metric once per output, keyed `<output>_<metric>`."""
+def routed(ctx: Context, graph: ir.Graph, args: dict[str, Any], path: Path) -> int | None:
+    """The index of the one graph output a loss or metric compares (2017's
+    output_layer, or the `values` of Mean and PercentageLess); None: every output."""
+    for key in ("output_layer", "values"):
+        name = args.get(key)
+        if name is None:
+            continue
+        for index, known in enumerate(graph.output_names):
+            if name in known:
+                return index if len(graph.outputs) > 1 else None
+        outputs = ", ".join(n[0] for n in graph.output_names if n)
+        ctx.fail(
+            path + (key,),
+            f"{show(name)} is not an output of the graph",
+            "unknown-output",
+            f"name one of its outputs ({outputs}), or list the layer in the graph's output_layers",
+        )
+    return None
+
+
+def _per_output(
+    metrics: list[ir.Metric], outputs: tuple[str, ...], output: int | None = None
+) -> list[ir.Metric]:
+    """With several outputs, each metric once per output (or of the one routed
+    to), keyed `<output>_<metric>`."""
     if len(outputs) < 2:
         return metrics
     out = []
     for index, var in enumerate(outputs):
+        if output is not None and index != output:
+            continue
         for metric in metrics:
             key = f"{var}_{metric.key}"
             inner = ir.Call(
@@ -253,7 +293,7 @@ def _generator(
                 ("latent_dim", bridge.latent_dim),
                 ("mean", bridge.mean),
                 ("stddev", bridge.stddev),
-                ("name", "bridge"),
+                ("name", args.get("name") or "bridge"),  # 2017's name (plxgen.schema.legacy)
             ),
         )
         layers.append(
@@ -263,7 +303,22 @@ def _generator(
     decoder = lower_graph(
         ctx, spec["decoder"], path + ("decoder",), features, given=code, taken=taken
     )
-    graph = ir.Graph(encoder.inputs, (*layers, *decoder.layers), decoder.outputs)
+    graph = ir.Graph(
+        encoder.inputs,
+        (*layers, *decoder.layers),
+        decoder.outputs,
+        decoder.output_names,
+    )
+    bridge_name = args.get("name") or "bridge"
+    named = [dict(layer.call.kwargs).get("name") for layer in graph.layers]
+    if name == "LatentBridge" and named.count(bridge_name) > 1:
+        ctx.fail(
+            path + ("bridge", name, "name") if "name" in args else path + ("bridge", name),
+            f"a layer of the encoder or decoder is also named {bridge_name!r}",
+            "duplicate-name",
+            "give the bridge (or that layer) another name: Keras names its weights after it",
+            key="name" not in args,
+        )
     return graph, bridge, target
 
 
@@ -326,6 +381,8 @@ def lower_optimizer(
     full = entry.complete(args)
     assert entry.symbol is not None, name
     kwargs = entry.call_kwargs(full)
+    if args.get("name"):  # 2017's name (plxgen.schema.legacy)
+        kwargs.append(("name", args["name"]))
     if clip and not clip_in_step:
         kwargs.append(("global_clipnorm", clip))
     decay = None

@@ -201,6 +201,14 @@ def _agent(ctx: Context, kind: str, spec: dict[str, Any], path: Path) -> rl_ir.A
         loss = lower_loss(
             ctx, loss_name, loss_args, path + ("loss", loss_name), "float"
         )
+        if loss_args.get("output_layer") is not None:  # 2017's routing of a loss
+            ctx.warn(
+                path + ("loss", loss_name, "output_layer"),
+                "'output_layer' is ignored",
+                "ignored-key",
+                "an agent's loss compares the values of the actions taken with their targets",
+                key=True,
+            )
         exploration = _exploration(ctx, kind, spec, path)
     else:  # the algorithm's own numbers
         params = {k: or_default(spec, fields, k) for k in rl.PG_MODELS[kind].params}

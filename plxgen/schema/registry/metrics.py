@@ -34,12 +34,15 @@ class MetricEntry(Scored):
     """A metric, reported under `key` (default: its name in snake_case, as Keras names it).
 
     `per_threshold`: one Keras metric per threshold of its `thresholds`, keyed
-    `<symbol>_at_<threshold>`; `nonzero`: arguments that must not be 0.
+    `<symbol>_at_<threshold>`; `nonzero`: arguments that must not be 0;
+    `per_class`: what it calls for the one class of 2017's `class_id` (with
+    one-hot labels), given `top_k` and `class_id`.
     """
 
     key: str | None = None
     per_threshold: bool = False
     nonzero: tuple[str, ...] = ()
+    per_class: str | None = None
 
 
 METRICS: dict[str, MetricEntry] = {
@@ -150,6 +153,9 @@ METRICS: dict[str, MetricEntry] = {
         by_labels={
             "one_hot": Variant("keras.metrics.TopKCategoricalAccuracy", {"k": "k"})
         },
+        # tf.metrics.recall_at_k's class_id: of the examples of that class, those
+        # with the class among the k best scores.
+        per_class="keras.metrics.Recall",
     ),
     "SparsePrecisionAtK": MetricEntry(
         "Precision at k for one label per example: (label among the k best scores) / k.",
@@ -158,6 +164,9 @@ METRICS: dict[str, MetricEntry] = {
         function="sparse_precision_at_k",
         renames={"k": "k"},
         labels=_CLASSES,
+        # tf.metrics.precision_at_k's class_id: of the examples with the class among
+        # the k best scores, those of that class.
+        per_class="keras.metrics.Precision",
     ),
     "MeanAbsoluteError": MetricEntry(
         "Mean absolute error (keras.metrics.MeanAbsoluteError).",

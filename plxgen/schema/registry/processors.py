@@ -231,22 +231,40 @@ FEATURE_PROCESSORS: dict[str, ProcessorKind] = {
         helper="random_brightness",
     ),
     "AdjustContrast": ProcessorKind(
-        "Scale each channel's distance from its mean (tf.image.adjust_contrast); float32 output.",
-        {"contrast_factor": number(None, "The contrast factor.", minimum=-1e6, maximum=1e6)},
+        "Scale each channel's distance from its mean (tf.image.adjust_contrast; random: "
+        "a factor in [contrast_factor, contrast_factor_max) per image); float32 output.",
+        {
+            "contrast_factor": number(None, "The contrast factor (random: the lowest).", minimum=-1e6, maximum=1e6),
+            "contrast_factor_max": number(None, "The highest random contrast factor (with is_random).", minimum=0, maximum=1e6),
+            "is_random": _IS_RANDOM, "seed": _SEED_ARG,
+        },
         ("contrast_factor",),
         code=("{x} = tf.image.adjust_contrast({x}, {contrast_factor})",),
+        random_code=("{x} = adjust_randomly(tf.image.adjust_contrast, {x}, {contrast_factor}, {contrast_factor_max}, {seed})",),
+        helper="adjust_randomly",
     ),
     "AdjustHue": ProcessorKind(
-        "Rotate the hue of RGB images (tf.image.adjust_hue); float32 output.",
-        {"delta": number(None, "Hue change in [-1, 1].", minimum=-1, maximum=1)},
+        "Rotate the hue of RGB images (tf.image.adjust_hue; random: a delta in [-delta, delta) "
+        "per image); float32 output.",
+        {"delta": number(None, "Hue change in [-1, 1] (random: at most 0.5).", minimum=-1, maximum=1), "is_random": _IS_RANDOM, "seed": _SEED_ARG},
         ("delta",),
         code=("{x} = tf.image.adjust_hue({x}, {delta})",),
+        # `lowest`: lowering gives -delta.
+        random_code=("{x} = adjust_randomly(tf.image.adjust_hue, {x}, {lowest}, {delta}, {seed})",),
+        helper="adjust_randomly",
     ),
     "AdjustSaturation": ProcessorKind(
-        "Scale the saturation of RGB images (tf.image.adjust_saturation); float32 output.",
-        {"saturation_factor": number(None, "The saturation factor.", minimum=0, maximum=1e6)},
+        "Scale the saturation of RGB images (tf.image.adjust_saturation; random: a factor in "
+        "[saturation_factor, saturation_factor_max) per image); float32 output.",
+        {
+            "saturation_factor": number(None, "The saturation factor (random: the lowest).", minimum=0, maximum=1e6),
+            "saturation_factor_max": number(None, "The highest random saturation factor (with is_random).", minimum=0, maximum=1e6),
+            "is_random": _IS_RANDOM, "seed": _SEED_ARG,
+        },
         ("saturation_factor",),
         code=("{x} = tf.image.adjust_saturation({x}, {saturation_factor})",),
+        random_code=("{x} = adjust_randomly(tf.image.adjust_saturation, {x}, {saturation_factor}, {saturation_factor_max}, {seed})",),
+        helper="adjust_randomly",
     ),
     "AdjustGamma": ProcessorKind(
         "Gamma correction, gain * image ** gamma (tf.image.adjust_gamma); float32 output.",
