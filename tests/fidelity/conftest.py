@@ -18,6 +18,25 @@ from plxgen.compiler import compile_config
 from tests.conftest import import_script
 
 
+def tf1_stream(make: Any, labels: Any, outputs: Any) -> float:
+    """A tf.compat.v1 streaming metric `make(labels, predictions) -> (value, update)`
+    fed the batches of `labels` and `outputs` one by one: its final value."""
+    import numpy as np
+    import tensorflow as tf
+
+    v1 = tf.compat.v1
+    graph = tf.Graph()
+    with graph.as_default():
+        y = v1.placeholder(tf.as_dtype(labels.dtype), labels.shape[1:])
+        p = v1.placeholder("float32", outputs.shape[1:])
+        value, update = make(y, p)
+        with v1.Session(graph=graph) as session:
+            session.run(v1.local_variables_initializer())
+            for yb, pb in zip(labels, outputs):
+                session.run(update, {y: yb, p: pb})
+            return float(np.ravel(session.run(value))[0])
+
+
 def config(kind: str = "regressor", **model: Any) -> dict[str, Any]:
     """A config of one Dense layer on a feature `x`; `model` replaces model fields.
 

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tests.fidelity.conftest import Scripts, config
+from tests.fidelity.conftest import Scripts, config, tf1_stream
 
 tf = pytest.importorskip("tensorflow")
 v1 = tf.compat.v1
@@ -17,19 +17,7 @@ _rs = np.random.RandomState(11)
 LOGITS = (_rs.randn(3, 8, 3) * 2).astype("float32")  # 3 batches of 8 examples
 CLASSES = _rs.randint(0, 3, (3, 8))
 ONE_HOT = np.eye(3, dtype="float32")[CLASSES]
-
-
-def _tf1(make: Any) -> float:
-    graph = tf.Graph()
-    with graph.as_default():
-        y = v1.placeholder("int64", (8, 1))
-        p = v1.placeholder("float32", (8, 3))
-        value, update = make(y, p)
-        with v1.Session(graph=graph) as session:
-            session.run(v1.local_variables_initializer())
-            for yb, pb in zip(CLASSES, LOGITS):
-                session.run(update, {y: yb[:, None], p: pb})
-            return float(session.run(value))
+LABELS = CLASSES[:, :, None]  # as tf.metrics' *_at_k take them: one id per example
 
 
 @pytest.mark.parametrize(
@@ -44,7 +32,7 @@ def test_one_class_matches_tf1(scripts: Scripts, name: str, tf1: Any, class_id: 
     (metric,) = module.build_metrics()
     for y, p in zip(ONE_HOT, LOGITS):
         metric.update_state(tf.constant(y), tf.constant(p))
-    expected = _tf1(lambda y, p: tf1(y, p, 2, class_id=class_id))
+    expected = tf1_stream(lambda y, p: tf1(y, p, 2, class_id=class_id), LABELS, LOGITS)
     assert float(metric.result()) == pytest.approx(expected, rel=1e-6)
-    every_class = _tf1(lambda y, p: tf1(y, p, 2))
+    every_class = tf1_stream(lambda y, p: tf1(y, p, 2), LABELS, LOGITS)
     assert expected != pytest.approx(every_class)  # the class changes the value

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tests.fidelity.conftest import Scripts, config
+from tests.fidelity.conftest import Scripts, config, tf1_stream
 
 tf = pytest.importorskip("tensorflow")
 v1 = tf.compat.v1
@@ -192,7 +192,7 @@ def test_metric_that_differs_from_tf1_is_listed(scripts: Scripts, name: str) -> 
     module = scripts.load(config("binary", metrics=[{name: args}]))
     (metric,) = module.build_metrics()
     assert _stream(metric, BINARY, SCORES) == pytest.approx(keras_value, rel=1e-6)
-    expected = _tf1_stream(
+    expected = tf1_stream(
         lambda y, p: v1.metrics.sensitivity_at_specificity(y, p, args["specificity"]),
         BINARY,
         SCORES,
@@ -207,19 +207,6 @@ def _stream(metric: Any, labels: np.ndarray, outputs: np.ndarray) -> float:
     return float(metric.result())
 
 
-def _tf1_stream(make: Any, labels: np.ndarray, outputs: np.ndarray) -> float:
-    graph = tf.Graph()
-    with graph.as_default():
-        y = v1.placeholder(tf.as_dtype(labels.dtype), labels.shape[1:])
-        p = v1.placeholder("float32", outputs.shape[1:])
-        value, update = make(y, p)
-        with v1.Session(graph=graph) as session:
-            session.run(v1.local_variables_initializer())
-            for yb, pb in zip(labels, outputs):
-                session.run(update, {y: yb, p: pb})
-            return float(np.ravel(session.run(value))[0])
-
-
 @pytest.mark.parametrize("case", METRICS, ids=[f"{c[0]}-{c[2]}" for c in METRICS])
 def test_metric_matches_tf1(scripts: Scripts, case: tuple[Any, ...]) -> None:
     name, args, kind, labels, outputs, make = case
@@ -228,7 +215,7 @@ def test_metric_matches_tf1(scripts: Scripts, case: tuple[Any, ...]) -> None:
         config(kind, metrics=[{name: args} if args else name], **loss)
     )
     (metric,) = module.build_metrics()
-    expected = _tf1_stream(make, labels, outputs)
+    expected = tf1_stream(make, labels, outputs)
     assert _stream(metric, labels, outputs) == pytest.approx(
         expected, rel=1e-5, abs=1e-6
     )

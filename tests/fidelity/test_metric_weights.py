@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tests.fidelity.conftest import Scripts, config
+from tests.fidelity.conftest import Scripts, config, tf1_stream
 
 tf = pytest.importorskip("tensorflow")
 v1 = tf.compat.v1
@@ -21,19 +21,6 @@ SCORES = _rs.uniform(size=(3, 6, 1)).astype("float32")  # 3 batches of 6 example
 BINARY = (_rs.uniform(size=(3, 6, 1)) > 0.4).astype("float32")
 TARGETS = _rs.randn(3, 6, 1).astype("float32")
 VALUES = _rs.randn(3, 6, 1).astype("float32")
-
-
-def _tf1(make: Any, labels: np.ndarray, outputs: np.ndarray) -> float:
-    graph = tf.Graph()
-    with graph.as_default():
-        y = v1.placeholder("float32", labels.shape[1:])
-        p = v1.placeholder("float32", outputs.shape[1:])
-        value, update = make(y, p)
-        with v1.Session(graph=graph) as session:
-            session.run(v1.local_variables_initializer())
-            for yb, pb in zip(labels, outputs):
-                session.run(update, {y: yb, p: pb})
-            return float(np.ravel(session.run(value))[0])
 
 
 CASES = [
@@ -55,11 +42,11 @@ def test_weighted_metric_matches_tf1(scripts: Scripts, case: tuple[Any, ...]) ->
     (metric,) = module.build_metrics()
     for y, p in zip(labels, outputs):
         metric.update_state(tf.constant(y), tf.constant(p))
-    expected = _tf1(make(weight), labels, outputs)
+    expected = tf1_stream(make(weight), labels, outputs)
     assert float(metric.result()) == pytest.approx(expected, rel=1e-5, abs=1e-6)
     if name == "TruePositives":  # a weight that changes the count is applied
         assert float(metric.result()) != pytest.approx(
-            _tf1(make(1.0), labels, outputs)
+            tf1_stream(make(1.0), labels, outputs)
         )
 
 
