@@ -118,6 +118,15 @@ def _scope_name(what: str, description: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _identifier(what: str, example: str, description: str) -> dict[str, Any]:
+    """The schema of a name that becomes a key of metrics.json: a Python identifier."""
+    return {
+        "type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,63}" + END,
+        "patternErrorMessage": f"a {what} name is a Python identifier of at most 64 characters",
+        "examples": [example], "description": description,
+    }  # fmt: skip
+
+
 def _output_schema(what: str) -> dict[str, Any]:
     """The schema of a key naming one output of the graph (a layer name)."""
     return {
@@ -195,29 +204,12 @@ KEYS: tuple[Key, ...] = (
     Key("image_op", "method", "ignore", "ToBoundingBox crops (tf.image.crop_to_bounding_box); use ZeroPadding2D in the model to pad", names=("ToBoundingBox",), quiet=("crop",)),
     # Losses and metrics.
     Key("loss", "collect", "ignore", _COLLECTIONS, quiet=(True,)),
-    Key(
-        "loss", "name", "honour", "the loss's name in metrics.json and TensorBoard, as 2017 named its summary",
-        schema={
-            "type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,63}" + END,
-            "patternErrorMessage": "a loss name is a Python identifier of at most 64 characters",
-            "examples": ["cross_entropy"],
-            "description": "The loss's name in metrics.json and TensorBoard (default: loss).",
-        },
-    ),
+    Key("loss", "name", "honour", "the loss's name in metrics.json and TensorBoard, as 2017 named its summary", schema=_identifier("loss", "cross_entropy", "The loss's name in metrics.json and TensorBoard (default: loss).")),
     Key("loss", "input_layer", "pending", _TARGET),
     Key("loss", "output_layer", "honour", _ROUTING, schema=_output_schema("the loss compares with the labels")),
     Key("metric", "metrics_collections", "ignore", _COLLECTIONS),
     Key("metric", "updates_collections", "ignore", _COLLECTIONS),
-    Key(
-        "metric", "name", "honour", "the metric's name in metrics.json and TensorBoard, as 2017 named its summary",
-        schema={
-            "type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,63}" + END,
-            "patternErrorMessage": "a metric name is a Python identifier of at most 64 characters",
-            "examples": ["top_accuracy"],
-            "description": "The metric's name in metrics.json and TensorBoard (default: Keras' name for it; "
-            "a metric with one entry per threshold keeps those).",
-        },
-    ),
+    Key("metric", "name", "honour", "the metric's name in metrics.json and TensorBoard, as 2017 named its summary", schema=_identifier("metric", "top_accuracy", "The metric's name in metrics.json and TensorBoard (default: Keras' name for it; a metric with one entry per threshold keeps those).")),
     Key("metric", "input_layer", "pending", _TARGET),
     Key("metric", "output_layer", "honour", _ROUTING, schema=_output_schema("the metric compares with the labels")),
     Key(
