@@ -185,14 +185,10 @@ def apply(data: Any) -> Outcome:
                 value == q and type(value) is type(q) for q in rule.quiet
             ):
                 continue
-            what = (
-                "is ignored"
-                if rule.action == "ignore"
-                else "is accepted but not applied yet"
-            )
-            code = "ignored-key" if rule.action == "ignore" else "not-applied"
             written = _written(outcome.moved, path + (key,))
-            outcome.warnings.append((written, f"{key!r} {what}", code, rule.reason))
+            outcome.warnings.append(
+                (written, f"{key!r} is ignored", "ignored-key", rule.reason)
+            )
     return outcome
 
 

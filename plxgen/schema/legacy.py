@@ -10,9 +10,7 @@ tests/schema/vocabulary_2017.md) is either a key of the current schema
   `negative_slope`; `train.steps` is `train_steps`);
 - `ignore`: accepted with a located warning that says why it has no meaning any
   more (a TF1 graph collection, a platform record field, a Kubernetes request
-  that a script cannot apply); `--strict` makes the warning an error;
-- `pending`: a key that still means something but is not applied yet: accepted
-  with a warning that says so.
+  that a script cannot apply); `--strict` makes the warning an error.
 
 A few keys that 2017's public files wrote were declared by no 2017 class of
 their place (`dropped`): marshmallow 2 dropped unknown keys unread, so those
@@ -43,7 +41,7 @@ Scope = Literal[
     "graph", "pipeline", "layer", "image_op", "loss", "metric", "optimizer", "regularizer",
     "initializer", "constraint", "bridge", "exploration", "memory",
 ]  # fmt: skip
-Action = Literal["honour", "rename", "ignore", "pending"]
+Action = Literal["honour", "rename", "ignore"]
 
 
 @dataclass(frozen=True)
@@ -106,7 +104,10 @@ _COLLECTIONS = "a TF1 graph collection: Keras tracks losses, metrics and updates
 _PLATFORM = "a field of the 2017 platform's record, not of the experiment: a script has no use for it"
 _K8S = "a Kubernetes request of the 2017 platform, which a script cannot apply: give it to your scheduler (docs/kubernetes.md)"
 _ROUTING = "the graph output it compares with the labels; without it, every output"
-_TARGET = "the loss and metrics compare the graph's outputs with the labels of the data pipeline"
+_TARGET = (
+    "a data pipeline gives one target, its labels, which every loss and metric compares with: "
+    "there is no other tensor to name (2017's loss and metric functions took no input_layer either)"
+)
 
 
 def _scope_name(what: str, description: str) -> dict[str, Any]:
@@ -175,7 +176,6 @@ KEYS: tuple[Key, ...] = (
     Key("logging", "run_config", "ignore", _dropped("logging", "run_config", "write it under environment to have it applied"), dropped=True),
     Key("logging", "delay_workers_by_global_step", "ignore", _dropped("logging", "delay_workers_by_global_step", "write it under environment to have it applied"), dropped=True),
     Key("pipeline", "bucket_boundaries", "ignore", "images have no length to bucket by", names=("TFRecordImagePipeline", "ImageCaptioningPipeline")),
-    Key("pipeline", "bucket_boundaries", "pending", "each batch is padded to its longest source", names=("ParallelTextPipeline", "TFRecordSourceSequencePipeline")),
     # Layers: Keras 2 spellings.
     Key("layer", "alpha", "rename", "Keras 3 calls LeakyReLU's alpha negative_slope", names=("LeakyReLU",), to="negative_slope"),
     Key("layer", "noise_shape", "ignore", _SPATIAL, names=("SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D")),
@@ -205,12 +205,12 @@ KEYS: tuple[Key, ...] = (
     # Losses and metrics.
     Key("loss", "collect", "ignore", _COLLECTIONS, quiet=(True,)),
     Key("loss", "name", "honour", "the loss's name in metrics.json and TensorBoard, as 2017 named its summary", schema=_identifier("loss", "cross_entropy", "The loss's name in metrics.json and TensorBoard (default: loss).")),
-    Key("loss", "input_layer", "pending", _TARGET),
+    Key("loss", "input_layer", "ignore", _TARGET),
     Key("loss", "output_layer", "honour", _ROUTING, schema=_output_schema("the loss compares with the labels")),
     Key("metric", "metrics_collections", "ignore", _COLLECTIONS),
     Key("metric", "updates_collections", "ignore", _COLLECTIONS),
     Key("metric", "name", "honour", "the metric's name in metrics.json and TensorBoard, as 2017 named its summary", schema=_identifier("metric", "top_accuracy", "The metric's name in metrics.json and TensorBoard (default: Keras' name for it; a metric with one entry per threshold keeps those).")),
-    Key("metric", "input_layer", "pending", _TARGET),
+    Key("metric", "input_layer", "ignore", _TARGET),
     Key("metric", "output_layer", "honour", _ROUTING, schema=_output_schema("the metric compares with the labels")),
     Key(
         "metric", "values", "honour", "the graph output whose values it averages; without it, every output",
@@ -512,12 +512,7 @@ def description(rule: Key | Name) -> str:
         return f"2017 name: written as {rule.to}. {rule.reason[0].upper()}{rule.reason[1:]}."
     if rule.action == "rename":
         return f"2017 spelling of `{rule.to}`: {rule.reason}."
-    lead = (
-        "Ignored (2017)"
-        if rule.action == "ignore"
-        else "Accepted (2017), not applied yet"
-    )
-    return f"{lead}: {rule.reason}."
+    return f"Ignored (2017): {rule.reason}."
 
 
 def extend(schema: dict[str, Any]) -> dict[str, Any]:

@@ -20,7 +20,6 @@ _FATES = {
     "honour": "honoured",
     "rename": "honoured: renamed",
     "ignore": "warned: ignored",
-    "pending": "warned: not applied yet",
 }
 
 

@@ -293,7 +293,7 @@ def compile_diagnostics(config: dict[str, Any]) -> list[Diagnostic]:
 
 def expected(section: str, name: str, key: str) -> str:
     """The category the policy gives a key: honoured (the schema's own key, or
-    renamed), warned (ignored or not applied yet, with a warning)."""
+    renamed), warned (ignored, with a warning)."""
     scope = scope_of(section, name)
     if scope == "hooks":
         return "warned"  # train.hooks as a whole is ignored with a warning

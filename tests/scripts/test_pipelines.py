@@ -298,6 +298,21 @@ def test_sequences_bucket_by_length(data: Path) -> None:
     assert len({np.digitize(x[0], [8, 14]) for x in lengths}) == 3
 
 
+@pytest.mark.parametrize("name", ["parallel_text", "source_sequences"])
+def test_text_pipelines_bucket_by_source_length(data: Path, name: str) -> None:
+    config = example(name)
+    pipe(config)["bucket_boundaries"] = [8, 14]
+    module = load(config, data, f"{name}_buckets")
+    firsts = []
+    for features, labels in batches(module.train_dataset(seed=2), 30):
+        per_example = (features["source"] > 0).sum(1)  # ids start at 1; 0 pads
+        assert features["source"].shape[1] == per_example.max()  # padded to its longest
+        assert len(set(np.digitize(per_example, [8, 14]))) == 1, per_example
+        firsts.append(per_example[0])
+        assert set(labels.argmax(1) if labels.ndim > 1 else labels) <= {0, 1}
+    assert len(set(np.digitize(firsts, [8, 14]))) == 3
+
+
 def test_sequences_without_dynamic_pad_must_have_one_length(data: Path) -> None:
     config = example("sequence_classifier")
     pipe(config)["dynamic_pad"] = False

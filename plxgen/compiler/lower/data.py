@@ -42,6 +42,7 @@ def lower_pipeline(ctx: Context, section: dict[str, Any], path: Path) -> ir.Pipe
     options = {
         arg: given[arg] if arg in given else _field(kind, spec, arg)
         for arg in kind.reader_args
+        if arg != "bucket_boundaries" or boundaries  # none: the reader's default
     }
     _check_label(ctx, options, ppath)
     features = (
@@ -55,7 +56,7 @@ def lower_pipeline(ctx: Context, section: dict[str, Any], path: Path) -> ir.Pipe
             ppath + ("bucket_boundaries",),
             f"{name} reads examples without a length to bucket by",
             "not-sequences",
-            "remove bucket_boundaries (TFRecordSequencePipeline buckets sequences)",
+            "remove bucket_boundaries (the sequence and text pipelines bucket by length)",
             key=True,
         )
     if boundaries and sorted(set(boundaries)) != list(boundaries):

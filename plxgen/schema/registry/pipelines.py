@@ -233,7 +233,7 @@ PIPELINES: dict[str, PipelineKind] = {
         ("source_files", "target_files"),
         reader="parallel_text_dataset", constants=("target_dtype",), features=("source",),
         files="source_files", targets="target_files",
-        reader_args=("sources", "source_delimiter", "target_delimiter", "dynamic_pad"),
+        reader_args=("sources", "source_delimiter", "target_delimiter", "dynamic_pad", "bucket_boundaries"),
         ids=True, source=True,
     ),
     "TFRecordSourceSequencePipeline": PipelineKind(
@@ -251,7 +251,10 @@ PIPELINES: dict[str, PipelineKind] = {
         ("files",),
         reader="source_sequence_dataset", constants=("target_dtype",), features=("source",),
         files="files",
-        reader_args=("source_field", "target_field", "source_delimiter", "target_delimiter", "dynamic_pad"),
+        reader_args=(
+            "source_field", "target_field", "source_delimiter", "target_delimiter", "dynamic_pad",
+            "bucket_boundaries",
+        ),
         records=True, ids=True, source=True,
     ),
     "ImageCaptioningPipeline": PipelineKind(
