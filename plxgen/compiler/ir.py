@@ -573,6 +573,11 @@ class Experiment:
         return self.train.numpy
 
     @property
+    def buckets(self) -> bool:
+        """Whether a pipeline buckets examples by length (its reader takes bucket_boundaries)."""
+        return any(p is not None and p.bucket_boundaries for p in (self.train, self.eval))
+
+    @property
     def uses_memory_fraction(self) -> bool:
         """Whether a session limits the GPU memory to a fraction."""
         sessions = [self.run_config.session]
