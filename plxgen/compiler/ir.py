@@ -241,13 +241,16 @@ class Processor:
         return any(op.random for op in self.ops)
 
     @property
+    def statements(self) -> tuple[str, ...]:
+        """The lines of its operations, in order."""
+        return tuple(s for op in self.ops for s in op.statements)
+
+    @property
     def returned(self) -> str | None:
-        """The one expression the function returns, when it is one assignment to the feature."""
-        statements = [s for op in self.ops for s in op.statements]
+        """The expression the function returns, when its last line assigns it to the feature."""
         assignment = f"{self.feature} = "
-        if len(statements) == 1 and statements[0].startswith(assignment):
-            return statements[0][len(assignment) :]
-        return None
+        last = self.statements[-1] if self.statements else ""
+        return last[len(assignment) :] if last.startswith(assignment) else None
 
 
 @dataclass(frozen=True)
