@@ -456,6 +456,24 @@ def test_optimizer_with_a_decay() -> None:
     assert (decay.decay_rate, decay.staircase) == (0.5, True)
 
 
+def test_an_optimizer_leaves_out_keras_defaults_the_config_does_not_give() -> None:
+    def kwargs(optimizer: str) -> dict[str, object]:
+        model = MODEL + f"    optimizer: {optimizer}\n"
+        kwargs = dict(lower(config(model=model)).model.optimizer.call.kwargs)
+        assert kwargs.pop("global_clipnorm") == 0.5  # 2017's clip_gradients
+        return kwargs
+
+    # 2017's beta1 and beta2 are Keras' defaults; its epsilon (1e-08) is not.
+    assert kwargs("Adam") == {"epsilon": 1e-08}
+    assert kwargs("{Adam: {beta1: 0.9, beta2: 0.99}}") == {
+        "beta_1": 0.9,
+        "beta_2": 0.99,
+        "epsilon": 1e-08,
+    }
+    assert kwargs("{Nestrov: {momentum: 0.0}}") == {"momentum": 0.0, "nesterov": True}
+    assert kwargs("RMSProp") == {"epsilon": 1e-10}
+
+
 def test_metrics_once_per_output() -> None:
     one = lower(config(model=MODEL + "    metrics: [Accuracy, AUC]\n")).model
     assert [m.key for m in one.metrics] == ["accuracy", "auc"]

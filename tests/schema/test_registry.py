@@ -108,3 +108,17 @@ def test_modules_stay_small() -> None:
         lines = len(path.read_text().splitlines())
         limit = 400 if path.parent.name == "registry" else 600
         assert lines <= limit, f"{path.relative_to(SCHEMA)}: {lines} lines"
+
+
+def test_the_keras_defaults_left_out_are_keras_own() -> None:
+    import inspect
+
+    import keras
+
+    for symbol, defaults in registry.KERAS_DEFAULTS.items():
+        cls = getattr(keras.optimizers, symbol.rsplit(".", 1)[1])
+        parameters = inspect.signature(cls).parameters
+        for keyword, value in defaults.items():
+            assert parameters[keyword].default == value, (symbol, keyword)
+    symbols = {entry.symbol for entry in registry.OPTIMIZERS.values()}
+    assert set(registry.KERAS_DEFAULTS) <= symbols

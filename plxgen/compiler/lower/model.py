@@ -15,6 +15,8 @@ from plxgen.compiler.lower.losses import MAX_METRICS, lower_loss, lower_metric
 from plxgen.schema import registry
 from plxgen.schema.sections.model import BRIDGES, kind_fields
 
+_UNSET = object()
+
 # Layers that only move values: a uint8 input stays uint8 through them.
 _MOVES_VALUES = {
     "keras.layers.Flatten",
@@ -380,7 +382,14 @@ def lower_optimizer(
     entry = registry.OPTIMIZERS[name]
     full = entry.complete(args)
     assert entry.symbol is not None, name
-    kwargs = entry.call_kwargs(full)
+    # Keras' own default is left out, unless the config gives the value.
+    given = {entry.renames.get(arg, arg) for arg in args} | set(entry.fixed)
+    keras_defaults = registry.KERAS_DEFAULTS.get(entry.symbol, {})
+    kwargs = [
+        (keyword, value)
+        for keyword, value in entry.call_kwargs(full)
+        if keyword in given or keras_defaults.get(keyword, _UNSET) != value
+    ]
     if args.get("name"):  # 2017's name (plxgen.schema.legacy)
         kwargs.append(("name", args["name"]))
     if clip and not clip_in_step:

@@ -43,6 +43,7 @@ from plxgen.schema.registry.metrics import METRICS as METRICS, SUMMARIES as SUMM
 from plxgen.schema.registry.optimizers import (
     DECAY_TYPES as DECAY_TYPES,
     DECAYS as DECAYS,
+    KERAS_DEFAULTS as KERAS_DEFAULTS,
     OPTIMIZERS as OPTIMIZERS,
 )
 from plxgen.schema.registry.pipelines import PIPELINES as PIPELINES

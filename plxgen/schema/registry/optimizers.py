@@ -16,6 +16,7 @@ and exploration rates alike.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from plxgen.schema.registry.common import JSON, Entry, boolean, enum, integer, number
 
@@ -143,6 +144,23 @@ def _decay_params(decay_steps: int) -> dict[str, JSON]:
 def _lr(default: float) -> JSON:
     return number(default, "The learning rate.", exclusiveMinimum=0)
 
+
+# Each Keras optimizer's own defaults for the keywords an entry passes: a 2017
+# default equal to Keras' is left out of the script (a value the config gives
+# is always written).
+KERAS_DEFAULTS: dict[str, dict[str, Any]] = {
+    "keras.optimizers.SGD": {"momentum": 0.0, "nesterov": False},
+    "keras.optimizers.RMSprop": {"rho": 0.9, "momentum": 0.0, "epsilon": 1e-07},
+    "keras.optimizers.Adam": {"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-07},
+    "keras.optimizers.Adagrad": {"initial_accumulator_value": 0.1},
+    "keras.optimizers.Adadelta": {"rho": 0.95, "epsilon": 1e-07},
+    "keras.optimizers.Ftrl": {
+        "learning_rate_power": -0.5,
+        "initial_accumulator_value": 0.1,
+        "l1_regularization_strength": 0.0,
+        "l2_regularization_strength": 0.0,
+    },
+}
 
 _MOMENTUM = number(0.9, "Momentum.", minimum=0)
 _EPSILON = number(1e-08, "Small constant for numerical stability.", exclusiveMinimum=0)
