@@ -281,7 +281,7 @@ def _generator(
         float(values["mean"]),
         float(values["stddev"]),
     )
-    taken = {i.var for i in encoder.inputs} | {l.var for l in encoder.layers}
+    taken = {i.var for i in encoder.inputs} | {layer.var for layer in encoder.layers}
     code = encoder.outputs[0] if encoder.outputs else "x"
     layers = list(encoder.layers)
     if name == "LatentBridge":
