@@ -238,6 +238,18 @@ def test_evaluate_needs_a_checkpoint(tmp_path: Path) -> None:
     assert "no checkpoint" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_a_checkpoint_of_another_agent_is_one_line(tmp_path: Path) -> None:
+    model_dir = str(tmp_path / "run")
+    dqn = compile_to(tmp_path, "dqn_cartpole", "dqn")
+    trained = run(dqn, "--model-dir", model_dir, "--train-steps", "20", "--schedule", "train")
+    assert trained.returncode == 0, trained.stderr[-2000:]
+    naf = compile_to(tmp_path, "naf_pendulum", "naf")
+    result = run(naf, "--model-dir", model_dir, "--train-steps", "40")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "ckpt-20 was written by another agent" in result.stderr
+    assert "(train this one in another --model-dir)" in result.stderr
+
+
 @pytest.mark.parametrize(
     ("env_id", "message"),
     [
