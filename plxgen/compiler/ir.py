@@ -2,7 +2,9 @@
 
 Everything here is frozen and holds only checked values: names of Keras
 symbols come from the registry, identifiers are validated, and every other
-value is plain data that `literals.py` turns into a Python literal.
+value is plain data that `literals.py` turns into a Python literal. Where and
+how the experiment runs (session, run config, cluster, logging) is in
+`ir_environment.py`, re-exported here.
 """
 
 from __future__ import annotations

@@ -96,6 +96,29 @@ def test_seed_lenet_stops_when_its_single_epoch_runs_out(workspace: Path) -> Non
     assert metrics(model_dir)["global_step"] == 23
 
 
+def test_without_train_steps_num_epochs_alone_ends_the_run(workspace: Path) -> None:
+    """The seed's lenet without train_steps: its one epoch (23 steps), resumed too."""
+    config = workspace / "generated_examples" / "lenet_epochs.yaml"
+    shutil.copy(ROOT / "generated_examples" / "lenet.yaml", config)
+    plxgen(
+        "compile", config, "-o", config.with_suffix(".py"),
+        "--set", "train.train_steps=null", check=True,
+    )  # fmt: skip
+    model_dir = workspace / "runs" / "lenet-epochs"
+    first = run_script(workspace, "lenet_epochs", "--model-dir", str(model_dir),
+                       "--train-steps", "10", "--schedule", "train")  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    rest = run_script(workspace, "lenet_epochs", "--model-dir", str(model_dir),
+                      "--schedule", "train")  # fmt: skip
+    assert rest.returncode == 0, rest.stderr
+    assert "step 23/?:" in rest.stderr
+    assert "the training data ran out (num_epochs) at step 23" in rest.stderr
+    assert (metrics(model_dir)["resumed_from"], metrics(model_dir)["global_step"]) == (
+        10,
+        23,
+    )
+
+
 def test_resume_counts_steps_over_the_whole_run(workspace: Path) -> None:
     model_dir = workspace / "runs" / "resume"
     first = run_script(

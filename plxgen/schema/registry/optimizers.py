@@ -2,7 +2,8 @@
 
 Each optimizer entry also names the Keras optimizer lowering calls (`symbol`),
 which 2017 arguments it passes and under which Keras name (`renames`), and the
-keyword arguments it always passes (`fixed`). The learning rate and the decay
+keyword arguments it always passes (`fixed`); KERAS_DEFAULTS holds Keras' own
+defaults for those keywords, which the script leaves out. The learning rate and the decay
 arguments are not renamed: lowering turns them into a learning-rate schedule.
 Where Keras' optimizer computes something else than tf.train's did for the
 same arguments, `script_class` names the script's own subclass of `symbol`
