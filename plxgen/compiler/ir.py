@@ -275,7 +275,8 @@ class Pipeline:
     batch, the label a target's first id; `source`: a source sequence whose
     ids may be text; `images`: it holds images. `modules` are the
     standard-library modules its reader imports, `numpy` whether it uses
-    numpy; `cache` is only set where caching applies.
+    numpy; `cache` is only set where caching applies. `pairs`: its records
+    are tuples.
     """
 
     section: str  # train | eval
@@ -302,6 +303,7 @@ class Pipeline:
     images: bool = False
     modules: tuple[str, ...] = ()
     numpy: bool = False
+    pairs: bool = False
     # The min_after_dequeue that sized the shuffle buffer; None when capacity did.
     min_after_dequeue: int | None = None
 

@@ -121,6 +121,7 @@ def lower_pipeline(ctx: Context, section: dict[str, Any], path: Path) -> ir.Pipe
         images=kind.images,
         modules=kind.modules,
         numpy=kind.numpy,
+        pairs=kind.pairs,
         min_after_dequeue=(
             None if spec.get("capacity") else _field(kind, spec, "min_after_dequeue")
         ),

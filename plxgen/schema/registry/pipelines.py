@@ -34,6 +34,8 @@ class PipelineKind(Entry):
     holds images, so image processors apply. `modules`: standard-library
     modules its reader imports; `numpy`: its reader uses numpy. `caches`:
     `cache` applies (False where the reader holds the data in memory anyway).
+    `pairs`: each record is a tuple (features and labels, source and target
+    lines), which the batch loop keeps one argument.
     """
 
     reader: str
@@ -50,6 +52,7 @@ class PipelineKind(Entry):
     modules: tuple[str, ...] = ()
     numpy: bool = False
     caches: bool = True
+    pairs: bool = False
 
     @property
     def meta_data(self) -> bool:
@@ -187,7 +190,7 @@ PIPELINES: dict[str, PipelineKind] = {
         }),
         ("data_files",),
         reader="numpy_dataset", features_field="features", reader_args=("features", "label"),
-        images=True, modules=("zipfile",), numpy=True, caches=False,
+        images=True, modules=("zipfile",), numpy=True, caches=False, pairs=True,
     ),
     "CsvPipeline": PipelineKind(
         "Tabular data in CSV files with a header line: the numeric feature columns become one "
@@ -234,7 +237,7 @@ PIPELINES: dict[str, PipelineKind] = {
         reader="parallel_text_dataset", constants=("target_dtype",), features=("source",),
         files="source_files", targets="target_files",
         reader_args=("sources", "source_delimiter", "target_delimiter", "dynamic_pad", "bucket_boundaries"),
-        ids=True, source=True,
+        ids=True, source=True, pairs=True,
     ),
     "TFRecordSourceSequencePipeline": PipelineKind(
         "tf.train.Example records with a source and a target sequence (2017 seq2seq input): each "
