@@ -37,7 +37,7 @@ class Agent:
     dense_stack: (
         tuple[DenseLayer, ...] | None
     )  # the torso as plain Dense layers, if it is
-    optimizer: ir.Optimizer
+    optimizer: ir.Optimizer | None  # None: trpo, which steps by the natural gradient
     loss: ir.Loss | None
     discount: float
     dueling: str | None  # mean | max | naive | None
