@@ -316,6 +316,21 @@ def test_agent_variants_run(tmp_path: Path, variant: str) -> None:
     assert isinstance(report["eval"]["mean_return"], float)
 
 
+def test_policy_gradient_summaries_follow_save_summary_steps(tmp_path: Path) -> None:
+    """Updates every 400 steps, summaries every 1000: written at 1200 and the last, 2000."""
+    script = compile_to(
+        tmp_path, "trpo_cartpole", "trpo",
+        "environment.run_config.save_summary_steps=1000",
+        "train.memory.BatchMemory.batch_size=400",
+    )  # fmt: skip
+    result = run(script, "--model-dir", str(tmp_path / "run"), "--train-steps",
+                 "2000", "--schedule", "train")  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    logged = [line.split(": episodes")[0].rsplit(" ", 1)[1]
+              for line in result.stderr.splitlines() if ": episodes " in line]  # fmt: skip
+    assert logged == ["1200/2000", "2000/2000"]
+
+
 # ------------------------------------------------------------- full runs
 
 
