@@ -8,6 +8,7 @@ code (the environment set before TensorFlow loads).
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
@@ -44,3 +45,24 @@ def test_no_inline_suppression_but_the_import_order_one(script: Path) -> None:
         for found in NOQA.finditer(line):
             codes = (found.group("codes") or "").lstrip(":").replace(" ", "")
             assert codes == "E402", f"{script}:{number}: {line.strip()}"
+
+
+# Methods that Keras, TensorFlow or Python call by name.
+CALLED_BY_NAME = {"call", "build", "get_config", "compute_output_shape", "update_state", "result", "reset_state"}
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_definition_is_used(script: Path) -> None:
+    """No function, method, class or constant that nothing names again (ruff does not see these)."""
+    text = script.read_text()
+    defined = set()
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            defined.add(node.name)
+        elif isinstance(node, ast.Assign):
+            defined.update(t.id for t in node.targets if isinstance(t, ast.Name) and t.id.isupper())
+    unused = [
+        name for name in sorted(defined - CALLED_BY_NAME)
+        if not name.startswith("__") and len(re.findall(rf"\b{name}\b", text)) < 2
+    ]
+    assert not unused, unused
