@@ -276,7 +276,7 @@ class Pipeline:
     ids may be text; `images`: it holds images. `modules` are the
     standard-library modules its reader imports, `numpy` whether it uses
     numpy; `cache` is only set where caching applies. `pairs`: its records
-    are tuples.
+    are tuples, whose parts its parse function takes.
     """
 
     section: str  # train | eval

@@ -254,6 +254,7 @@ KEYS: tuple[Key, ...] = (
     Key("bridge", "state_size", "ignore", "the bridge takes its size from the encoder's output"),
     Key("model", "graph", "ignore", "a generator is its encoder, bridge and decoder: the 2017 base model's graph has no part in it", names=("generator",)),
     # Reinforcement learning.
+    *(Key("model", key, "ignore", "trpo steps by the natural gradient (its value baseline has its own Adam)", names=("trpo",)) for key in ("optimizer", "clip_gradients")),
     Key("exploration", "is_continuous", "ignore", "the agent knows whether its actions are continuous from the environment", quiet=(False,)),
     Key("exploration", "num_actions", "ignore", "the number of actions comes from the environment", names=("OrnsteinUhlenbeck", "RandomDecay")),
     Key("memory", "size", "ignore", "BatchMemory holds the episodes of one update: its size is its batch_size", names=("BatchMemory",)),

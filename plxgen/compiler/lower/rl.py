@@ -191,19 +191,10 @@ def _agent(ctx: Context, kind: str, spec: dict[str, Any], path: Path) -> rl_ir.A
             )
     graph = lower_graph(ctx, spec["graph"], path + ("graph",), tuple(inputs))
     fields = kind_fields(kind)
-    optimizer = None
-    if kind == "trpo":  # it steps by the natural gradient, within its trust region
-        for key in ("optimizer", "clip_gradients"):
-            if key in spec:
-                ctx.warn(
-                    path + (key,),
-                    f"'{key}' is ignored",
-                    "ignored-key",
-                    "trpo steps by the natural gradient (its value baseline has its own Adam)",
-                    key=True,
-                )
-    else:
-        optimizer = lower_model_optimizer(ctx, spec, path, fields)
+    # trpo steps by the natural gradient: the policy table ignores its optimizer.
+    optimizer = (
+        None if kind == "trpo" else lower_model_optimizer(ctx, spec, path, fields)
+    )
     loss = None
     exploration = None
     params: dict[str, Any] = {}

@@ -35,7 +35,7 @@ class PipelineKind(Entry):
     modules its reader imports; `numpy`: its reader uses numpy. `caches`:
     `cache` applies (False where the reader holds the data in memory anyway).
     `pairs`: each record is a tuple (features and labels, source and target
-    lines), which the batch loop keeps one argument.
+    lines), whose parts its parse function takes as arguments.
     """
 
     reader: str
