@@ -339,7 +339,12 @@ def test_a_sequential_graph_reuses_x() -> None:
     ]
     conv = graph.layers[0].call
     assert conv.func.qualname == "keras.layers.Conv2D"
-    assert conv.kwargs == (("filters", 4), ("kernel_size", 3), ("padding", "same"))
+    assert conv.kwargs == (
+        ("filters", 4),
+        ("kernel_size", 3),
+        ("padding", "same"),
+        ("name", "Conv2D_1"),  # the config's name of the layer, for Keras too
+    )
     assert graph.outputs == ("x",)
 
 
@@ -362,7 +367,15 @@ def test_inbound_nodes_name_layers_and_default_names() -> None:
         ("concatenate_3", ("dense_1", "dense_2")),
         ("out", ("concatenate_3",)),
     ]
-    assert graph.layers[2].call.kwargs == (("units", 8),)  # inbound_nodes is wiring
+    # inbound_nodes is wiring; the layer is named as the config names it.
+    assert graph.layers[2].call.kwargs == (("units", 8), ("name", "Dense_2"))
+    assert [dict(layer.call.kwargs)["name"] for layer in graph.layers] == [
+        "flat",
+        "Dense_1",
+        "Dense_2",
+        "Concatenate_1",
+        "out",
+    ]
     assert graph.outputs == ("out",)
 
 
@@ -404,6 +417,43 @@ def test_graph_wiring_mistakes_are_located() -> None:
         (f"{base}[2].Add.inbound_nodes", "unknown-node"),
     ]
     assert found[1].hint == "did you mean 'flat'?"
+
+
+def test_a_node_named_the_keras_way_is_told_the_config_name_of_that_layer() -> None:
+    # Keras would name the second Dense `dense_1`; the config names it Dense_2.
+    def model(node: str) -> str:
+        return config(
+            model=layers(
+                flat="Flatten: {name: flat}",
+                a="Dense: {units: 4}",
+                b="Dense: {units: 4}",
+                cat=f"Concatenate: {{inbound_nodes: [flat, {node}]}}",
+                out="Dense: {units: 10}",
+            )
+        )
+
+    found = errors(model("dense_1"))
+    assert [d.code for d in found] == ["unknown-node"]
+    assert found[0].hint is not None
+    assert found[0].hint.startswith("did you mean 'Dense_2'? Keras would call that layer")
+    # Following the hint wires the layer the user meant: the second Dense.
+    graph = lower(model("Dense_2")).model.graph
+    assert graph.layers[3].inputs == (graph.layers[0].var, graph.layers[2].var)
+
+
+def test_a_name_that_is_another_layers_default_name_is_refused() -> None:
+    # The second Dense is named like the first's default: Keras would see two Dense_1.
+    found = errors(
+        config(
+            model=layers(
+                a="Dense: {units: 8}",
+                b="Dense: {units: 10, name: Dense_1}",
+            )
+        )
+    )
+    assert [(d.path, d.code) for d in found] == [
+        ("model.classifier.graph.layers[1].Dense.name", "duplicate-name")
+    ]
 
 
 # ------------------------------------------------------------------ model

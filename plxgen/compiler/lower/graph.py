@@ -5,6 +5,7 @@ layers included), and the checks on how they are wired."""
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -60,11 +61,14 @@ def lower_graph(
     *,
     given: str | None = None,
     taken: set[str] | None = None,
+    prefix: str = "",
 ) -> ir.Graph:
     """A graph of layers, sequential or with inbound_nodes.
 
     `given` is the variable a decoder starts from (the bridge's output; its
-    input_layers only name it); `taken` holds variables already in use.
+    input_layers only name it); `taken` holds variables already in use. Each
+    Keras layer is named as the config names it: its `name`, else `Type_N`
+    after `prefix` (where two graphs make one model).
     """
     if len(graph["layers"]) > MAX_LAYERS:
         ctx.fail(
@@ -115,6 +119,8 @@ def lower_graph(
     counters: dict[str, int] = {}
     auto: dict[str, str] = {}  # 2017 default names of unnamed layers
     aliases: dict[str, tuple[str, ...]] = {}  # a variable -> the names of its layer
+    # Keras' own names (`conv2d_1`: its second Conv2D) -> the config's, for hints.
+    keras_names: dict[str, str] = {}
     for i, item in enumerate(graph["layers"]):
         name, args = one(item)
         lpath = path + ("layers", i, name)
@@ -144,32 +150,36 @@ def lower_graph(
                     lpath + ("inbound_nodes",),
                     f"no earlier layer or input is named {show(n)}",
                     "unknown-node",
-                    near(n, list(earlier)),
+                    _keras_hint(n, keras_names) or near(n, list(earlier)),
                 )
             sources = tuple(earlier.get(n, previous) for n in inbound)
         _check_arity(ctx, name, sources, lpath)
         _check_args(ctx, name, args, lpath)
-        layers.append(
-            ir.Layer(var, layer_call(ctx, name, args, lpath), sources, format_path(lpath))
-        )
-        if args.get("name"):
-            if args["name"] in known:
-                ctx.fail(
-                    lpath + ("name",),
-                    f"the name {show(args['name'])} is used twice",
-                    "duplicate-name",
-                    "give each layer its own name: Keras names its weights after it",
-                )
-            known[args["name"]] = var
-        # An unnamed layer is also known as `Type_N` (the N-th unnamed one of its
-        # type), as the 2017 tool named it; a name given that way counts too.
+        # An unnamed layer is known as `Type_N` (the N-th unnamed one of its type),
+        # as the 2017 tool named it; a name given that way counts too.
         own = args.get("name")
-        aliases[var] = (own,) if own else ()
         if not own or own == f"{name}_{counters.get(name, 0) + 1}":
             counters[name] = counters.get(name, 0) + 1
-            if not own:
-                auto.setdefault(f"{name}_{counters[name]}", var)
-                aliases[var] = (f"{name}_{counters[name]}",)
+        config_name = own or f"{name}_{counters[name]}"
+        if config_name in known or config_name in auto:
+            ctx.fail(
+                lpath + ("name",) if own else lpath,
+                f"the name {show(config_name)} is used twice",
+                "duplicate-name",
+                "give each layer its own name: Keras names the layer and its weights after it",
+                key=not own,
+            )
+        if own:
+            known[own] = var
+        else:
+            auto[config_name] = var
+        aliases[var] = (config_name,)
+        keras_names.setdefault(_keras_name(name, keras_names), config_name)
+        call = layer_call(ctx, name, args, lpath)
+        if not call.func.qualname.startswith("keras.ops."):
+            named = {k: v for k, v in call.kwargs if k != "name"}
+            call = ir.Call(call.func, (*named.items(), ("name", own or prefix + config_name)))
+        layers.append(ir.Layer(var, call, sources, format_path(lpath)))
         if is_output:
             marked.append(var)
         previous = var
@@ -197,6 +207,27 @@ def lower_graph(
     layers = _used(ctx, layers, outputs)
     output_names = tuple(aliases.get(var, ()) for var in outputs)
     return ir.Graph(tuple(graph_inputs), tuple(layers), tuple(outputs), output_names)
+
+
+def _keras_name(layer_type: str, taken: dict[str, str]) -> str:
+    """The name Keras would give the next unnamed layer of a type: conv2d, conv2d_1, ..."""
+    base = re.sub("([a-z])([A-Z])", r"\1_\2", re.sub("(.)([A-Z][a-z]+)", r"\1_\2", layer_type))
+    base = base.lower()
+    name, n = base, 0
+    while name in taken:
+        n += 1
+        name = f"{base}_{n}"
+    return name
+
+
+def _keras_hint(node: str, keras_names: dict[str, str]) -> str | None:
+    """A hint for a node named the way Keras names layers: the config's name of that layer."""
+    if node not in keras_names:
+        return None
+    return (
+        f"did you mean {show(keras_names[node])}? Keras would call that layer "
+        f"{show(node)}; a script's layers are named as the config names them"
+    )
 
 
 def _check_arity(ctx: Context, name: str, sources: tuple[str, ...], path: Path) -> None:

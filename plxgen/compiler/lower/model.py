@@ -256,7 +256,10 @@ def _generator(
     fields: dict[str, Any],
 ) -> tuple[ir.Graph, ir.Bridge, str | None]:
     """model.generator: encoder -> bridge -> decoder as one graph."""
-    encoder = lower_graph(ctx, spec["encoder"], path + ("encoder",), features)
+    # One model: the unnamed layers of each part are named after it (encoder_Dense_1).
+    encoder = lower_graph(
+        ctx, spec["encoder"], path + ("encoder",), features, prefix="encoder_"
+    )
     target = encoder.inputs[0].feature if len(encoder.inputs) == 1 else None
     if len(encoder.inputs) > 1:
         ctx.fail(
@@ -303,7 +306,13 @@ def _generator(
         )
         code = var
     decoder = lower_graph(
-        ctx, spec["decoder"], path + ("decoder",), features, given=code, taken=taken
+        ctx,
+        spec["decoder"],
+        path + ("decoder",),
+        features,
+        given=code,
+        taken=taken,
+        prefix="decoder_",
     )
     graph = ir.Graph(
         encoder.inputs,
