@@ -126,7 +126,7 @@ def test_what_2017_dropped_is_not_in_the_script(folder: Path) -> None:
     dense = (folder / "dense_dropout.py").read_text()
     assert "keras.layers.Dropout" not in dense
     pooling = (folder / "pooling_kernels.py").read_text()
-    assert "keras.layers.MaxPooling2D()" in " ".join(pooling.split()).replace("( ", "(")
+    assert 'keras.layers.MaxPooling2D(name="MaxPooling2D_1")' in " ".join(pooling.split()).replace("( ", "(")
     assert "kernel_initializer=keras.initializers.Ones()" in pooling
 
 
