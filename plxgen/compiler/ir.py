@@ -331,6 +331,11 @@ class Pipeline:
         return any(p.random for p in self.processors)
 
     @property
+    def seeded(self) -> bool:
+        """Whether its dataset takes the run's seed: it shuffles or processes at random."""
+        return self.shuffle or self.random
+
+    @property
     def helpers(self) -> frozenset[str]:
         """The script's own functions that its processors call."""
         return frozenset(
@@ -535,5 +540,5 @@ def _has_regularizer(value: Any) -> bool:
 
 _ALWAYS_IMPORTED = (
     "argparse", "contextlib", "json", "logging", "math", "os", "re", "signal", "sys",
-    "threading", "time",
+    "threading", "traceback", "time",
 )  # fmt: skip

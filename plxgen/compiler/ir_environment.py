@@ -138,14 +138,14 @@ class Logging:
 
     @property
     def cpp_level(self) -> str:
-        """TF_CPP_MIN_LOG_LEVEL for this level: TensorFlow's C++ start-up chatter is not INFO."""
+        """TF_CPP_MIN_LOG_LEVEL for this level: TensorFlow's C++ warnings are internals, shown at DEBUG."""
         return _CPP_LOG_LEVEL[self.level]
 
 
 _CPP_LOG_LEVEL = {
     "DEBUG": "0",
-    "INFO": "1",
-    "WARNING": "1",
+    "INFO": "2",
+    "WARNING": "2",
     "ERROR": "2",
     "CRITICAL": "3",
 }

@@ -225,7 +225,7 @@ def test_bad_data_is_one_line_naming_the_file(
         values = json.loads(meta.read_text())
         values["height"] = 32
         meta.write_text(json.dumps(values))
-        named, words = None, "does not match its meta data"
+        named, words = records, "the shape of an image differs from [32, 28, 1]"
     else:
         meta.write_text("{not json")
         named, words = meta, "cannot read meta data"
