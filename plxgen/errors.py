@@ -42,6 +42,11 @@ class Diagnostic:
     hint: str | None = None
     severity: str = "error"  # error | warning
 
+    @property
+    def column(self) -> int:
+        """The column, 1-based (the same as `col`)."""
+        return self.col
+
     def format(self) -> str:
         """Render as the one or two lines that docs/contract.md fixes."""
         text = f"{self.file}:{self.line}:{self.col}: {self.severity}: {self.path}: {self.message} [{self.code}]"
