@@ -158,3 +158,10 @@ def test_a_broken_config_is_a_located_diagnostic(repo: Path) -> None:
         for line in lines
     ), result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_check_hook_names_a_missing_script_without_printing_all_of_it(repo: Path) -> None:
+    missing = run_hook("plxgen-check", repo, "experiments/lenet.yaml")
+    assert missing.returncode == 1
+    assert missing.stdout == ""  # the diff of a missing script would be the whole script
+    assert "experiments/lenet.py: missing; run: plxgen compile experiments/lenet.yaml -o experiments/lenet.py" in missing.stderr.splitlines()  # fmt: skip
