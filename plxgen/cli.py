@@ -376,11 +376,19 @@ def _make_data(args: argparse.Namespace) -> int:
 def _results(args: argparse.Namespace) -> int:
     from plxgen.commands.results import find_runs, render, sort_runs
 
-    runs = find_runs(args.folder, sys.stderr)
+    skipped: list[str] = []
+    runs = find_runs(args.folder, sys.stderr, skipped)
     if args.sort is not None:
         runs = sort_runs(runs, args.sort, args.reverse)
     if not runs:
-        print(f"no finished runs (no metrics.json) under {_show(args.folder)}", file=sys.stderr)
+        why = (
+            f"{len(skipped)} metrics.json skipped, see above"
+            if skipped
+            else "no metrics.json"
+        )
+        print(f"no finished runs ({why}) under {_show(args.folder)}", file=sys.stderr)
+        if args.format == "table":
+            return EXIT_OK  # a table of no rows is only its header
     sys.stdout.write(render(runs, args.format))
     return EXIT_OK
 
