@@ -43,6 +43,31 @@ _DIGITS = re.compile(r"[-+]?[0-9_:]+")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
+_FLOAT = "tag:yaml.org,2002:float"
+# YAML 1.1 (PyYAML) reads a float only with a dot and a signed exponent, so
+# `1e-3` and `1.0e5` are text; YAML 1.2, JSON and every other tool read them as
+# numbers, and so does plxgen: these are the floats 1.1 misses.
+_FLOAT_1_2 = re.compile(
+    r"[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+\Z"
+)
+
+
+class SafeLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, reading floats as YAML 1.2 does (`1e-3` is a number)."""
+
+
+SafeLoader.add_implicit_resolver(_FLOAT, _FLOAT_1_2, list("-+0123456789."))
+
+_CSafeLoader: Any = getattr(yaml, "CSafeLoader", None)
+if _CSafeLoader is not None:
+
+    class _FastLoader(_CSafeLoader):  # type: ignore[misc,valid-type]
+        """libyaml's safe loader with the same YAML 1.2 floats."""
+
+    _FastLoader.add_implicit_resolver(_FLOAT, _FLOAT_1_2, list("-+0123456789."))
+    FastLoader: Any = _FastLoader
+else:
+    FastLoader = None
 
 
 @dataclass(frozen=True)
@@ -122,7 +147,7 @@ class _Walker:
         self.errors: list[Diagnostic] = []
         self.nodes = 0
         self.chars = 0
-        self.constructor = yaml.SafeLoader("")
+        self.constructor = SafeLoader("")
 
     def error(
         self,
@@ -347,14 +372,14 @@ def _compose(text: str) -> Any:
     (flat) event stream shows to be shallow. Text that it rejects goes to PyYAML
     too, which reports the error with its own, tested messages.
     """
-    fast = getattr(yaml, "CSafeLoader", None)
+    fast = FastLoader
     if fast is not None and not yaml.reader.Reader.NON_PRINTABLE.search(text):
         try:
             if _shallow(yaml.parse(text, Loader=fast)):
                 return yaml.compose(text, Loader=fast)
         except yaml.YAMLError:
             pass
-    return yaml.compose(text, Loader=yaml.SafeLoader)
+    return yaml.compose(text, Loader=SafeLoader)
 
 
 def _shallow(events: Any) -> bool:

@@ -381,10 +381,6 @@ def _describe(value: Any) -> str:
     return f"{names.get(type(value), type(value).__name__)} {json.dumps(value)[:40]}"
 
 
-# A number as YAML 1.1 (and so PyYAML) reads it only with a dot: `1e-3` is text.
-_EXPONENT = re.compile(r"([-+]?)([0-9]+)(?:\.([0-9]*))?[eE]([-+]?)([0-9]+)")
-
-
 def _fits(kinds: list[str], value: Any) -> bool:
     """Whether a value is of one of these JSON types (bool is no number here)."""
     numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
@@ -411,14 +407,6 @@ def _type_hint(kinds: list[str], value: Any) -> str | None:
         return f"this key takes a whole number: round it, e.g. {int(value)}"
     if {"integer", "number"} & set(kinds) and isinstance(value, str):
         text = value.strip()
-        found = _EXPONENT.fullmatch(text)
-        if found and "number" in kinds:
-            sign, whole, fraction, exp_sign, exponent = found.groups()
-            fixed = f"{sign}{whole}.{fraction or '0'}e{exp_sign or '+'}{exponent}"
-            return (
-                f"YAML 1.1 reads {text} as text (a float needs a dot, and a sign in its "
-                f"exponent): write {fixed}"
-            )
         try:
             number = int(text) if "integer" in kinds else float(text)
         except ValueError:
