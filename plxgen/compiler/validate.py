@@ -8,7 +8,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, Iterator
 
-from plxgen.errors import Diagnostic, did_you_mean
+from plxgen.errors import Diagnostic, alias, did_you_mean
 from plxgen.compiler.load import Document, Path, format_path, show
 from plxgen.schema.sections.shapes import CONTROL, CONTROL_HINT
 
@@ -16,6 +16,8 @@ from plxgen.schema.sections.shapes import CONTROL, CONTROL_HINT
 _KNOWN_MISTAKES = {
     "model_type": "write the model kind as a key: `model: {classifier: {...}}`",
     "steps": "the number of training steps is `train.train_steps`",
+    "epochs": "the number of epochs is the pipeline's `num_epochs`: "
+    "`data_pipeline: {KIND: {num_epochs: N}}`",
     "generator": "generator models are not supported by this version of plxgen",
     "hooks": "hooks are not supported; checkpoints and summaries come from environment.run_config",
     # 2017 spellings that only `plxgen upgrade` rewrites (it moves or renames the text).
@@ -340,6 +342,7 @@ def _unknown_key(doc: Document, path: Path, key: str, allowed: list[str]) -> Dia
     file, line, col = doc.where(path + (key,), key=True)
     # eval.steps is a mistake only where episodes are counted (RL); train.steps always.
     known = key not in allowed and not (key == "steps" and path[:1] == ("eval",))
+    known = known and alias(key) not in allowed  # `epochs` where `num_epochs` is
     hint = _KNOWN_MISTAKES.get(key) if known else None
     return Diagnostic(
         file, line, col, format_path(path + (key,)), f"unknown key {show(key)}", "unknown-key",

@@ -1050,6 +1050,18 @@ def test_bad_command_lines(
     assert pattern in err and "Traceback" not in err
 
 
+def test_a_kind_spelt_nearly_right_is_offered_the_right_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_image_tree(tmp_path / "src")
+    out = str(tmp_path / "out")
+    assert main(["data", "image", str(tmp_path / "src"), "-o", out]) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1] == "  hint: did you mean 'images'?"
+    assert main(["data", "images", str(tmp_path / "src"), "-o", out]) == 0  # as told
+    assert (tmp_path / "out" / "images_train.tfrecord").is_file()
+
+
 class _Stream(io.StringIO):
     def __init__(self, tty: bool) -> None:
         super().__init__()
