@@ -13,6 +13,7 @@ from plxgen.errors import ConfigError, Diagnostic
 from tests.conftest import ROOT
 
 LENET = (ROOT / "generated_examples" / "lenet.yaml").read_text()
+REGRESSOR = (ROOT / "generated_examples" / "digits_regressor.yaml").read_text()
 
 
 def diagnostics(text: str) -> list[Diagnostic]:
@@ -72,3 +73,16 @@ def test_epochs_under_train_names_the_pipelines_num_epochs() -> None:
     fixed = replaced(text, "  epochs: 3\n", "")
     fixed = replaced(fixed, "      num_epochs: 1\n      shuffle: true\n", "      num_epochs: 3\n      shuffle: true\n")  # fmt: skip
     assert diagnostics(fixed) == []
+
+
+def test_a_regressor_with_a_loss_of_classes_is_offered_the_losses_of_values() -> None:
+    text = replaced(REGRESSOR, "      HuberLoss:\n        clip: 1.0\n", "      SoftmaxCrossEntropy:\n")
+    (found,) = diagnostics(text)
+    assert (found.path, found.code) == ("model.regressor.loss.SoftmaxCrossEntropy", "needs-classifier")
+    assert "n_classes" not in (found.hint or "")  # a regressor has none to set
+    prefix = "use it under model.classifier, or a loss of values: "
+    assert found.hint and found.hint.startswith(prefix)
+    offered = found.hint.removeprefix(prefix).split(", ")
+    assert "MeanSquaredError" in offered and "SoftmaxCrossEntropy" not in offered
+    for name in offered:  # each one offered, put in its place, validates
+        assert diagnostics(replaced(text, "SoftmaxCrossEntropy:", f"{name}:")) == [], name
