@@ -439,11 +439,50 @@ def _indentation(exc: yaml.MarkedYAMLError, text: str, file: str) -> Diagnostic 
             f"invalid indentation: line {line} starts at column {col}, inside {where}, "
             f"whose {'keys' if block == 'mapping' else 'items'} are at column {column}"
         )
-        hint = (
-            f"line it up with the {block} it belongs to: column {column} for {where}, "
-            "or the column of an enclosing block's keys"
-        )
+        hint = _line_it_up(text, line, col)
     return Diagnostic(file, line, col, "$", message, "yaml-indentation", hint)
+
+
+def _content(text: str) -> list[tuple[int, int, str]]:
+    """(line, column, stripped text) of each line that holds more than a comment."""
+    found = []
+    for number, raw in enumerate(text.splitlines(), 1):
+        stripped = raw.strip()
+        if stripped and not stripped.startswith("#"):
+            found.append((number, len(raw) - len(raw.lstrip(" ")) + 1, stripped))
+    return found
+
+
+def _line_it_up(text: str, line: int, col: int) -> str:
+    """Where a key indented between two blocks' columns belongs, the likelier first.
+
+    The blocks still open above the line are its candidates: the one just
+    above it (deeper) and the one that encloses that (shallower). A line that
+    opens a block goes where its own lines then sit one level deeper; any
+    other line goes beside the line above it.
+    """
+    lines = _content(text)
+    above = [(n, c, t) for n, c, t in lines if n < line]
+    below = [(n, c, t) for n, c, t in lines if n > line]
+    # The open blocks: each earlier line less indented than all those after it.
+    opened: list[tuple[int, int, str]] = []
+    for n, c, t in reversed(above):
+        if not opened or c < opened[-1][1]:
+            opened.append((n, c, t))
+    deeper = [b for b in opened if b[1] > col][-1:]
+    shallower = [b for b in opened if b[1] < col][:1]
+    candidates = deeper + shallower
+    current = next((t for n, _, t in lines if n == line), "")
+    if below and below[0][1] > col and current.endswith(":"):
+        inside = below[0][1]  # the first line of the block this line opens
+        candidates.sort(key=lambda b: b[1] >= inside)
+    if not candidates:
+        return "line it up with the keys of the block it belongs to"
+    options = [
+        f"column {c} (beside `{_line_text(text, n)}`, line {n})"
+        for n, c, _ in candidates
+    ]
+    return "indent it to " + ", or to ".join(options)
 
 
 def load_text(text: str, file: str) -> Document:

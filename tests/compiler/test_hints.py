@@ -53,7 +53,10 @@ def suggested(found: Diagnostic) -> str:
     [
         ("learning_rate: 0.007\n", "lr: 0.007\n"),
         ("learning_rate: 0.007\n", "LR: 0.007\n"),
-        ("      num_epochs: 1\n      shuffle: true\n", "      epochs: 1\n      shuffle: true\n"),
+        (
+            "      num_epochs: 1\n      shuffle: true\n",
+            "      epochs: 1\n      shuffle: true\n",
+        ),
     ],
 )
 def test_a_common_alias_is_offered_the_name_it_stands_for(old: str, new: str) -> None:
@@ -76,13 +79,54 @@ def test_epochs_under_train_names_the_pipelines_num_epochs() -> None:
 
 
 def test_a_regressor_with_a_loss_of_classes_is_offered_the_losses_of_values() -> None:
-    text = replaced(REGRESSOR, "      HuberLoss:\n        clip: 1.0\n", "      SoftmaxCrossEntropy:\n")
+    text = replaced(
+        REGRESSOR,
+        "      HuberLoss:\n        clip: 1.0\n",
+        "      SoftmaxCrossEntropy:\n",
+    )
     (found,) = diagnostics(text)
-    assert (found.path, found.code) == ("model.regressor.loss.SoftmaxCrossEntropy", "needs-classifier")
+    assert (found.path, found.code) == (
+        "model.regressor.loss.SoftmaxCrossEntropy",
+        "needs-classifier",
+    )
     assert "n_classes" not in (found.hint or "")  # a regressor has none to set
     prefix = "use it under model.classifier, or a loss of values: "
     assert found.hint and found.hint.startswith(prefix)
     offered = found.hint.removeprefix(prefix).split(", ")
     assert "MeanSquaredError" in offered and "SoftmaxCrossEntropy" not in offered
     for name in offered:  # each one offered, put in its place, validates
-        assert diagnostics(replaced(text, "SoftmaxCrossEntropy:", f"{name}:")) == [], name
+        assert (
+            diagnostics(replaced(text, "SoftmaxCrossEntropy:", f"{name}:")) == []
+        ), name
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        (
+            "\n    optimizer:\n",
+            "\n   optimizer:\n",
+        ),  # a key of a block, one column short
+        ("\n    one_hot_encode: true\n", "\n   one_hot_encode: true\n"),
+        ("\n    n_classes: 10\n", "\n     n_classes: 10\n"),  # one column too many
+        ("\nsettings:\n", "\n settings:\n"),  # a section, one column too many
+    ],
+)
+def test_an_indentation_hint_names_the_column_that_fixes_the_line(
+    old: str, new: str
+) -> None:
+    text = replaced(LENET, old, new)
+    with pytest.raises(ConfigError) as caught:
+        load_text(text, "c.yaml")
+    (found,) = caught.value.diagnostics
+    assert found.code == "yaml-indentation"
+    lines = text.splitlines(keepends=True)
+    match = re.match(r"indent it to column (\d+) ", found.hint or "")
+    if (found.hint or "").startswith("indent it like the key above"):
+        above = lines[found.line - 2]
+        column = len(above) - len(above.lstrip(" ")) + 1
+    else:
+        assert match, found.hint
+        column = int(match.group(1))
+    lines[found.line - 1] = " " * (column - 1) + lines[found.line - 1].lstrip(" ")
+    assert "".join(lines) == LENET  # as the hint says, and the file is as it was

@@ -198,7 +198,9 @@ def test_a_learning_rate_written_1e_3_is_the_number() -> None:
     overridden = apply_overrides(
         load_text(text, "f"), ["model.classifier.optimizer.Adam.learning_rate=1E-3"]
     )
-    assert check(overridden) == check(load_text(text.replace("0.007\n", "0.001\n"), "f"))
+    assert check(overridden) == check(
+        load_text(text.replace("0.007\n", "0.001\n"), "f")
+    )
 
 
 def test_merge_keys_are_refused() -> None:
