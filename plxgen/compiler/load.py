@@ -52,7 +52,7 @@ _FLOAT_1_2 = re.compile(
 )
 
 
-class SafeLoader(yaml.SafeLoader):
+class SafeLoader(yaml.SafeLoader):  # type: ignore[misc]
     """PyYAML's safe loader, reading floats as YAML 1.2 does (`1e-3` is a number)."""
 
 
@@ -61,7 +61,7 @@ SafeLoader.add_implicit_resolver(_FLOAT, _FLOAT_1_2, list("-+0123456789."))
 _CSafeLoader: Any = getattr(yaml, "CSafeLoader", None)
 if _CSafeLoader is not None:
 
-    class _FastLoader(_CSafeLoader):  # type: ignore[misc,valid-type]
+    class _FastLoader(_CSafeLoader):  # type: ignore[misc]
         """libyaml's safe loader with the same YAML 1.2 floats."""
 
     _FastLoader.add_implicit_resolver(_FLOAT, _FLOAT_1_2, list("-+0123456789."))
