@@ -366,7 +366,8 @@ def _make_data(args: argparse.Namespace) -> int:
         print(f"wrote {_show(path)}", file=sys.stderr)
     print(
         "the data_pipeline blocks that read it (paths relative to this folder) "
-        "follow on stdout: put each under train: / eval: of an experiment file here",
+        "follow on stdout: put the train block under `train: data_pipeline:` and "
+        "the eval block under `eval: data_pipeline:` of an experiment file here",
         file=sys.stderr,
     )
     sys.stdout.write(blocks_yaml(paths))

@@ -114,7 +114,7 @@ def flow(value: Any) -> str:
     if isinstance(value, float):
         text = repr(value)
         mantissa, e, exponent = text.partition("e")
-        if "." not in mantissa:  # YAML 1.1 reads 1e-05 as text, 1.0e-05 as a number
+        if "." not in mantissa:  # plxgen reads 1e-05 as a number; YAML 1.1 tools need 1.0e-05
             mantissa += ".0"
         return mantissa + e + exponent
     if isinstance(value, str):
