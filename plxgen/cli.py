@@ -233,13 +233,19 @@ def _parser() -> argparse.ArgumentParser:
         "explain",
         help="print the model as a table of layers (needs TensorFlow); --png draws it",
     )
-    explain.add_argument("config", type=_path)
+    explain.add_argument(
+        "configs",
+        type=_path,
+        nargs="+",
+        metavar="CONFIG",
+        help="one or more configs (a matrix: each combination's model)",
+    )
     explain.add_argument("--set", dest="sets", **sets)  # type: ignore[arg-type]
     explain.add_argument("--png", type=_path, metavar="FILE", help="also draw the graph")
     explain.add_argument(
         "--input-shape",
         metavar="H,W,C",
-        help="the image feature's shape, instead of reading the train data",
+        help="the shape of the model's inputs (the image, a CSV's x), instead of reading the train data",
     )
     return parser
 
@@ -360,7 +366,8 @@ def _make_data(args: argparse.Namespace) -> int:
         print(f"wrote {_show(path)}", file=sys.stderr)
     print(
         "the data_pipeline blocks that read it (paths relative to this folder) "
-        "follow on stdout: put each under train: / eval: of an experiment file here",
+        "follow on stdout: put the train block under `train: data_pipeline:` and "
+        "the eval block under `eval: data_pipeline:` of an experiment file here",
         file=sys.stderr,
     )
     sys.stdout.write(blocks_yaml(paths))
@@ -370,11 +377,19 @@ def _make_data(args: argparse.Namespace) -> int:
 def _results(args: argparse.Namespace) -> int:
     from plxgen.commands.results import find_runs, render, sort_runs
 
-    runs = find_runs(args.folder, sys.stderr)
+    skipped: list[str] = []
+    runs = find_runs(args.folder, sys.stderr, skipped)
     if args.sort is not None:
         runs = sort_runs(runs, args.sort, args.reverse)
     if not runs:
-        print(f"no finished runs (no metrics.json) under {_show(args.folder)}", file=sys.stderr)
+        why = (
+            f"{len(skipped)} metrics.json skipped, see above"
+            if skipped
+            else "no metrics.json"
+        )
+        print(f"no finished runs ({why}) under {_show(args.folder)}", file=sys.stderr)
+        if args.format == "table":
+            return EXIT_OK  # a table of no rows is only its header
     sys.stdout.write(render(runs, args.format))
     return EXIT_OK
 
@@ -410,16 +425,35 @@ def _upgrade(args: argparse.Namespace) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    from plxgen.commands.explain import draw, parse_shape, summarize, table
+    from plxgen.commands.explain import draw, parse_shape, summarize_all, table
+    from plxgen.compiler.outputs import expand
 
     shape = parse_shape(args.input_shape) if args.input_shape is not None else None
-    summary = summarize(args.config, args.sets, shape, args.png)
-    sys.stdout.write(table(summary))
-    if args.png is not None:
-        if not summary.drawn:
-            draw(summary, args.png)
-        print(f"wrote {_show(args.png)}", file=sys.stderr)
-    return EXIT_OK
+    configs = expand(args.configs)
+    if args.png is not None and len(configs) > 1:
+        raise UserError("--png draws one model", "explain one config with it")
+    found = summarize_all(configs, args.sets, shape, args.png)
+    if args.png is not None and len(found) > 1:
+        raise UserError("--png draws one model", "explain one config without a matrix")
+    if len(found) == 1:
+        ((_, summary, problem),) = found
+        if summary is None:
+            raise UserError(problem)
+        sys.stdout.write(table(summary))
+        if args.png is not None:
+            if not summary.drawn:
+                draw(summary, args.png)
+            print(f"wrote {_show(args.png)}", file=sys.stderr)
+        return EXIT_OK
+    failed = shown = 0
+    for title, summary, problem in found:
+        if summary is None:
+            failed += 1
+            _stderr(UserError(f"{title}: {problem}").format())
+            continue
+        sys.stdout.write(("\n" if shown else "") + f"{title}:\n" + table(summary))
+        shown += 1
+    return EXIT_USER if failed else EXIT_OK
 
 
 _COMMANDS = {

@@ -15,6 +15,18 @@ from dataclasses import dataclass, field, replace
 # A runner-up is offered beside the best match only when it scores this close to it.
 _TIE = 0.02
 
+# Names other tools (Keras' fit, PyTorch, Polyaxon's later versions) give to
+# what plxgen spells otherwise, too far apart for a spelling match to find.
+ALIASES = {
+    "lr": "learning_rate",
+    "epochs": "num_epochs",
+}
+
+
+def alias(word: str) -> str | None:
+    """plxgen's name for a common alias (`lr` -> `learning_rate`), else None."""
+    return ALIASES.get(word.lower())
+
 
 def escape(text: str) -> str:
     """Text as one line of a message: every control character escaped as repr does.
@@ -41,6 +53,11 @@ class Diagnostic:
     code: str
     hint: str | None = None
     severity: str = "error"  # error | warning
+
+    @property
+    def column(self) -> int:
+        """The column, 1-based (the same as `col`)."""
+        return self.col
 
     def format(self) -> str:
         """Render as the one or two lines that docs/contract.md fixes."""
@@ -159,6 +176,9 @@ def did_you_mean(
     # A folded name -> the spelling shown; a later choice wins a fold it shares.
     spelled = {fold(choice): choice for choice in choices}
     folded = fold(word)
+    aliased = alias(word)
+    if aliased is not None and fold(aliased) in spelled:
+        return f"did you mean {quote(spelled[fold(aliased)])}?"
     close = difflib.get_close_matches(
         folded, list(spelled), n=alternatives, cutoff=cutoff
     )

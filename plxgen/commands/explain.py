@@ -7,7 +7,11 @@ built: each layer's name, type, output shape and parameter count.
 
 The input shapes are the train pipeline's, as the script sees them, which
 needs the train data (`plxgen data ...`); `--input-shape H,W,C` gives the
-shape of the `image` feature instead (float32, after the feature processors).
+shape of every input the graph reads instead (float32, after the feature
+processors: the `image`, a CSV's `x`). An agent's network is built as its
+script builds it, from its environment's observations. Several configs (and
+each combination of a matrix) are built in one child process: TensorFlow is
+imported once. A failure of the builder itself is a bug (exit 123).
 
 `--png FILE` draws the graph: with `keras.utils.plot_model` when pydot and
 Graphviz's `dot` are installed, else with Pillow (which TensorBoard, of the
@@ -24,71 +28,120 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from plxgen.errors import UserError
 from plxgen.compiler.literals import comment
 
-# Runs in the child process: argv = script, input shape (JSON or ""), png path
-# for plot_model (or ""), result file.
+# Runs in the child process: argv = a JSON file of jobs ({script, shape, png,
+# model_dir} each), the result file (a JSON list: a summary, {"error": ...} for
+# a problem of the config or its data, or {"bug": traceback} for anything else).
+# TensorFlow is imported once for all the jobs.
 _DRIVER = r"""
-import importlib.util, json, os, sys, shutil
-script, shape, png, result = sys.argv[1:5]
+import importlib.util, json, os, sys, shutil, traceback
+jobs_file, result = sys.argv[1:3]
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-spec = importlib.util.spec_from_file_location("explained_model", script)
-mod = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(mod)
-tf, keras = mod.tf, mod.keras
 
-def fail(message):
-    with open(result, "w") as f:
-        json.dump({"error": message}, f)
-    sys.exit(0)
 
-try:
-    if shape:
-        features = {"image": tf.TensorSpec([None, *json.loads(shape)], tf.float32)}
-    else:
-        features = mod.train_dataset(seed=0).element_spec[0]
-except mod.RunError as error:
-    fail(f"{error} (or give --input-shape)")
-try:
-    model = mod.build_model(features)
-except ValueError as error:
-    fail("the model does not fit the data: " + (str(error).strip().splitlines() or [""])[0])
+class Failed(Exception):
+    pass
+
 
 def shape_of(tensor):
     if isinstance(tensor, (list, tuple)):
         return [shape_of(t) for t in tensor]
     return [None if d is None else int(d) for d in tensor.shape]
 
-layers = []
-for layer in model.layers:
-    inbound = []
-    for node in layer._inbound_nodes:
-        inbound += [p.operation.name for p in node.parent_nodes]
-    layers.append({
-        "name": layer.name,
-        "type": type(layer).__name__,
-        "shape": shape_of(layer.output),
-        "params": int(layer.count_params()),
-        "inputs": inbound,
-    })
-drawn = False
-if png and shutil.which("dot"):
-    try:
-        import pydot  # noqa: F401
-    except ImportError:
-        pass
+
+def supervised(mod, shape):
+    tf = mod.tf
+    if shape:
+        class Shaped(dict):
+            # Every input the graph reads (`image`, a CSV's `x`, ...) gets the shape.
+            def __missing__(self, name):
+                return tf.TensorSpec([None, *shape], tf.float32)
+
+        features = Shaped()
     else:
-        keras.utils.plot_model(model, to_file=png, show_shapes=True, show_layer_names=True)
-        drawn = True
-trainable = sum(int(tf.size(w)) for w in model.trainable_weights)
-total = int(model.count_params())
+        try:
+            features = mod.train_dataset(seed=0).element_spec[0]
+        except mod.RunError as error:
+            raise Failed(f"{error} (or give --input-shape)") from None
+    try:
+        return mod.build_model(features)
+    except ValueError as error:
+        first = (str(error).strip().splitlines() or [""])[0]
+        raise Failed("the model does not fit the data: " + first) from None
+
+
+def agent_network(mod, shape, model_dir):
+    # An agent's network takes its environment's observations: the agent is
+    # built as the script builds it, and its first network shown.
+    if shape:
+        raise Failed("--input-shape is for models fed by a data pipeline; an agent's "
+                     "network takes its environment's observations: run without it")
+    try:
+        agent = mod.Agent(mod.make_env(), model_dir, 0)
+    except mod.RunError as error:
+        raise Failed(str(error)) from None
+    keras = mod.keras
+    return next(v for v in vars(agent).values() if isinstance(v, keras.Model))
+
+
+def explain(job):
+    spec = importlib.util.spec_from_file_location("explained_model", job["script"])
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    tf, keras = mod.tf, mod.keras
+    keras.backend.clear_session()  # layer names as in a script of its own: dense, dense_1
+    if hasattr(mod, "Agent"):
+        model = agent_network(mod, job["shape"], job["model_dir"])
+    else:
+        model = supervised(mod, job["shape"])
+    layers = []
+    for layer in model.layers:
+        inbound = []
+        for node in layer._inbound_nodes:
+            inbound += [p.operation.name for p in node.parent_nodes]
+        layers.append({
+            "name": layer.name,
+            "type": type(layer).__name__,
+            "shape": shape_of(layer.output),
+            "params": int(layer.count_params()),
+            "inputs": inbound,
+        })
+    drawn = False
+    png = job["png"]
+    if png and shutil.which("dot"):
+        try:
+            import pydot  # noqa: F401
+        except ImportError:
+            pass
+        else:
+            keras.utils.plot_model(model, to_file=png, show_shapes=True, show_layer_names=True)
+            drawn = True
+    trainable = sum(int(tf.size(w)) for w in model.trainable_weights)
+    return {"name": model.name, "layers": layers, "trainable": trainable,
+            "total": int(model.count_params()), "drawn": drawn}
+
+
+with open(jobs_file) as f:
+    jobs = json.load(f)
+results = []
+for job in jobs:
+    try:
+        results.append(explain(job))
+    except Failed as error:
+        results.append({"error": str(error)})
+    except Exception:
+        results.append({"bug": traceback.format_exc()})
 with open(result, "w") as f:
-    json.dump({"name": model.name, "layers": layers, "trainable": trainable,
-               "total": total, "drawn": drawn}, f)
+    json.dump(results, f)
 """
+
+
+class ExplainBug(Exception):
+    """The model builder failed on a config that compiled: a bug in plxgen (exit 123)."""
 
 
 @dataclass(frozen=True)
@@ -120,17 +173,63 @@ def summarize(
     png: Path | None,
 ) -> Summary:
     """Compile the config and build its model in a child Python process."""
-    from plxgen.compiler import compile_config
+    ((_, found, problem), *more) = summarize_all([config], sets, input_shape, png)
+    if found is None:
+        raise UserError(problem)
+    return found
 
+
+def _scripts(
+    configs: list[Path], sets: list[str], folder: Path
+) -> Iterator[tuple[str, Path]]:
+    """Each config compiled into folder: (its title, the script); a matrix, one per combination."""
+    from plxgen.compiler import Target, compile_target
+    from plxgen.compiler.matrix import INDEX_FILE
+
+    for n, config in enumerate(configs):
+        shown = comment(str(config))
+        where = folder / f"config_{n}"
+        where.mkdir()
+        outputs = compile_target(Target(config, where / "model.py", where), sets)
+        scripts = [o for o in outputs if o.path is not None and o.path.name != INDEX_FILE]
+        for output in scripts:
+            assert output.path is not None
+            output.path.write_text(output.text, encoding="utf-8")
+            title = shown if len(scripts) == 1 else f"{shown} ({output.path.name})"
+            yield title, output.path
+
+
+def summarize_all(
+    configs: list[Path],
+    sets: list[str],
+    input_shape: list[int] | None,
+    png: Path | None = None,
+) -> list[tuple[str, Summary | None, str]]:
+    """Each model's title (its config; for a matrix, also its script), its
+    Summary (or None and what is wrong with the config or its data), all
+    built in one child Python process, so TensorFlow is imported once.
+
+    A failure that is not the config's (the builder itself broke) raises
+    ExplainBug with the child's traceback.
+    """
     with tempfile.TemporaryDirectory(prefix="plxgen-explain-") as folder:
-        script = Path(folder) / "model.py"
-        script.write_text(compile_config(config, script, sets), encoding="utf-8")
+        jobs: list[dict[str, Any]] = []
+        titles = []
+        for title, script in _scripts(configs, sets, Path(folder)):
+            n = len(jobs)
+            titles.append(title)
+            jobs.append({
+                "script": str(script),
+                "shape": input_shape or [],
+                "png": str(png.resolve()) if png else "",
+                "model_dir": str(Path(folder) / f"run_{n}"),
+            })  # fmt: skip
+        jobs_file = Path(folder) / "jobs.json"
+        jobs_file.write_text(json.dumps(jobs), encoding="utf-8")
         result = Path(folder) / "result.json"
-        shape = json.dumps(input_shape) if input_shape else ""
-        keras_png = str(png.resolve()) if png else ""
         try:
             child = subprocess.run(
-                [sys.executable, "-c", _DRIVER, str(script), shape, keras_png, str(result)],
+                [sys.executable, "-c", _DRIVER, str(jobs_file), str(result)],
                 capture_output=True,
                 text=True,
                 timeout=600,
@@ -139,22 +238,29 @@ def summarize(
         except subprocess.TimeoutExpired:
             raise UserError("building the model took longer than 10 minutes") from None
         if not result.exists():
-            lines = [line for line in child.stderr.splitlines() if line.strip()]
-            last = lines[-1] if lines else f"exit status {child.returncode}"
             if "No module named 'tensorflow'" in child.stderr:
                 raise UserError(
                     "explain builds the model with TensorFlow, which is not installed",
                     'pip install "plxgen[train]"',
                 )
-            raise UserError(f"building the model failed: {comment(last)}")
+            raise ExplainBug(
+                f"the model builder exited {child.returncode}:\n{child.stderr}"
+            )
         data = json.loads(result.read_text(encoding="utf-8"))
-    if "error" in data:
-        raise UserError(comment(data["error"]))
-    layers = tuple(
-        Layer(row["name"], row["type"], row["shape"], row["params"], tuple(row["inputs"]))  # fmt: skip
-        for row in data["layers"]
-    )
-    return Summary(data["name"], layers, data["trainable"], data["total"], data["drawn"])  # fmt: skip
+    found: list[tuple[str, Summary | None, str]] = []
+    for title, item in zip(titles, data):
+        if "bug" in item:
+            raise ExplainBug(f"building the model of {title} failed:\n{item['bug']}")
+        if "error" in item:
+            found.append((title, None, comment(item["error"])))
+            continue
+        layers = tuple(
+            Layer(row["name"], row["type"], row["shape"], row["params"], tuple(row["inputs"]))  # fmt: skip
+            for row in item["layers"]
+        )
+        summary = Summary(item["name"], layers, item["trainable"], item["total"], item["drawn"])  # fmt: skip
+        found.append((title, summary, ""))
+    return found
 
 
 def parse_shape(text: str) -> list[int]:

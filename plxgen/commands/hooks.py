@@ -196,7 +196,8 @@ def run_hook(action: str, files: list[Path], root: Path) -> Outcome:
             continue
         if action == "check":
             outcome.stale += 1
-            sys.stdout.write(diff(actual or "", expected, script))
+            if actual is not None:  # a missing script's diff would be all of it
+                sys.stdout.write(diff(actual, expected, script))
             print(comment(f"{script}: {advice(actual, command)}"), file=sys.stderr)
             continue
         if actual is not None and state(actual) != "generated":

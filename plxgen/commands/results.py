@@ -67,8 +67,14 @@ def _values(folder: str) -> dict[str, Any]:
     return found
 
 
-def find_runs(root: Path, warn: io.TextIOBase | Any = None) -> list[Run]:
-    """Every finished run under root, in path order; unreadable metrics.json files are skipped."""
+def find_runs(
+    root: Path, warn: io.TextIOBase | Any = None, skipped: list[str] | None = None
+) -> list[Run]:
+    """Every finished run under root, in path order.
+
+    A metrics.json that cannot be read, or is not a JSON object, is skipped
+    with one warning line on `warn`, and its path added to `skipped`.
+    """
     if not root.is_dir():
         raise UserError(f"{escape(str(root))}: not a folder")
     runs = []
@@ -79,11 +85,16 @@ def find_runs(root: Path, warn: io.TextIOBase | Any = None) -> list[Run]:
         path = os.path.join(folder, METRICS_FILE)
         try:
             report = _read_json(path)
+            if not isinstance(report, dict):
+                raise ValueError(
+                    f"a JSON {type(report).__name__}, not an object "
+                    '{"global_step": N, "eval": {...}}'
+                )
         except (OSError, ValueError) as error:
             if warn is not None:
                 print(f"plxgen: warning: skipped {escape(path)}: {escape(str(error))}", file=warn)
-            continue
-        if not isinstance(report, dict):
+            if skipped is not None:
+                skipped.append(path)
             continue
         step = report.get("global_step")
         evaluation = report.get("eval")

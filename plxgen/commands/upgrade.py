@@ -33,7 +33,7 @@ import yaml
 
 from plxgen.errors import ConfigError, UserError, escape
 from plxgen.compiler.literals import comment
-from plxgen.compiler.load import format_path, load_text
+from plxgen.compiler.load import SafeLoader, format_path, load_text
 from plxgen.schema import legacy
 from plxgen.schema.registry import MODEL_KINDS, METRICS
 from plxgen.schema.registry.rl import KINDS as RL_KINDS
@@ -181,7 +181,7 @@ def _node(root: yaml.Node, path: tuple[str | int, ...]) -> yaml.Node | None:
 def _renamed_keys(root: yaml.MappingNode, text: str) -> Change | None:
     """The first key that the policy table renames (`train.steps` -> `train_steps`)."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=SafeLoader)
     except yaml.YAMLError:
         return None
     for scope, name, path, args in legacy.objects(data):
@@ -438,7 +438,7 @@ DIFFERENCES = [
 def differences(text: str) -> list[str]:
     """A note for each deliberate difference from 2017 that a file meets."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=SafeLoader)
     except yaml.YAMLError:
         return []
     names = _names(data)
@@ -454,7 +454,7 @@ def upgrade_text(text: str, file: str) -> tuple[str, list[str]]:
     notes: list[str] = []
     for _ in range(1000):  # every rule removes one old spelling; a file has fewer
         load_text(text, file)  # located diagnostics for a file YAML cannot read
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=SafeLoader)
         if not isinstance(root, yaml.MappingNode):
             return text, notes
         for rule in RULES:

@@ -241,13 +241,20 @@ def compile_config(config: Path, out: Path | None, sets: list[str]) -> str:
 
 
 def compile_target(
-    target: Target, sets: list[str], cap: int | None = None
+    target: Target,
+    sets: list[str],
+    cap: int | None = None,
+    document: Document | None = None,
 ) -> list[Output]:
-    """Every file `plxgen compile` writes for one config: one script, or a matrix folder."""
+    """Every file `plxgen compile` writes for one config: one script, or a matrix folder.
+
+    `document`: the config already loaded and overridden (the Python API),
+    instead of reading `target.config`.
+    """
     from plxgen.compiler import matrix
 
     config = target.config
-    doc = apply_overrides(read_config(config), sets)
+    doc = document or apply_overrides(read_config(config), sets)
     found = matrix.axes(doc, cap or matrix.MAX_COMBINATIONS)
     if found is None:
         out = target.script

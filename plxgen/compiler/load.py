@@ -43,6 +43,31 @@ _DIGITS = re.compile(r"[-+]?[0-9_:]+")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
+_FLOAT = "tag:yaml.org,2002:float"
+# YAML 1.1 (PyYAML) reads a float only with a dot and a signed exponent, so
+# `1e-3` and `1.0e5` are text; YAML 1.2, JSON and every other tool read them as
+# numbers, and so does plxgen: these are the floats 1.1 misses.
+_FLOAT_1_2 = re.compile(
+    r"[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+\Z"
+)
+
+
+class SafeLoader(yaml.SafeLoader):  # type: ignore[misc]
+    """PyYAML's safe loader, reading floats as YAML 1.2 does (`1e-3` is a number)."""
+
+
+SafeLoader.add_implicit_resolver(_FLOAT, _FLOAT_1_2, list("-+0123456789."))
+
+_CSafeLoader: Any = getattr(yaml, "CSafeLoader", None)
+if _CSafeLoader is not None:
+
+    class _FastLoader(_CSafeLoader):  # type: ignore[misc]
+        """libyaml's safe loader with the same YAML 1.2 floats."""
+
+    _FastLoader.add_implicit_resolver(_FLOAT, _FLOAT_1_2, list("-+0123456789."))
+    FastLoader: Any = _FastLoader
+else:
+    FastLoader = None
 
 
 @dataclass(frozen=True)
@@ -122,7 +147,7 @@ class _Walker:
         self.errors: list[Diagnostic] = []
         self.nodes = 0
         self.chars = 0
-        self.constructor = yaml.SafeLoader("")
+        self.constructor = SafeLoader("")
 
     def error(
         self,
@@ -347,14 +372,14 @@ def _compose(text: str) -> Any:
     (flat) event stream shows to be shallow. Text that it rejects goes to PyYAML
     too, which reports the error with its own, tested messages.
     """
-    fast = getattr(yaml, "CSafeLoader", None)
+    fast = FastLoader
     if fast is not None and not yaml.reader.Reader.NON_PRINTABLE.search(text):
         try:
             if _shallow(yaml.parse(text, Loader=fast)):
                 return yaml.compose(text, Loader=fast)
         except yaml.YAMLError:
             pass
-    return yaml.compose(text, Loader=yaml.SafeLoader)
+    return yaml.compose(text, Loader=SafeLoader)
 
 
 def _shallow(events: Any) -> bool:
@@ -414,11 +439,50 @@ def _indentation(exc: yaml.MarkedYAMLError, text: str, file: str) -> Diagnostic 
             f"invalid indentation: line {line} starts at column {col}, inside {where}, "
             f"whose {'keys' if block == 'mapping' else 'items'} are at column {column}"
         )
-        hint = (
-            f"line it up with the {block} it belongs to: column {column} for {where}, "
-            "or the column of an enclosing block's keys"
-        )
+        hint = _line_it_up(text, line, col)
     return Diagnostic(file, line, col, "$", message, "yaml-indentation", hint)
+
+
+def _content(text: str) -> list[tuple[int, int, str]]:
+    """(line, column, stripped text) of each line that holds more than a comment."""
+    found = []
+    for number, raw in enumerate(text.splitlines(), 1):
+        stripped = raw.strip()
+        if stripped and not stripped.startswith("#"):
+            found.append((number, len(raw) - len(raw.lstrip(" ")) + 1, stripped))
+    return found
+
+
+def _line_it_up(text: str, line: int, col: int) -> str:
+    """Where a key indented between two blocks' columns belongs, the likelier first.
+
+    The blocks still open above the line are its candidates: the one just
+    above it (deeper) and the one that encloses that (shallower). A line that
+    opens a block goes where its own lines then sit one level deeper; any
+    other line goes beside the line above it.
+    """
+    lines = _content(text)
+    above = [(n, c, t) for n, c, t in lines if n < line]
+    below = [(n, c, t) for n, c, t in lines if n > line]
+    # The open blocks: each earlier line less indented than all those after it.
+    opened: list[tuple[int, int, str]] = []
+    for n, c, t in reversed(above):
+        if not opened or c < opened[-1][1]:
+            opened.append((n, c, t))
+    deeper = [b for b in opened if b[1] > col][-1:]
+    shallower = [b for b in opened if b[1] < col][:1]
+    candidates = deeper + shallower
+    current = next((t for n, _, t in lines if n == line), "")
+    if below and below[0][1] > col and current.endswith(":"):
+        inside = below[0][1]  # the first line of the block this line opens
+        candidates.sort(key=lambda b: b[1] >= inside)
+    if not candidates:
+        return "line it up with the keys of the block it belongs to"
+    options = [
+        f"column {c} (beside `{_line_text(text, n)}`, line {n})"
+        for n, c, _ in candidates
+    ]
+    return "indent it to " + ", or to ".join(options)
 
 
 def load_text(text: str, file: str) -> Document:

@@ -282,7 +282,7 @@ def _numbers(kind: str, value: Any, path: Path, fail: Any) -> list[int | float] 
         number = _number(part)
         if number is None:
             fail(path, f"`{name}` must be a number, got {show(part)}", "type",
-                 "write a number, e.g. 0.001 or 1.0e-3 (YAML 1.1 reads 1e-3 as text)")  # fmt: skip
+                 "write a number, e.g. 0.001 or 1e-3")  # fmt: skip
             return None
         numbers.append(number)
     return numbers

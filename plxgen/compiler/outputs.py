@@ -247,8 +247,8 @@ def check_all(plan: list[Target], sets: list[str], cap: int | None) -> bool:
             with open(output.path, encoding="utf-8") as f:  # bounded: OUT may be huge
                 actual = f.read(MAX_SCRIPT_BYTES)
         except FileNotFoundError:
+            # No diff: it would be the whole file; the command that writes it is the news.
             missing += 1
-            sys.stdout.write(diff("", output.text, _show(output.path)))
             print(
                 f"{_show(output.path)}: {advice(None, _command(plan, output, sets))}",
                 file=sys.stderr,
@@ -261,7 +261,7 @@ def check_all(plan: list[Target], sets: list[str], cap: int | None) -> bool:
             stale += 1
             sys.stdout.write(diff(actual, output.text, _show(output.path)))
             print(
-                f"{_show(output.path)}: {advice(actual, _command(plan, output, sets))}",
+                f"{_show(output.path)}: {_advice(output, actual, _command(plan, output, sets))}",
                 file=sys.stderr,
             )
     for path in extra:
@@ -288,6 +288,18 @@ def check_all(plan: list[Target], sets: list[str], cap: int | None) -> bool:
             file=sys.stderr,
         )
     return bool(missing or stale or extra)
+
+
+def _advice(output: Output, actual: str, command: str) -> str:
+    """What is wrong with an output on disk that differs, and the command that fixes it.
+
+    A matrix.json is JSON, not a script with a header: one that plxgen wrote
+    (`generated_by`) is merely stale, and compile replaces it without --force.
+    """
+    assert output.path is not None
+    if output.path.name == INDEX_FILE and is_index(actual):
+        return f"stale; run: {command}"
+    return advice(actual, command)
 
 
 def _command(plan: list[Target], output: Output, sets: list[str]) -> str:

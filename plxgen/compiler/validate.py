@@ -8,7 +8,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, Iterator
 
-from plxgen.errors import Diagnostic, did_you_mean
+from plxgen.errors import Diagnostic, alias, did_you_mean
 from plxgen.compiler.load import Document, Path, format_path, show
 from plxgen.schema.sections.shapes import CONTROL, CONTROL_HINT
 
@@ -16,6 +16,8 @@ from plxgen.schema.sections.shapes import CONTROL, CONTROL_HINT
 _KNOWN_MISTAKES = {
     "model_type": "write the model kind as a key: `model: {classifier: {...}}`",
     "steps": "the number of training steps is `train.train_steps`",
+    "epochs": "the number of epochs is the pipeline's `num_epochs`: "
+    "`data_pipeline: {KIND: {num_epochs: N}}`",
     "generator": "generator models are not supported by this version of plxgen",
     "hooks": "hooks are not supported; checkpoints and summaries come from environment.run_config",
     # 2017 spellings that only `plxgen upgrade` rewrites (it moves or renames the text).
@@ -340,6 +342,7 @@ def _unknown_key(doc: Document, path: Path, key: str, allowed: list[str]) -> Dia
     file, line, col = doc.where(path + (key,), key=True)
     # eval.steps is a mistake only where episodes are counted (RL); train.steps always.
     known = key not in allowed and not (key == "steps" and path[:1] == ("eval",))
+    known = known and alias(key) not in allowed  # `epochs` where `num_epochs` is
     hint = _KNOWN_MISTAKES.get(key) if known else None
     return Diagnostic(
         file, line, col, format_path(path + (key,)), f"unknown key {show(key)}", "unknown-key",
@@ -381,10 +384,6 @@ def _describe(value: Any) -> str:
     return f"{names.get(type(value), type(value).__name__)} {json.dumps(value)[:40]}"
 
 
-# A number as YAML 1.1 (and so PyYAML) reads it only with a dot: `1e-3` is text.
-_EXPONENT = re.compile(r"([-+]?)([0-9]+)(?:\.([0-9]*))?[eE]([-+]?)([0-9]+)")
-
-
 def _fits(kinds: list[str], value: Any) -> bool:
     """Whether a value is of one of these JSON types (bool is no number here)."""
     numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
@@ -411,14 +410,6 @@ def _type_hint(kinds: list[str], value: Any) -> str | None:
         return f"this key takes a whole number: round it, e.g. {int(value)}"
     if {"integer", "number"} & set(kinds) and isinstance(value, str):
         text = value.strip()
-        found = _EXPONENT.fullmatch(text)
-        if found and "number" in kinds:
-            sign, whole, fraction, exp_sign, exponent = found.groups()
-            fixed = f"{sign}{whole}.{fraction or '0'}e{exp_sign or '+'}{exponent}"
-            return (
-                f"YAML 1.1 reads {text} as text (a float needs a dot, and a sign in its "
-                f"exponent): write {fixed}"
-            )
         try:
             number = int(text) if "integer" in kinds else float(text)
         except ValueError:

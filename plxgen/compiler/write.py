@@ -95,7 +95,7 @@ def printable_set(item: str) -> str:
     path, sep, text = item.partition("=")
     try:
         value = load_text(text, "--set").data if text.strip() else None
-        respelled = _flow(value)
+        respelled = flow(value)
         if respelled.isprintable() and load_text(respelled, "--set").data == value:
             return f"{path}{sep}{respelled}"
     except Exception:  # noqa: BLE001 - kept as it was (escaped) when it cannot be respelled
@@ -103,7 +103,7 @@ def printable_set(item: str) -> str:
     return item
 
 
-def _flow(value: Any) -> str:
+def flow(value: Any) -> str:
     """A loaded value as one line of flow YAML, every non-printable character escaped."""
     if value is None:
         return "null"
@@ -114,7 +114,7 @@ def _flow(value: Any) -> str:
     if isinstance(value, float):
         text = repr(value)
         mantissa, e, exponent = text.partition("e")
-        if "." not in mantissa:  # YAML 1.1 reads 1e-05 as text, 1.0e-05 as a number
+        if "." not in mantissa:  # plxgen reads 1e-05 as a number; YAML 1.1 tools need 1.0e-05
             mantissa += ".0"
         return mantissa + e + exponent
     if isinstance(value, str):
@@ -126,9 +126,9 @@ def _flow(value: Any) -> str:
             for c in quoted
         )
     if isinstance(value, list):
-        return "[" + ", ".join(_flow(v) for v in value) + "]"
+        return "[" + ", ".join(flow(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{_flow(k)}: {_flow(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{flow(k)}: {flow(v)}" for k, v in value.items()) + "}"
     raise TypeError(type(value).__name__)
 
 

@@ -31,7 +31,7 @@ except ModuleNotFoundError as _missing:  # only the compiler is installed
         'install the training extra: pip install "plxgen[train]"',
     ) from _missing
 
-from plxgen.errors import UserError
+from plxgen.errors import UserError, did_you_mean
 from plxgen.data.progress import Progress
 from plxgen.data.tfrecord import (
     TFRecordWriter,
@@ -516,7 +516,7 @@ def make_dataset(
     if converter is None:
         raise UserError(
             f"unknown dataset kind {kind!r}",
-            hint=f"known kinds: {', '.join(sorted(kinds))}",
+            hint=did_you_mean(kind, kinds) or f"known kinds: {', '.join(sorted(kinds))}",
         )
     if eval_fraction is not None and not 0 < eval_fraction < 1:  # also rejects NaN
         raise UserError(

@@ -96,8 +96,13 @@ def render_schema(editor: bool = False) -> str:
     """The schema as the committed file holds it: with examples for editors."""
     from plxgen.schema.examples import annotate
 
-    schema = build_schema(editor=True) if editor else annotate(build_schema())
-    return json.dumps(schema, indent=2, sort_keys=True) + "\n"
+    if not editor:
+        return json.dumps(annotate(build_schema()), indent=2, sort_keys=True) + "\n"
+    from plxgen.schema.editor import shared
+
+    # Committed and written by `plxgen init`: repeated parts defined once, no indentation.
+    schema = shared(build_schema(editor=True))
+    return json.dumps(schema, sort_keys=True, separators=(",", ":")) + "\n"
 
 
 def render_docs() -> str:

@@ -298,3 +298,84 @@ def _operator(name: str, spec: JSON) -> JSON:
         "required": [name],
         "additionalProperties": False,
     }
+
+
+# Keywords whose value is a schema, a list of schemas, or a mapping of names to
+# schemas; every other keyword's value is data (enum, const, examples, default)
+# or a mapping of names that is no schema itself (`properties`).
+_SCHEMA_KEYWORDS = (
+    "items",
+    "additionalProperties",
+    "additionalItems",
+    "propertyNames",
+    "contains",
+    "not",
+    "if",
+    "then",
+    "else",
+)
+_SCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "items")
+_SCHEMA_MAPS = ("properties", "patternProperties", "definitions", "dependencies")
+# A subschema shorter than this (as JSON) stays where it is: a $ref saves little.
+SHARED_MIN_CHARS = 200
+
+
+def _subschemas(node: JSON) -> list[tuple[Any, Any, JSON]]:
+    """(container, key, subschema) of each schema directly below node."""
+    found: list[tuple[Any, Any, JSON]] = []
+    for keyword, value in node.items():
+        if keyword in _SCHEMA_KEYWORDS and isinstance(value, dict):
+            found.append((node, keyword, value))
+        elif keyword in _SCHEMA_LISTS and isinstance(value, list):
+            found += [(value, i, v) for i, v in enumerate(value) if isinstance(v, dict)]
+        elif keyword in _SCHEMA_MAPS and isinstance(value, dict):
+            found += [(value, k, v) for k, v in value.items() if isinstance(v, dict)]
+    return found
+
+
+def _key(schema: JSON) -> str:
+    return json.dumps(schema, sort_keys=True, separators=(",", ":"))
+
+
+def shared(schema: JSON) -> JSON:
+    """The same schema with each repeated subschema defined once and referred to.
+
+    The editor schema repeats large parts (a layer's arguments under every
+    operator list, the kinds' fields in the 2017 form, ...): each subschema
+    written more than once, of at least SHARED_MIN_CHARS, becomes
+    `definitions.shared_<hash>` and its places `{"$ref": ...}`. What it accepts
+    and every description and example are unchanged: only where they are
+    written moves. Names are content hashes, so the output stays deterministic.
+    """
+    import hashlib
+
+    schema = copy.deepcopy(schema)
+    counts: dict[str, int] = {}
+    stack: list[JSON] = [schema]
+    while stack:
+        node = stack.pop()
+        for _, _, sub in _subschemas(node):
+            text = _key(sub)
+            counts[text] = counts.get(text, 0) + 1
+            stack.append(sub)
+    repeated = {t for t, n in counts.items() if n > 1 and len(t) >= SHARED_MIN_CHARS}
+    moved: dict[str, JSON] = {}
+
+    def name(text: str) -> str:
+        return "shared_" + hashlib.sha256(text.encode()).hexdigest()[:12]
+
+    def replace_below(node: JSON) -> None:
+        for container, key, sub in _subschemas(node):
+            text = _key(sub)
+            if text in repeated:
+                ref = name(text)
+                if ref not in moved:
+                    moved[ref] = sub
+                    replace_below(sub)
+                container[key] = {"$ref": f"#/definitions/{ref}"}
+            else:
+                replace_below(sub)
+
+    replace_below(schema)
+    schema["definitions"].update(moved)
+    return schema

@@ -43,6 +43,8 @@ EXAMPLES: dict[str, Any] = {
     "keep_checkpoint_every_n_hours": 1,
     "n_workers": 2,
     "n_ps": 1,
+    "worker_configs": [{"index": 0, "log_device_placement": False}],
+    "ps_configs": [{"index": 0, "log_device_placement": False}],
     "train_steps": 10000,
     "steps": 100,
     "delay_secs": 120,
@@ -155,7 +157,7 @@ DEFINITION_EXAMPLES: dict[str, Any] = {
             {"Conv2D": {"filters": 32, "kernel_size": 5, "activation": "relu"}},
             {"MaxPooling2D": {"pool_size": 2}},
             "Flatten",
-            {"Dense": {"units": 10}},
+            {"Dense": {"units": 10, "name": "logits"}},
         ],
     },
     "feature_processor_graph": {
@@ -230,10 +232,10 @@ class Annotator:
 
     def derive(self, schema: JSON, name: str | None, depth: int = 0) -> Any:
         """A valid value for schema: the table's, else one built from its keywords."""
+        if "examples" in schema:  # the entry's own, where it gives one
+            return copy.deepcopy(schema["examples"][0])
         if name in EXAMPLES and self.valid(EXAMPLES[name], schema):
             return copy.deepcopy(EXAMPLES[name])
-        if "examples" in schema:
-            return copy.deepcopy(schema["examples"][0])
         if "$ref" in schema:
             target = schema["$ref"].rsplit("/", 1)[-1]
             if target in DEFINITION_EXAMPLES:

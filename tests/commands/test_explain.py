@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -109,3 +110,57 @@ def test_the_compiler_does_not_import_tensorflow() -> None:
         "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_every_bundled_example_explains_in_one_run(tmp_path: Path) -> None:
+    """Each generated example (the sweep's combinations too) explains from its own
+    train data, or its environment for an agent, in one `plxgen explain` run."""
+    from plxgen.data.datasets import make_dataset
+    from tests.conftest import plxgen
+    from tests.pipeline_data import make_pipeline_data
+
+    shutil.copytree(ROOT / "generated_examples", tmp_path / "examples")
+    data = tmp_path / "data"
+    make_pipeline_data(data)
+    make_dataset("digits", None, data / "digits", seed=0)
+    make_dataset("digits", None, data / "mnist", seed=0, name="mnist")  # the same layout
+    configs = sorted(str(p.relative_to(tmp_path)) for p in (tmp_path / "examples").rglob("*.yaml"))  # fmt: skip
+    assert len(configs) == len(list((ROOT / "generated_examples").rglob("*.yaml")))
+    result = plxgen("explain", *configs, cwd=tmp_path, timeout=600)
+    assert result.returncode == 0, result.stderr
+    tables = result.stdout.split("\n\n")
+    titles = [t.splitlines()[0] for t in tables if t.startswith("examples/")]
+    sweep = [t for t in titles if t.startswith("examples/sweeps/lenet_sweep.yaml (")]
+    assert len(titles) == len(configs) - 1 + len(sweep) and len(sweep) == 4, titles
+    out = result.stdout
+    # An agent shows its network, named as in a script of its own.
+    dqn = out.split("examples/dqn_cartpole.yaml:\n")[1].split("\n\n")[0]
+    assert rows(dqn)["q_values"][1:] == ["Dense", "(None, 2)", "514"]
+    trpo = out.split("examples/trpo_cartpole.yaml:\n")[1].split("\n\n")[0]
+    assert list(rows(trpo)) == ["state", "dense", "dense_1", "logits"]
+    assert "model naf_pendulum: 6 layers" in out
+
+
+def test_input_shape_feeds_a_csv_models_input(capsys: pytest.CaptureFixture[str]) -> None:
+    config = ROOT / "generated_examples" / "diabetes_csv.yaml"
+    assert main(["explain", str(config), "--input-shape", "4"]) == 0
+    table = rows(capsys.readouterr().out)
+    assert table["x"][1:] == ["InputLayer", "(None, 4)", "0"]
+    assert table["dense"][1:] == ["Dense", "(None, 32)", f"{4 * 32 + 32:,}"]
+
+
+def test_a_failure_of_the_builder_is_a_bug_not_a_user_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from plxgen.commands import explain
+
+    config = ROOT / "generated_examples" / "lenet_digits.yaml"
+    broken = explain._DRIVER.replace("mod.build_model(features)", "mod.no_such_function(features)")  # fmt: skip
+    assert broken != explain._DRIVER
+    monkeypatch.setattr(explain, "_DRIVER", broken)
+    assert main(["explain", str(config), "--input-shape", "28,28,1"]) == 123
+    err = capsys.readouterr().err
+    assert "internal error (a bug in plxgen" in err and "--debug" in err
+    assert main(["--debug", "explain", str(config), "--input-shape", "28,28,1"]) == 123
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "AttributeError" in err and "no_such_function" in err

@@ -8,10 +8,13 @@ here as `python -m plxgen`).
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import re
 import shlex
 import shutil
 import subprocess
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -158,3 +161,84 @@ def test_a_broken_config_is_a_located_diagnostic(repo: Path) -> None:
         for line in lines
     ), result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_check_hook_names_a_missing_script_without_printing_all_of_it(repo: Path) -> None:
+    missing = run_hook("plxgen-check", repo, "experiments/lenet.yaml")
+    assert missing.returncode == 1
+    assert missing.stdout == ""  # the diff of a missing script would be the whole script
+    assert "experiments/lenet.py: missing; run: plxgen compile experiments/lenet.yaml -o experiments/lenet.py" in missing.stderr.splitlines()  # fmt: skip
+
+
+def readme_hook_configs() -> list[str]:
+    """The README's `.pre-commit-config.yaml` blocks for plxgen's hooks, as written."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = [b.split("```", 1)[0] for b in text.split("```yaml\n")[1:]]
+    return [b for b in blocks if b.startswith("# .pre-commit-config.yaml") and "plxgen-check" in b]
+
+
+def pre_commit(repo: Path, home: Path) -> subprocess.CompletedProcess[str]:
+    """`pre-commit run --all-files` in repo, offline, with this plxgen on PATH."""
+    env = {
+        **os.environ,
+        "PRE_COMMIT_HOME": str(home),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PIP_NO_INPUT": "1",
+    }
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+    return subprocess.run(
+        [sys.executable, "-m", "pre_commit", "run", "--all-files", "--color", "never"],
+        cwd=repo, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+
+
+needs_pre_commit = pytest.mark.skipif(
+    shutil.which("git") is None or importlib.util.find_spec("pre_commit") is None,
+    reason="needs git and pre-commit (the test extra)",
+)
+
+
+@needs_pre_commit
+def test_the_readmes_local_hook_runs_under_pre_commit(repo: Path, tmp_path: Path) -> None:
+    local, remote = readme_hook_configs()
+    assert "repo: local" in local and "rev: COMMIT" in remote
+    (repo / ".pre-commit-config.yaml").write_text(local)
+    missing = pre_commit(repo, tmp_path / "home")
+    assert missing.returncode == 1, missing.stdout + missing.stderr
+    assert "plxgen check" in missing.stdout and "Failed" in missing.stdout
+    assert "experiments/lenet.py: missing; run: plxgen compile experiments/lenet.yaml -o experiments/lenet.py" in missing.stdout  # fmt: skip
+    # The variant the README names in its comment: regenerate instead of check.
+    compiling = local.replace("entry: plxgen hook check", "entry: plxgen hook compile")
+    assert compiling != local
+    (repo / ".pre-commit-config.yaml").write_text(compiling)
+    wrote = pre_commit(repo, tmp_path / "home")
+    assert wrote.returncode == 1 and "wrote experiments/lenet.py" in wrote.stdout, wrote.stdout
+    (repo / ".pre-commit-config.yaml").write_text(local)
+    passed = pre_commit(repo, tmp_path / "home")
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    assert re.search(r"plxgen check\.+Passed", passed.stdout), passed.stdout
+    edit(repo / "experiments" / "lenet.yaml", "train_steps: 300", "train_steps: 321")
+    stale = pre_commit(repo, tmp_path / "home")
+    assert stale.returncode == 1 and "+TRAIN_STEPS = 321" in stale.stdout
+
+
+@needs_pre_commit
+def test_the_readmes_remote_hook_runs_at_a_commit_hash(repo: Path, tmp_path: Path) -> None:
+    """The `repo: URL` form with `rev:` a commit hash, the URL a local clone (offline)."""
+    if subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True).returncode:
+        pytest.skip("the source tree is not a git repository: there is no commit to pin")
+    clone = tmp_path / "plxgen"
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+    commit = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=clone, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    _, remote = readme_hook_configs()
+    config = remote.replace("https://github.com/OWNER/plxgen", str(clone)).replace("COMMIT", commit)
+    (repo / ".pre-commit-config.yaml").write_text(config)
+    result = pre_commit(repo, tmp_path / "home")
+    if "An unexpected error has occurred" in result.stdout + result.stderr and (
+        "pip" in result.stdout + result.stderr
+    ):
+        pytest.skip("pre-commit could not build plxgen's environment offline (pip failed)")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "experiments/lenet.py: missing; run: plxgen compile" in result.stdout

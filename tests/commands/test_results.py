@@ -92,3 +92,19 @@ def test_no_runs_and_no_folder(tmp_path: Path) -> None:
     assert "no finished runs" in done.stderr
     missing = plxgen("results", "nowhere", cwd=tmp_path)
     assert missing.returncode == 2 and "nowhere: not a folder" in missing.stderr
+
+
+def test_only_corrupt_runs_say_which_files_were_skipped_and_why(tmp_path: Path) -> None:
+    for name, text in (("broken", "{not json"), ("listed", "[]")):
+        (tmp_path / "runs" / name).mkdir(parents=True)
+        (tmp_path / "runs" / name / "metrics.json").write_text(text)
+    done = plxgen("results", "runs", cwd=tmp_path, check=True)
+    assert done.stdout == ""  # no header row over no runs
+    lines = done.stderr.splitlines()
+    assert len(lines) == 3, lines
+    assert lines[0].startswith("plxgen: warning: skipped runs/broken/metrics.json: Expecting")
+    assert lines[1] == (
+        'plxgen: warning: skipped runs/listed/metrics.json: a JSON list, not an object '
+        '{"global_step": N, "eval": {...}}'
+    )
+    assert lines[2] == "no finished runs (2 metrics.json skipped, see above) under runs"

@@ -118,6 +118,13 @@ def test_a_2017_file_becomes_canonical_with_its_comments() -> None:
     assert upgrade_text(NEW, "new.yaml") == (NEW, [])
 
 
+def test_a_2017_file_with_a_float_written_1e_3_upgrades_to_a_valid_file() -> None:
+    old = OLD.replace("learning_rate: 0.001", "learning_rate: 1e-3")
+    text, _ = upgrade_text(old, "old.yaml")
+    assert text == NEW.replace("learning_rate: 0.001", "learning_rate: 1e-3")
+    assert check(load_text(text, "new.yaml")) == check(load_text(NEW, "new.yaml"))
+
+
 def test_the_command_shows_a_diff_and_writes_only_when_asked(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

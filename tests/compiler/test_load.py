@@ -10,6 +10,7 @@ import yaml
 
 from plxgen.errors import ConfigError, Diagnostic
 from plxgen.compiler.load import MAX_DEPTH, Document, format_path, load_bytes, load_text
+from tests.conftest import ROOT
 
 SAMPLE = """\
 version: 1
@@ -163,6 +164,43 @@ def test_timestamps_stay_strings(stamp: str) -> None:
 def test_yaml_11_booleans_and_numbers() -> None:
     data = load_text("a: yes\nb: off\nc: 0x10\nd: 1_000\ne: ~\nf: '1'\n", "f").data
     assert data == {"a": True, "b": False, "c": 16, "d": 1000, "e": None, "f": "1"}
+
+
+@pytest.mark.parametrize(
+    "text, number",
+    [("1e-3", 0.001), ("1E5", 1e5), ("-2e+4", -2e4), ("1.0e5", 1e5), ("+.5e1", 5.0)],
+)
+def test_floats_are_read_as_yaml_12_reads_them(text: str, number: float) -> None:
+    # YAML 1.1 (PyYAML's safe_load) reads these as text; YAML 1.2 as numbers.
+    assert yaml.safe_load(f"a: {text}") == {"a": text}
+    doc = load_text(f"a:\n  - {text}\n", "f")
+    assert doc.data == {"a": [number]} and doc.values[("a", 0)] == (2, 5)
+
+
+def test_yaml_12_floats_without_libyaml(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("plxgen.compiler.load.FastLoader", None)
+    doc = load_text("a: 1e-3\nb: [-2E+4]\n", "f")
+    assert doc.data == {"a": 0.001, "b": [-2e4]} and doc.values[("b", 0)] == (2, 5)
+
+
+def test_text_that_only_looks_like_a_float_stays_text() -> None:
+    data = load_text("a: '1e-3'\nb: 1e\nc: e5\nd: 1e-3x\n", "f").data
+    assert data == {"a": "1e-3", "b": "1e", "c": "e5", "d": "1e-3x"}
+
+
+def test_a_learning_rate_written_1e_3_is_the_number() -> None:
+    from plxgen.compiler import apply_overrides, check
+
+    text = (ROOT / "generated_examples" / "lenet.yaml").read_text()
+    assert "learning_rate: 0.007\n" in text
+    as_written = check(load_text(text.replace("0.007\n", "7e-3\n"), "f"))
+    assert as_written == check(load_text(text, "f"))
+    overridden = apply_overrides(
+        load_text(text, "f"), ["model.classifier.optimizer.Adam.learning_rate=1E-3"]
+    )
+    assert check(overridden) == check(
+        load_text(text.replace("0.007\n", "0.001\n"), "f")
+    )
 
 
 def test_merge_keys_are_refused() -> None:

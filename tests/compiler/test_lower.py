@@ -649,8 +649,31 @@ def test_metrics_follow_the_label_kind() -> None:
     )
     assert codes(text) == [
         ("model.regressor.metrics[0]", "needs-classifier"),
-        ("model.regressor.metrics[1]", "needs-n-classes"),
+        ("model.regressor.metrics[1]", "needs-classifier"),
     ]
+
+
+def test_a_model_of_values_refuses_every_metric_of_classes() -> None:
+    regressor = MODEL.replace("classifier:", "regressor:").replace("units: 10", "units: 1")
+    regressor = regressor.replace("    n_classes: 10\n    one_hot_encode: true\n", "")
+    regressor = regressor.replace("loss: SoftmaxCrossEntropy", "loss: MeanSquaredError")
+    for_values = [n for n, e in registry.METRICS.items() if not e.classes]
+    assert {"MeanAbsoluteError", "RootMeanSquaredError", "PearsonCorrelation"} <= set(for_values)
+    assert not {"Accuracy", "AUC", "Precision", "MeanIOU"} & set(for_values)
+    listed = "".join(f"      - {n}\n" for n in ("Accuracy", "MeanAbsoluteError", "AUC"))
+    found = errors(config(model=regressor + "    metrics:\n" + listed))
+    assert [(d.path, d.code, d.message) for d in found] == [
+        ("model.regressor.metrics[0]", "needs-classifier",
+         "Accuracy needs class labels; this model predicts values"),
+        ("model.regressor.metrics[2]", "needs-classifier",
+         "AUC needs class labels; this model predicts values"),
+    ]  # fmt: skip
+    assert found[0].hint == (
+        "use it under model.classifier, or a metric of values: " + ", ".join(for_values)
+    )
+    # As the hint says: a metric of values in its place validates.
+    fixed = listed.replace("Accuracy", "RootMeanSquaredError").replace("AUC", "Mean")
+    lower(config(model=regressor + "    metrics:\n" + fixed))
 
 
 def test_a_generator_is_encoder_bridge_decoder() -> None:

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import yaml
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 tf = pytest.importorskip("tensorflow")
@@ -28,7 +29,7 @@ from plxgen.data.datasets import make_dataset
 from plxgen.errors import UserError
 from plxgen.data.progress import Progress
 from plxgen.data.tfrecord import crc32c, crc32c_many, encode_png, frame_records
-from tests.conftest import plxgen, train
+from tests.conftest import ROOT, plxgen, train
 
 # --- an independent reader -----------------------------------------------------
 
@@ -1048,6 +1049,44 @@ def test_bad_command_lines(
     assert main(["data", *argv, "-o", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert pattern in err and "Traceback" not in err
+
+
+def test_a_kind_spelt_nearly_right_is_offered_the_right_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_image_tree(tmp_path / "src")
+    out = str(tmp_path / "out")
+    assert main(["data", "image", str(tmp_path / "src"), "-o", out]) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1] == "  hint: did you mean 'images'?"
+    assert main(["data", "images", str(tmp_path / "src"), "-o", out]) == 0  # as told
+    assert (tmp_path / "out" / "images_train.tfrecord").is_file()
+
+
+def test_the_printed_blocks_validate_where_the_message_says_to_put_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from plxgen.compiler import check
+    from plxgen.compiler.load import load_text
+    from plxgen.errors import ConfigError
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["data", "digits", "-o", "data"]) == 0
+    out, err = capsys.readouterr()
+    places = {"train": "`train: data_pipeline:`", "eval": "`eval: data_pipeline:`"}
+    assert all(f"the {s} block under {p}" in err for s, p in places.items()), err
+    blocks = yaml.safe_load(out)
+    example = (ROOT / "generated_examples" / "lenet_digits.yaml").read_text()
+    text = example.split("\ntrain:\n")[0] + "\n"  # the model, without its data
+    for section in places:  # as the message says
+        text += yaml.safe_dump({section: {"data_pipeline": blocks[section]}})
+    try:
+        check(load_text(text, "c.yaml"))
+        found = []
+    except ConfigError as exc:
+        found = exc.diagnostics
+    # The blocks read where they stand (the model itself may ask for more: a Cast).
+    assert not [d for d in found if d.path.startswith(("train", "eval"))], found
 
 
 class _Stream(io.StringIO):

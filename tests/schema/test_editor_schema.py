@@ -227,3 +227,42 @@ def test_rules_between_fields_of_one_mapping() -> None:
     assert not schema_accepts(data)
     classifier["one_hot_encode"] = "{{ one_hot }}"
     assert schema_accepts(data)
+
+
+def _inlined(node: Any, definitions: dict[str, Any]) -> Any:
+    """node with every reference to a shared definition replaced by its body."""
+    if isinstance(node, list):
+        return [_inlined(item, definitions) for item in node]
+    if not isinstance(node, dict):
+        return node
+    ref = node.get("$ref", "")
+    if set(node) == {"$ref"} and ref.startswith("#/definitions/shared_"):
+        return _inlined(definitions[ref.rsplit("/", 1)[-1]], definitions)
+    return {key: _inlined(value, definitions) for key, value in node.items()}
+
+
+def _annotations(node: Any, found: set[str]) -> set[str]:
+    """Every description, example, default and deprecation message under node."""
+    if isinstance(node, list):
+        for item in node:
+            _annotations(item, found)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("description", "markdownDescription", "deprecationMessage", "examples", "default"):
+                found.add(f"{key}: {json.dumps(value, sort_keys=True)}")
+            _annotations(value, found)
+    return found
+
+
+def test_the_editor_schema_is_small_and_loses_nothing() -> None:
+    text = editor_schema_text()
+    assert len(text.encode()) < 1_000_000, "an editor schema to commit beside a config"
+    committed = json.loads(text)
+    unshared = schemagen.build_schema(editor=True)  # each part written where it applies
+    # Every description, example and default is still there, and only moved:
+    assert _annotations(committed, set()) == _annotations(unshared, set())
+    definitions = committed.pop("definitions")
+    kept = {k: v for k, v in definitions.items() if not k.startswith("shared_")}
+    assert len(kept) < len(definitions)  # it does share parts
+    inlined = _inlined({**committed, "definitions": kept}, definitions)
+    assert inlined == unshared  # the same schema once every shared part is back in place

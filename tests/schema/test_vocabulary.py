@@ -185,7 +185,7 @@ METRIC_CASES: dict[str, list[Any]] = {
     "sparse": ["Accuracy", {"SparseRecallAtK": {"k": 2}}, {"SparsePrecisionAtK": {"k": 2}}, "MeanIOU"],
     "binary": ["Accuracy", "AUC", "Precision", "MeanIOU"],
     "regressor": [
-        "Accuracy", "MeanAbsoluteError", {"MeanRelativeError": {"normalizer": 9.0}}, "MeanSquaredError",
+        "MeanAbsoluteError", {"MeanRelativeError": {"normalizer": 9.0}}, "MeanSquaredError",
         "RootMeanSquaredError", "Covariance", "PearsonCorrelation", {"PercentageLess": {"threshold": 4.5}}, "Mean",
     ],
 }  # fmt: skip

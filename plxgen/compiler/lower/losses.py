@@ -45,6 +45,10 @@ def _lower_loss(
                 "set one_hot_encode: true, or use " + " or ".join(sparse),
                 key=True,
             )
+        elif labels == "float":  # a regressor, a generator, an agent: no classes to set
+            for_values = ", ".join(n for n, e in registry.LOSSES.items() if labels in e.labels)
+            ctx.fail(path, f"{name} needs class labels; this model predicts values", "needs-classifier",
+                     f"use it under model.classifier, or a loss of values: {for_values}", key=True)  # fmt: skip
         else:
             ctx.fail(path, f"{name} needs n_classes", "needs-n-classes",
                      "set the model's n_classes, e.g. n_classes: 10", key=True)  # fmt: skip
@@ -119,6 +123,12 @@ def _lower_metric(
 ) -> list[ir.Metric]:
     entry = registry.METRICS[name]
     key = args.get("name") or snake_case(name)  # 2017's `name` (plxgen.schema.legacy)
+    if labels == "float" and entry.classes:
+        for_values = ", ".join(n for n, e in registry.METRICS.items() if not e.classes)
+        ctx.fail(path, f"{name} needs class labels; this model predicts values",
+                 "needs-classifier",
+                 f"use it under model.classifier, or a metric of values: {for_values}")  # fmt: skip
+        return []
     if labels not in entry.labels:
         _wrong_labels(ctx, name, entry, labels, path)
     values = entry.complete(args)
@@ -179,7 +189,7 @@ def _per_class(
 def _wrong_labels(
     ctx: Context, name: str, entry: MetricEntry, labels: str, path: Path
 ) -> None:
-    """A metric given labels it cannot compare scores with."""
+    """A classifier's metric given class labels it cannot compare scores with."""
     if labels == "sparse":
         ctx.fail(
             path,
@@ -187,12 +197,9 @@ def _wrong_labels(
             "needs-one-hot",
             "set one_hot_encode: true",
         )
-    elif "binary" not in entry.labels:
+    else:  # binary labels: a classifier without n_classes
         ctx.fail(path, f"{name} needs a classifier with n_classes", "needs-n-classes",
                  "set the model's n_classes, e.g. n_classes: 10")  # fmt: skip
-    else:
-        ctx.fail(path, f"{name} needs a classifier", "needs-classifier",
-                 "use it under model.classifier, or choose a metric for values")  # fmt: skip
 
 
 def _per_threshold(symbol: str, thresholds: Any) -> list[ir.Metric]:

@@ -24,7 +24,7 @@ _THRESHOLDS = {
     "description": "A threshold or a list of thresholds; one value is reported per threshold.",
 }
 # Metrics that threshold scores compare them with one-hot labels, not class indices.
-_SCORED = ("one_hot", "binary", "float")
+_SCORED = ("one_hot", "binary")
 # Metrics of the top classes need a classifier with n_classes.
 _CLASSES = ("one_hot", "sparse")
 
@@ -36,10 +36,13 @@ class MetricEntry(Scored):
     `per_threshold`: one Keras metric per threshold of its `thresholds`, keyed
     `<symbol>_at_<threshold>`; `nonzero`: arguments that must not be 0;
     `per_class`: what it calls for the one class of 2017's `class_id` (with
-    one-hot labels), given `top_k` and `class_id`.
+    one-hot labels), given `top_k` and `class_id`; `classes`: it needs class
+    labels (it counts classes, or thresholds scores against them), which a
+    model of values (a regressor, a generator) has none of.
     """
 
     key: str | None = None
+    classes: bool = False
     per_threshold: bool = False
     nonzero: tuple[str, ...] = ()
     per_class: str | None = None
@@ -50,28 +53,34 @@ METRICS: dict[str, MetricEntry] = {
         "Count of true positives at threshold 0.5 (keras.metrics.TruePositives).",
         symbol="keras.metrics.TruePositives",
         labels=_SCORED,
+        classes=True,
     ),
     "TrueNegatives": MetricEntry(
         "Count of true negatives at threshold 0.5 (keras.metrics.TrueNegatives).",
         symbol="keras.metrics.TrueNegatives",
         labels=_SCORED,
+        classes=True,
     ),
     "FalsePositives": MetricEntry(
         "Count of false positives at threshold 0.5 (keras.metrics.FalsePositives).",
         symbol="keras.metrics.FalsePositives",
         labels=_SCORED,
+        classes=True,
     ),
     "FalseNegatives": MetricEntry(
         "Count of false negatives at threshold 0.5 (keras.metrics.FalseNegatives).",
         symbol="keras.metrics.FalseNegatives",
         labels=_SCORED,
+        classes=True,
     ),
     "Mean": MetricEntry(
         "Mean of the predictions (keras.metrics.Mean).", function="mean_prediction"
     ),
     "Accuracy": MetricEntry(
-        "For a classifier: predicted class equals label class. For a regressor: exact equality.",
-        symbol="keras.metrics.Accuracy",
+        "Predicted class equals label class (keras.metrics.CategoricalAccuracy, "
+        "SparseCategoricalAccuracy or BinaryAccuracy, as the labels are).",
+        labels=("one_hot", "sparse", "binary"),
+        classes=True,
         by_labels={
             "one_hot": Variant("keras.metrics.CategoricalAccuracy"),
             "sparse": Variant("keras.metrics.SparseCategoricalAccuracy"),
@@ -82,11 +91,13 @@ METRICS: dict[str, MetricEntry] = {
         "Precision at threshold 0.5 (keras.metrics.Precision).",
         symbol="keras.metrics.Precision",
         labels=_SCORED,
+        classes=True,
     ),
     "Recall": MetricEntry(
         "Recall at threshold 0.5 (keras.metrics.Recall).",
         symbol="keras.metrics.Recall",
         labels=_SCORED,
+        classes=True,
     ),
     "AUC": MetricEntry(
         "Area under the ROC or PR curve (keras.metrics.AUC).",
@@ -99,6 +110,7 @@ METRICS: dict[str, MetricEntry] = {
         symbol="keras.metrics.AUC",
         renames={"num_thresholds": "num_thresholds", "curve": "curve"},
         labels=_SCORED,
+        classes=True,
         key="auc",
     ),
     "SpecificityAtSensitivity": MetricEntry(
@@ -113,6 +125,7 @@ METRICS: dict[str, MetricEntry] = {
         symbol="keras.metrics.SpecificityAtSensitivity",
         renames={"sensitivity": "sensitivity", "num_thresholds": "num_thresholds"},
         labels=_SCORED,
+        classes=True,
     ),
     "SensitivityAtSpecificity": MetricEntry(
         "Best sensitivity where specificity >= the given value (keras.metrics.SensitivityAtSpecificity).",
@@ -126,6 +139,7 @@ METRICS: dict[str, MetricEntry] = {
         symbol="keras.metrics.SensitivityAtSpecificity",
         renames={"specificity": "specificity", "num_thresholds": "num_thresholds"},
         labels=_SCORED,
+        classes=True,
     ),
     "PrecisionAtThresholds": MetricEntry(
         "Precision at each threshold (keras.metrics.Precision).",
@@ -133,6 +147,7 @@ METRICS: dict[str, MetricEntry] = {
         ("thresholds",),
         symbol="keras.metrics.Precision",
         labels=_SCORED,
+        classes=True,
         per_threshold=True,
     ),
     "RecallAtThresholds": MetricEntry(
@@ -141,6 +156,7 @@ METRICS: dict[str, MetricEntry] = {
         ("thresholds",),
         symbol="keras.metrics.Recall",
         labels=_SCORED,
+        classes=True,
         per_threshold=True,
     ),
     "SparseRecallAtK": MetricEntry(
@@ -150,6 +166,7 @@ METRICS: dict[str, MetricEntry] = {
         symbol="keras.metrics.SparseTopKCategoricalAccuracy",
         renames={"k": "k"},
         labels=_CLASSES,
+        classes=True,
         by_labels={
             "one_hot": Variant("keras.metrics.TopKCategoricalAccuracy", {"k": "k"})
         },
@@ -164,6 +181,7 @@ METRICS: dict[str, MetricEntry] = {
         function="sparse_precision_at_k",
         renames={"k": "k"},
         labels=_CLASSES,
+        classes=True,
         # tf.metrics.precision_at_k's class_id: of the examples with the class among
         # the k best scores, those of that class.
         per_class="keras.metrics.Precision",
@@ -220,6 +238,7 @@ METRICS: dict[str, MetricEntry] = {
             )
         },
         labels=("one_hot", "sparse", "binary"),
+        classes=True,
         by_labels={
             "one_hot": Variant(
                 "keras.metrics.OneHotMeanIoU", {"num_classes": "num_classes"}

@@ -196,12 +196,13 @@ PIPELINES: dict[str, PipelineKind] = {
         "Tabular data in CSV files with a header line: the numeric feature columns become one "
         "float32 feature `x` (in the order given), the label column the labels.",
         _fields({
-            "data_files": _FILES,
+            "data_files": {**_FILES, "examples": [["data/diabetes/train.csv"]]},
             "label_column": {
                 "type": "string",
                 "minLength": 1,
                 "maxLength": 200,
                 "description": "The header name of the label column.",
+                "examples": ["target"],
             },
             "feature_columns": {
                 "type": "array",

@@ -156,15 +156,25 @@ def _bridge() -> JSON:
     }
 
 
-def _model_fields(default_loss: str) -> dict[str, JSON]:
-    """The fields of a supervised model kind, its loss defaulting to default_loss."""
+def _model_fields(default_loss: str, values: bool = False) -> dict[str, JSON]:
+    """The fields of a supervised model kind, its loss defaulting to default_loss.
+
+    `values`: the model predicts values, not classes (a regressor, a generator):
+    its examples are a loss and metrics of values.
+    """
     losses = registry.LOSSES
     metrics = registry.METRICS
+    # A model of values shows what it can compute; a classifier the table's examples.
+    of_values: JSON = {}
+    if values:
+        names = [n for n, e in metrics.items() if not e.classes and not e.required]
+        of_values = {"examples": [names[1:3]]}  # after Mean, which ignores the labels
     return {
         "graph": {"$ref": "#/definitions/graph"},
         "loss": {
             **family(losses, f"The loss (default {default_loss})."),
             "default": {default_loss: None},
+            **({"examples": [{"HuberLoss": {"clip": 1.0}}]} if values else {}),
         },
         "optimizer": {
             **family(
@@ -177,6 +187,7 @@ def _model_fields(default_loss: str) -> dict[str, JSON]:
             "type": "array",
             "items": family(metrics, "A metric."),
             "description": "Metrics reported for training and evaluation.",
+            **of_values,
         },
         "summaries": {
             "anyOf": [
@@ -233,8 +244,10 @@ def _kinds() -> dict[str, JSON]:
         },
         ["graph"],
     )
-    regressor = obj("A regressor.", _model_fields("MeanSquaredError"), ["graph"])
-    fields = _model_fields("MeanSquaredError")
+    regressor = obj(
+        "A regressor.", _model_fields("MeanSquaredError", values=True), ["graph"]
+    )
+    fields = _model_fields("MeanSquaredError", values=True)
     del fields["graph"]
     generator = obj(
         "A generator (autoencoder): encoder -> bridge -> decoder, trained to reconstruct its input feature.",
