@@ -54,11 +54,11 @@ def test_the_table_has_each_layers_type_shape_and_parameters(
     conv1, conv2 = 5 * 5 * 1 * 32 + 32, 5 * 5 * 32 * 64 + 64
     dense1, dense2 = 7 * 7 * 64 * 1024 + 1024, 1024 * 10 + 10
     assert table["image"][1:] == ["InputLayer", "(None, 28, 28, 1)", "0"]
-    assert table["conv2d"][1:] == ["Conv2D", "(None, 28, 28, 32)", f"{conv1:,}"]
-    assert table["conv2d_1"][1:] == ["Conv2D", "(None, 14, 14, 64)", f"{conv2:,}"]
-    assert table["flatten"][1:] == ["Flatten", "(None, 3136)", "0"]
-    assert table["dense"][1:] == ["Dense", "(None, 1024)", f"{dense1:,}"]
-    assert table["dense_1"][1:] == ["Dense", "(None, 10)", f"{dense2:,}"]
+    assert table["Conv2D_1"][1:] == ["Conv2D", "(None, 28, 28, 32)", f"{conv1:,}"]
+    assert table["Conv2D_2"][1:] == ["Conv2D", "(None, 14, 14, 64)", f"{conv2:,}"]
+    assert table["Flatten_1"][1:] == ["Flatten", "(None, 3136)", "0"]
+    assert table["Dense_1"][1:] == ["Dense", "(None, 1024)", f"{dense1:,}"]
+    assert table["Dense_2"][1:] == ["Dense", "(None, 10)", f"{dense2:,}"]
     total = conv1 + conv2 + dense1 + dense2
     assert f"model lenet_digits: 9 layers, {total:,} parameters ({total:,} trainable, 0 non-trainable)" in out  # fmt: skip
 
@@ -137,7 +137,7 @@ def test_every_bundled_example_explains_in_one_run(tmp_path: Path) -> None:
     dqn = out.split("examples/dqn_cartpole.yaml:\n")[1].split("\n\n")[0]
     assert rows(dqn)["q_values"][1:] == ["Dense", "(None, 2)", "514"]
     trpo = out.split("examples/trpo_cartpole.yaml:\n")[1].split("\n\n")[0]
-    assert list(rows(trpo)) == ["state", "dense", "dense_1", "logits"]
+    assert list(rows(trpo)) == ["state", "Dense_1", "Dense_2", "logits"]
     assert "model naf_pendulum: 6 layers" in out
 
 
@@ -146,7 +146,7 @@ def test_input_shape_feeds_a_csv_models_input(capsys: pytest.CaptureFixture[str]
     assert main(["explain", str(config), "--input-shape", "4"]) == 0
     table = rows(capsys.readouterr().out)
     assert table["x"][1:] == ["InputLayer", "(None, 4)", "0"]
-    assert table["dense"][1:] == ["Dense", "(None, 32)", f"{4 * 32 + 32:,}"]
+    assert table["Dense_1"][1:] == ["Dense", "(None, 32)", f"{4 * 32 + 32:,}"]
 
 
 def test_a_failure_of_the_builder_is_a_bug_not_a_user_error(
