@@ -312,6 +312,8 @@ def expected(section: str, name: str, key: str) -> str:
 # Values the schema's examples do not give (or give for another context): by class and key, then key.
 VALUES: dict[tuple[str, str] | str, Any] = {
     "loss": {"MeanSquaredError": None}, "optimizer": {"Adam": None}, "metrics": ["Accuracy"],
+    # A model of values takes no metric of classes.
+    ("Regressor", "metrics"): ["MeanSquaredError"], ("Generator", "metrics"): ["MeanSquaredError"],
     "summaries": "all", "graph": BASE["model"]["classifier"]["graph"], "bridge": "NoOpBridge",
     "encoder": {"input_layers": "image", "layers": [{"Dense": {"units": 4}}]},
     "decoder": {"layers": [{"Dense": {"units": 4}}]}, "worker_configs": [], "ps_configs": [],

@@ -176,9 +176,8 @@ def lower_graph(
         aliases[var] = (config_name,)
         keras_names.setdefault(_keras_name(name, keras_names), config_name)
         call = layer_call(ctx, name, args, lpath)
-        if not call.func.qualname.startswith("keras.ops."):
-            named = {k: v for k, v in call.kwargs if k != "name"}
-            call = ir.Call(call.func, (*named.items(), ("name", own or prefix + config_name)))
+        if not own and not call.func.qualname.startswith("keras.ops."):
+            call = ir.Call(call.func, (*call.kwargs, ("name", prefix + config_name)))
         layers.append(ir.Layer(var, call, sources, format_path(lpath)))
         if is_output:
             marked.append(var)
