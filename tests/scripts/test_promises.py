@@ -27,6 +27,7 @@ import pytest
 
 from plxgen.data.tfrecord import TFRecordWriter, encode_png, example_bytes
 from tests.conftest import ROOT, finished, plxgen, start_train, train
+from tests.scripts.test_faults import wait_for_checkpoint
 
 pytest.importorskip("tensorflow")
 
@@ -210,17 +211,6 @@ def checkpoint_values(checkpoint: Path) -> dict[str, np.ndarray]:
     )
     with np.load(out) as values:
         return dict(values)
-
-
-def wait_for_checkpoint(folder: Path, step: int, process: subprocess.Popen[str]) -> None:
-    """Wait until `folder`'s checkpoint state names ckpt-<step>: the save is complete."""
-    import time
-
-    state, deadline = folder / "checkpoint", time.monotonic() + 300
-    while not (state.exists() and f'ckpt-{step}"' in state.read_text()):
-        assert process.poll() is None, process.communicate()[1]
-        assert time.monotonic() < deadline, f"ckpt-{step} never recorded"
-        time.sleep(0.02)
 
 
 @pytest.mark.parametrize("kill", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
