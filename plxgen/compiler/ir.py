@@ -431,8 +431,6 @@ class Experiment:
         wanted = {
             "ctypes": self.uses_memory_fraction,
             "functools": self.model.loss.call.func.qualname == "functools.partial",
-            "shutil": strategy == "multi_worker_mirrored",
-            "socket": strategy == "parameter_server",
             "tempfile": strategy == "multi_worker_mirrored",
         }
         return tuple(
@@ -539,6 +537,6 @@ def _has_regularizer(value: Any) -> bool:
 
 
 _ALWAYS_IMPORTED = (
-    "argparse", "contextlib", "json", "logging", "math", "os", "re", "signal", "sys",
-    "threading", "traceback", "time",
+    "argparse", "contextlib", "fcntl", "glob", "json", "logging", "math", "os", "re",
+    "shutil", "signal", "socket", "sys", "threading", "traceback", "time",
 )  # fmt: skip

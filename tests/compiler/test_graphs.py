@@ -299,7 +299,7 @@ def test_several_outputs_train_and_predict_per_output(folder: Path) -> None:
         == 0
     )
     line = json.loads(
-        (folder / "runs" / "outputs" / "predictions.jsonl").read_text().splitlines()[0]
+        (folder / "runs" / "outputs" / "predictions" / "predictions.jsonl").read_text().splitlines()[0]
     )
     assert set(line) == {"first", "second"} and len(line["first"]) == 10
 

@@ -890,6 +890,6 @@ def test_a_hostile_script_trains_evaluates_exports_and_predicts(tmp_path: Path) 
         assert "Traceback" not in result.stderr
     metrics = json.loads((tmp_path / "lenet_digits" / "metrics.json").read_text())
     assert metrics["global_step"] == 2
-    assert (tmp_path / "lenet_digits" / "predictions.jsonl").exists()
+    assert (tmp_path / "lenet_digits" / "predictions" / "predictions.jsonl").exists()
     (log,) = tmp_path.glob("*.log")  # settings.logging.path, a hostile file name
     assert "__import__('os').system('x')" in log.read_text(encoding="utf-8")

@@ -74,8 +74,8 @@ def test_classifier_export_serves_what_predict_wrote(workspace: Path) -> None:
     outputs = serving(image=images)
     assert set(outputs) == {"classes", "scores"}
 
-    scores = np.load(model_dir / "predictions.npy")
-    lines = [json.loads(line) for line in (model_dir / "predictions.jsonl").open()]
+    scores = np.load(model_dir / "predictions" / "predictions.npy")
+    lines = [json.loads(line) for line in (model_dir / "predictions" / "predictions.jsonl").open()]
     assert scores.shape == (len(lines), 10) == tuple(outputs["scores"].shape)
     np.testing.assert_allclose(outputs["scores"].numpy(), scores, atol=1e-5)
     np.testing.assert_allclose(scores, [line["scores"] for line in lines], rtol=1e-6)
@@ -112,6 +112,6 @@ def test_regressor_export_serves_what_predict_wrote(workspace: Path) -> None:
         "serving_default"
     ]
     outputs = serving(image=raw_eval_images(workspace))
-    predictions = np.load(model_dir / "predictions.npy")
+    predictions = np.load(model_dir / "predictions" / "predictions.npy")
     assert predictions.shape[1] == 1
     np.testing.assert_allclose(outputs["predictions"].numpy(), predictions, atol=1e-5)

@@ -211,7 +211,7 @@ def test_evaluate_predict_and_export_schedules(workspace: Path) -> None:
         "predict",
     )
     assert predicted.returncode == 0, predicted.stderr
-    lines = (model_dir / "predictions.jsonl").read_text().splitlines()
+    lines = (model_dir / "predictions" / "predictions.jsonl").read_text().splitlines()
     meta = json.loads((workspace / "data" / "digits" / "meta_data.json").read_text())
     assert len(lines) == meta["num_samples"]["eval"]
     first = json.loads(lines[0])
