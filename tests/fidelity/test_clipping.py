@@ -37,7 +37,7 @@ def test_global_clip_comes_before_the_embedding_clip(
     )
     module = scripts.load(data)
     features = {"x": tf.constant(IDS)}
-    trainer = module.Trainer(str(tmp_path), features, seed=0)
+    trainer = module.Trainer(str(tmp_path), features, seed=0, latest=None)
     start = [np.array(v.numpy()) for v in trainer.model.trainable_variables]
     trainer.train_step(features, tf.constant(TARGETS))
     ours = [np.array(v.numpy()) for v in trainer.model.trainable_variables]
