@@ -83,6 +83,9 @@ def metrics(model_dir: Path) -> dict:
     return json.loads((model_dir / "metrics.json").read_text())
 
 
+# test_model_dir kills a run at each rename and compares weight for weight; this
+# one kills LeNet (Dropout, a decay) at a time, and compares the evaluations.
+@pytest.mark.slow
 def test_sigkill_then_rerun_finishes_as_if_uninterrupted(workspace: Path) -> None:
     """Weights, optimizer, data position and Dropout's random state all resume exactly."""
     whole = workspace / "runs" / "whole"
@@ -173,6 +176,9 @@ def test_a_diverging_loss_stops_and_keeps_the_last_good_checkpoint(
         assert evaluated.returncode == 0, evaluated.stderr
 
 
+# test_model_dir covers this weight for weight: kills at each rename, damaged
+# checkpoints, a full disk's half-saved one.
+@pytest.mark.slow
 def test_leftovers_of_a_killed_save_do_not_break_the_next_run(workspace: Path) -> None:
     """A kill mid-save leaves files the checkpoint index does not name yet, and temp files."""
     model_dir = workspace / "runs" / "leftovers"
@@ -295,6 +301,8 @@ def test_a_dtype_the_model_does_not_take_is_one_line(tmp_path: Path) -> None:
     assert "does not fit the model" in error and "Conv2D" in error and "uint8" in error
 
 
+# test_model_dir checks the whole line (the weight and both shapes).
+@pytest.mark.slow
 def test_a_checkpoint_of_another_model_is_one_line(tmp_path: Path) -> None:
     import numpy as np
 

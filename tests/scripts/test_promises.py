@@ -213,7 +213,12 @@ def checkpoint_values(checkpoint: Path) -> dict[str, np.ndarray]:
         return dict(values)
 
 
-@pytest.mark.parametrize("kill", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+@pytest.mark.parametrize(
+    "kill",
+    # SIGTERM's checkpoint is the one a SIGKILLed run resumes from too.
+    [signal.SIGKILL, pytest.param(signal.SIGTERM, marks=pytest.mark.slow)],
+    ids=["SIGKILL", "SIGTERM"],
+)
 def test_an_unseeded_run_resumed_ends_as_the_uninterrupted_run_of_its_seed(
     workspace: Path, tmp_path: Path, kill: signal.Signals
 ) -> None:
