@@ -211,6 +211,11 @@ def test_another_optimizer_starts_its_state_again_with_the_weights_and_step(
         assert np.abs(after[key] - before[key]).max() < 0.01, key
     slots = [k for k in after if k.startswith("optimizer|_variables|")]
     assert len(slots) == (0 if name == "sgd" else 6)  # RMSProp: one velocity per weight
+    # ckpt-41 is this optimizer's: the next resume restores its state whole.
+    again = run(workspace, name, changed, "--train-steps", "42", "--schedule", "train")
+    assert again.returncode == 0, again.stderr
+    assert warnings(again) == []
+    assert report(changed)["resumed_from"] == 41
 
 
 def test_layers_of_other_shapes_are_refused_with_the_layer_and_both_shapes(
