@@ -150,7 +150,7 @@ def test_readers_and_tables_are_named_once() -> None:
 
 def test_templates_name_no_kind() -> None:
     """The templates test the IR's flags, never a kind's name."""
-    for template in ("data.py.j2", "readers.py.j2", "processors.py.j2", "loop.py.j2"):
+    for template in ("data.py.j2", "readers.py.j2", "processors.py.j2", "loop.py.j2", "run.py.j2"):
         text = (TEMPLATES / template).read_text()
         for name in [*registry.PIPELINES, *registry.FEATURE_PROCESSORS]:
             assert f'"{name}"' not in text, (template, name)
