@@ -272,9 +272,32 @@ def _show(path: Path) -> str:
     return comment(str(path))
 
 
+def _redirected_file() -> Path | None:
+    """The regular file stdout goes to (`> train.py`), where the system says which."""
+    import os
+
+    try:
+        fd = sys.stdout.fileno()
+        opened = os.fstat(fd)
+        path = os.readlink(f"/proc/self/fd/{fd}")  # Linux; elsewhere: not known
+        named = os.stat(path)
+    except (OSError, ValueError, AttributeError):
+        return None
+    same = (opened.st_dev, opened.st_ino) == (named.st_dev, named.st_ino)
+    return Path(os.path.relpath(path)) if same and path.endswith(".py") else None
+
+
 def _compile(args: argparse.Namespace) -> int:
     from plxgen.compiler.outputs import compile_all, write_all
 
+    if args.output is None:
+        # `compile x.yaml > x.py` writes the script `compile x.yaml -o x.py` would
+        # (its header, its paths), so that `check x.yaml -o x.py` agrees with it.
+        args.output = _redirected_file()
+        if args.output is not None:
+            outputs, _ = compile_all(_targets(args), args.sets, args.max_combinations)
+            sys.stdout.write(outputs[0].text)
+            return EXIT_OK
     outputs, stale = compile_all(_targets(args), args.sets, args.max_combinations)
     if len(outputs) == 1 and outputs[0].path is None:
         sys.stdout.write(outputs[0].text)

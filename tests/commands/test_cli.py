@@ -6,6 +6,7 @@ import ast
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -152,6 +153,27 @@ def test_header_names_the_config_relative_to_the_script(work: Path) -> None:
         lines[1]
         == "# Regenerate from this folder: plxgen compile ../configs/lenet.yaml -o train.py"
     )
+
+
+@pytest.mark.parametrize("output", ["lenet.py", "scripts/lenet.py"])
+def test_compile_redirected_to_a_file_is_what_check_expects(work: Path, output: str) -> None:
+    """`plxgen compile x.yaml > F` writes the script `-o F` would, header and paths."""
+    (work / "scripts").mkdir()
+    with open(work / output, "w", encoding="utf-8") as redirected:
+        compiled = subprocess.run(
+            [sys.executable, "-m", "plxgen", "compile", "lenet.yaml"],
+            cwd=work,
+            stdout=redirected,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    assert compiled.returncode == 0, compiled.stderr
+    result = plxgen("check", "lenet.yaml", "-o", output, cwd=work)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+    redirected_text = (work / output).read_text()
+    (work / output).unlink()
+    plxgen("compile", "lenet.yaml", "-o", output, cwd=work, check=True)
+    assert (work / output).read_text() == redirected_text
 
 
 def test_check_up_to_date(work: Path) -> None:
