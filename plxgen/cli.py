@@ -171,6 +171,13 @@ def _parser() -> argparse.ArgumentParser:
     data.add_argument(
         "--force", action="store_true", help="overwrite an existing dataset"
     )
+    data.add_argument(
+        "--config-dir",
+        type=_path,
+        metavar="DIR",
+        help="the folder of the experiment file the printed blocks go into: their "
+        "paths are relative to it (default: the current folder)",
+    )
     results = commands.add_parser(
         "results",
         help="one row per finished run under DIR: its values, step and eval metrics",
@@ -387,13 +394,17 @@ def _make_data(args: argparse.Namespace) -> int:
     )
     for path in paths:
         print(f"wrote {_show(path)}", file=sys.stderr)
+    config_dir = args.config_dir or Path.cwd()
+    where = "this folder" if args.config_dir is None else _show(config_dir)
     print(
-        "the data_pipeline blocks that read it (paths relative to this folder) "
-        "follow on stdout: put the train block under `train: data_pipeline:` and "
-        "the eval block under `eval: data_pipeline:` of an experiment file here",
+        "the data_pipeline blocks that read it follow on stdout: paste the train block "
+        "under `train: data_pipeline:` and the eval block under `eval: data_pipeline:` "
+        f"of an experiment file in {where} (a config's paths are relative to its "
+        "folder: --config-dir DIR prints them for a file in DIR); num_epochs: 1 is one "
+        "pass over the data, which ends training even before train_steps",
         file=sys.stderr,
     )
-    sys.stdout.write(blocks_yaml(paths))
+    sys.stdout.write(blocks_yaml(paths, config_dir))
     return EXIT_OK
 
 

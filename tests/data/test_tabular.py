@@ -80,6 +80,7 @@ def test_csv_to_an_exported_model(tmp_path: Path) -> None:
             "TFRecordTabularPipeline": {
                 "data_files": ["data/diabetes/csv_train.tfrecord"],
                 "meta_data_file": "data/diabetes/meta_data.json",
+                "num_epochs": 1,
             }
         },
         "eval": {
@@ -203,6 +204,7 @@ def test_image_data_prints_the_image_pipeline_blocks(tmp_path: Path) -> None:
             "TFRecordImagePipeline": {
                 "data_files": ["digits/d_train.tfrecord"],
                 "meta_data_file": "digits/meta_data.json",
+                "num_epochs": 1,
             }
         },
         "eval": {
@@ -215,6 +217,20 @@ def test_image_data_prints_the_image_pipeline_blocks(tmp_path: Path) -> None:
     }
     assert "wrote digits/meta_data.json" not in made.stdout
     assert f"wrote {tmp_path / 'digits' / 'meta_data.json'}" in made.stderr
+
+
+def test_data_blocks_are_relative_to_the_config_dir(tmp_path: Path) -> None:
+    """--config-dir: the blocks' paths are the ones a config in that folder needs."""
+    (tmp_path / "exp").mkdir()
+    made = plxgen(
+        "data", "digits", "-o", "data/digits", "--config-dir", "exp", cwd=tmp_path, check=True
+    )
+    blocks = yaml.safe_load(made.stdout)
+    train = blocks["train"]["TFRecordImagePipeline"]
+    assert train["data_files"] == ["../data/digits/digits_train.tfrecord"]
+    assert train["meta_data_file"] == "../data/digits/meta_data.json"
+    for path in [*train["data_files"], train["meta_data_file"]]:
+        assert (tmp_path / "exp" / path).is_file()
 
 
 def test_an_image_pipeline_on_tabular_records_names_the_right_one(
