@@ -371,7 +371,7 @@ class Experiment:
     train: Pipeline
     train_steps: int | None
     eval: Pipeline | None
-    eval_steps: int | None
+    eval_steps: int  # 0: the whole eval data
     eval_delay_secs: int
     eval_throttle_secs: int
     resolved_config: dict[str, Any]

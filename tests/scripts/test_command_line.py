@@ -48,6 +48,8 @@ def test_help_answers_without_importing_tensorflow(script: Path) -> None:
     result = run(script, "--help")
     assert result.stdout.startswith(f"usage: {script.name}"), result.stderr[-2000:]
     assert "--model-dir" in result.stdout and "--schedule" in result.stdout
+    # Every default says what it does (a None would not).
+    assert "(default: None)" not in " ".join(result.stdout.split())
     # The speed follows from this (benchmarks/compile_latency.py has the figures).
     assert result.stderr.strip().splitlines()[-1] == "exit=0 heavy=none"
 

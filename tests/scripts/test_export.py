@@ -79,7 +79,7 @@ def test_classifier_export_serves_what_predict_wrote(workspace: Path) -> None:
     assert scores.shape == (len(lines), 10) == tuple(outputs["scores"].shape)
     np.testing.assert_allclose(outputs["scores"].numpy(), scores, atol=1e-5)
     np.testing.assert_allclose(scores, [line["scores"] for line in lines], rtol=1e-6)
-    assert outputs["classes"].numpy().tolist() == [line["class"] for line in lines]
+    assert outputs["classes"].numpy().tolist() == [line["classes"] for line in lines]
     # The batch size is free: one example gives the first row.
     one = serving(image=images[:1])
     np.testing.assert_allclose(one["scores"].numpy(), scores[:1], atol=1e-5)

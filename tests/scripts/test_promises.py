@@ -99,7 +99,11 @@ def damage(folder: Path, case: str) -> str:
     section = "train.data_pipeline"
     if case == "missing file":
         records.unlink()
-        return f"data file not found: {records}"
+        scripts = folder / "generated_examples"
+        return (
+            f"data file not found: {records} (../data/digits/digits_train.tfrecord "
+            f"from the config, relative to this script's folder {scripts})"
+        )
     if case == "truncated file":
         records.write_bytes(records.read_bytes()[:-100])
         return f"corrupt TFRecord file {records}: it ends inside a record (truncated?)"

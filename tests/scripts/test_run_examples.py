@@ -215,7 +215,8 @@ def test_evaluate_predict_and_export_schedules(workspace: Path) -> None:
     meta = json.loads((workspace / "data" / "digits" / "meta_data.json").read_text())
     assert len(lines) == meta["num_samples"]["eval"]
     first = json.loads(lines[0])
-    assert 0 <= first["class"] < 10 and len(first["scores"]) == 10
+    assert 0 <= first["classes"] < 10 and len(first["scores"]) == 10
+    assert first["class_name"] == meta["classes"][first["classes"]]
 
     exported = run_script(
         workspace, "lenet_digits", "--model-dir", str(model_dir), "--schedule", "export"

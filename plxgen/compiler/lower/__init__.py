@@ -103,7 +103,8 @@ def lower(
         train=train_pipe,
         train_steps=data["train"].get("train_steps"),
         eval=eval_pipe,
-        eval_steps=eval_section.get("steps", 10) if eval_section else None,
+        # null (the whole eval data) is --eval-steps' 0
+        eval_steps=(eval_section.get("steps", 10) or 0) if eval_section else 0,
         eval_delay_secs=eval_section.get("delay_secs", 0) if eval_section else 0,
         eval_throttle_secs=(
             eval_section.get("continuous_eval_throttle_secs", 60)
