@@ -22,6 +22,7 @@ from tests.conftest import ROOT, train
 
 EXAMPLES = ROOT / "generated_examples"
 RL_EXAMPLES = ("dqn_cartpole", "trpo_cartpole", "naf_pendulum")
+UNSEEDED = "environment.run_config.tf_random_seed=null"
 
 
 def compile_to(tmp: Path, example: str, name: str, *sets: str) -> Path:
@@ -176,36 +177,21 @@ def test_dqn_beats_a_random_policy_after_4000_steps(tmp_path: Path) -> None:
 
 
 def test_resume_continues_counters_memory_and_exploration(tmp_path: Path) -> None:
-    script = compile_to(tmp_path, "dqn_cartpole", "dqn")
+    """An unseeded run: its drawn seed is kept with the checkpoint and resumed with it."""
+    script = compile_to(tmp_path, "dqn_cartpole", "dqn", UNSEEDED)
     model_dir = tmp_path / "run"
-    first = run(
-        script,
-        "--model-dir",
-        str(model_dir),
-        "--train-steps",
-        "1500",
-        "--schedule",
-        "train",
-        "--seed",
-        "1",
-    )
+    steps = ["--model-dir", str(model_dir), "--schedule", "train", "--train-steps"]
+    first = run(script, *steps, "1500")
     assert first.returncode == 0, first.stderr
     before = metrics(model_dir)
     assert (before["global_step"], before["resumed_from"]) == (1500, 0)
-    second = run(
-        script,
-        "--model-dir",
-        str(model_dir),
-        "--train-steps",
-        "2600",
-        "--schedule",
-        "train",
-        "--seed",
-        "1",
-    )
+    seed = before["seed"]
+    assert f"seed {seed}, drawn for this run (--seed {seed} repeats it)" in first.stderr
+    second = run(script, *steps, "2600")
     assert second.returncode == 0, second.stderr
     after = metrics(model_dir)
-    assert (after["resumed_from"], after["global_step"]) == (1500, 2600)
+    assert (after["resumed_from"], after["global_step"], after["seed"]) == (1500, 2600, seed)
+    assert "drawn" not in second.stderr
     assert after["episodes"] > before["episodes"]
     assert "restored" in second.stderr
     np = pytest.importorskip("numpy")
@@ -214,19 +200,46 @@ def test_resume_continues_counters_memory_and_exploration(tmp_path: Path) -> Non
         assert (
             int(saved["memory_count"]) == 2600 and len(saved["memory_rewards"]) == 2600
         )
+        assert int(saved["seed"]) == seed
     # Training went on at once (the memory already held first_update transitions):
     # the summary at step 2000 reports the loss of the updates at steps 1536 and 1792.
     assert re.search(r"step 2000/2600: .* loss [0-9]", second.stderr), second.stderr
-    done = run(
-        script,
-        "--model-dir",
-        str(model_dir),
-        "--train-steps",
-        "2600",
-        "--schedule",
-        "train",
-    )
+    other = seed + 1
+    done = run(script, *steps, "2600", "--seed", str(other))
     assert done.returncode == 0 and "already trained to step 2600" in done.stderr
+    ignored = f"--seed {other} ignored: {model_dir / 'checkpoints' / 'ckpt-2600'} goes on with seed {seed}"
+    assert ignored in done.stderr
+
+
+@pytest.mark.slow
+def test_an_unseeded_run_resumed_is_the_run_of_its_seed_resumed_alike(tmp_path: Path) -> None:
+    """Weight for weight, memory and random state alike: the drawn seed is the run's seed.
+
+    (A resumed RL run starts a new episode, so it is compared with the same
+    interruption under --seed S, not with an uninterrupted run.)
+    """
+    script = compile_to(tmp_path, "dqn_cartpole", "dqn", UNSEEDED)
+    np = pytest.importorskip("numpy")
+    tf = pytest.importorskip("tensorflow")
+    saved = {}
+    seed: list[str] = []
+    for name in ("drawn", "given"):
+        model_dir = tmp_path / name
+        for steps in ("1100", "1400"):
+            args = ["--model-dir", str(model_dir), "--train-steps", steps, "--schedule", "train"]
+            assert run(script, *args, *seed).returncode == 0
+        seed = ["--seed", str(metrics(model_dir)["seed"])]
+        checkpoint = model_dir / "checkpoints" / "ckpt-1400"
+        reader = tf.train.load_checkpoint(str(checkpoint))
+        with np.load(f"{checkpoint}.npz") as state:
+            saved[name] = {
+                **{key: reader.get_tensor(key) for key in reader.get_variable_to_shape_map()},
+                **{key: state[key] for key in state.files},
+            }
+    drawn, given = saved["drawn"], saved["given"]
+    assert drawn.keys() == given.keys() and "memory_rewards" in drawn
+    for key in drawn:
+        np.testing.assert_array_equal(drawn[key], given[key], err_msg=key)
 
 
 def test_evaluate_needs_a_checkpoint(tmp_path: Path) -> None:
