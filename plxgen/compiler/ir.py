@@ -276,7 +276,8 @@ class Pipeline:
     ids may be text; `images`: it holds images. `modules` are the
     standard-library modules its reader imports, `numpy` whether it uses
     numpy; `cache` is only set where caching applies. `pairs`: its records
-    are tuples, whose parts its parse function takes.
+    are tuples, whose parts its parse function takes. `meta_shapes`: its meta
+    data alone gives the features' shapes (read with no files, as export does).
     """
 
     section: str  # train | eval
@@ -304,6 +305,7 @@ class Pipeline:
     modules: tuple[str, ...] = ()
     numpy: bool = False
     pairs: bool = False
+    meta_shapes: bool = False
     # The min_after_dequeue that sized the shuffle buffer; None when capacity did.
     min_after_dequeue: int | None = None
 

@@ -6,7 +6,7 @@
   a run killed (SIGKILL or SIGTERM) and resumed ends with exactly the weights
   of an uninterrupted `--seed S` run.
 - Schedules read only what they use: evaluate, predict and export with the
-  training files gone.
+  training files gone, export with the eval files gone too.
 - Each thing once: one evaluation per checkpoint step, one event file per
   pipeline and run.
 - A clean stderr at the default log level.
@@ -262,6 +262,11 @@ def test_schedules_other_than_training_need_no_training_data(
         assert result.returncode == 0, (schedule, result.stderr)
     report = json.loads((model_dir / "metrics.json").read_text())
     assert {"eval", "predict", "export"} <= report.keys()
+    # Export needs only the meta data: the image records' shapes are in it.
+    (folder / "data" / "digits" / "digits_eval.tfrecord").unlink()
+    shutil.rmtree(model_dir / "export")
+    train(script, "--schedule", "export", "--model-dir", model_dir, check=True)
+    assert (model_dir / "export" / "20" / "saved_model.pb").is_file()
     # Training still needs them, and says so.
     result = train(script, "--train-steps", "40", "--model-dir", model_dir)
     assert "data file not found" in one_error(result)

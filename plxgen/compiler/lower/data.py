@@ -122,6 +122,7 @@ def lower_pipeline(ctx: Context, section: dict[str, Any], path: Path) -> ir.Pipe
         modules=kind.modules,
         numpy=kind.numpy,
         pairs=kind.pairs,
+        meta_shapes=kind.meta_shapes,
         min_after_dequeue=(
             None if spec.get("capacity") else _field(kind, spec, "min_after_dequeue")
         ),

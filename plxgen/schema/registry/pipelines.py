@@ -35,7 +35,10 @@ class PipelineKind(Entry):
     modules its reader imports; `numpy`: its reader uses numpy. `caches`:
     `cache` applies (False where the reader holds the data in memory anyway).
     `pairs`: each record is a tuple (features and labels, source and target
-    lines), whose parts its parse function takes as arguments.
+    lines), whose parts its parse function takes as arguments. `meta_shapes`:
+    its meta data alone gives its features' shapes and types (its reader opens
+    no file but meta_data.json when it is given no files), so export builds the
+    model without any data file.
     """
 
     reader: str
@@ -53,6 +56,7 @@ class PipelineKind(Entry):
     numpy: bool = False
     caches: bool = True
     pairs: bool = False
+    meta_shapes: bool = False
 
     @property
     def meta_data(self) -> bool:
@@ -139,7 +143,7 @@ PIPELINES: dict[str, PipelineKind] = {
         _fields({"data_files": _FILES, "meta_data_file": _META_DATA_FILE}),
         ("data_files", "meta_data_file"),
         reader="image_dataset", constants=("image_features",), features=("image",),
-        records=True, images=True,
+        records=True, images=True, meta_shapes=True,
     ),
     "TFRecordTabularPipeline": PipelineKind(
         "Tabular tf.train.Example records as `plxgen data csv` and `plxgen data npz` write them, "
@@ -147,7 +151,7 @@ PIPELINES: dict[str, PipelineKind] = {
         "is feature `x`, `label` the label (an int64 class id, or a float32 value for a regressor).",
         _fields({"data_files": _FILES, "meta_data_file": _META_DATA_FILE}),
         ("data_files", "meta_data_file"),
-        reader="tabular_dataset", features=("x",), records=True,
+        reader="tabular_dataset", features=("x",), records=True, meta_shapes=True,
     ),
     "TFRecordSequencePipeline": PipelineKind(
         "tf.train.SequenceExample records whose context and sequence features are typed by "
@@ -167,6 +171,7 @@ PIPELINES: dict[str, PipelineKind] = {
         ("data_files", "meta_data_file"),
         reader="sequence_dataset", constants=("sequence_types",),
         reader_args=("label_feature", "dynamic_pad", "bucket_boundaries"), records=True,
+        meta_shapes=True,
     ),
     "NumpyPipeline": PipelineKind(
         "Arrays of .npz files (numpy.savez), one example per row; features are named by their arrays.",
