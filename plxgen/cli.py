@@ -297,14 +297,16 @@ def _redirected_file() -> Path | None:
 def _compile(args: argparse.Namespace) -> int:
     from plxgen.compiler.outputs import compile_all, write_all
 
-    if args.output is None:
+    redirected = _redirected_file() if args.output is None else None
+    if redirected is not None:
         # `compile x.yaml > x.py` writes the script `compile x.yaml -o x.py` would
         # (its header, its paths), so that `check x.yaml -o x.py` agrees with it.
-        args.output = _redirected_file()
-        if args.output is not None:
-            outputs, _ = compile_all(_targets(args), args.sets, args.max_combinations)
+        args.output = redirected
+        outputs, _ = compile_all(_targets(args), args.sets, args.max_combinations)
+        if [output.path for output in outputs] == [redirected]:
             sys.stdout.write(outputs[0].text)
             return EXIT_OK
+        args.output = None  # several scripts (a matrix): as without the redirection
     outputs, stale = compile_all(_targets(args), args.sets, args.max_combinations)
     if len(outputs) == 1 and outputs[0].path is None:
         sys.stdout.write(outputs[0].text)

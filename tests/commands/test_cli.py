@@ -176,6 +176,25 @@ def test_compile_redirected_to_a_file_is_what_check_expects(work: Path, output: 
     assert (work / output).read_text() == redirected_text
 
 
+def test_a_matrix_redirected_to_a_file_is_the_stdout_error(work: Path) -> None:
+    sweep = ROOT / "generated_examples" / "sweeps" / "lenet_sweep.yaml"
+    with open(work / "sweep.py", "w", encoding="utf-8") as redirected:
+        compiled = subprocess.run(
+            [sys.executable, "-m", "plxgen", "compile", str(sweep)],
+            cwd=work,
+            stdout=redirected,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    assert compiled.returncode == 2
+    assert compiled.stderr.splitlines() == [
+        f"plxgen: error: {sweep} has a matrix: it compiles to a folder of scripts, not to stdout",
+        "  hint: pass the folder: -o DIR",
+    ]
+    assert (work / "sweep.py").read_text() == ""
+    assert sorted(p.name for p in work.iterdir()) == ["lenet.yaml", "sweep.py"]
+
+
 def test_check_up_to_date(work: Path) -> None:
     assert plxgen("compile", "lenet.yaml", "-o", "train.py", cwd=work).returncode == 0
     result = plxgen("check", "lenet.yaml", "-o", "train.py", cwd=work)
