@@ -9,8 +9,11 @@ folder, as after any earlier compile. Beside it: the same with `--no-cache`
 (templates compiled from source too), and an unchanged file whose body is
 cached (a second compile of the same file). The sides alternate, N times
 each; medians are compared. Then the marginal cost of a file when 20 edited
-files are compiled in one invocation, and compiles of generated files of 10,
-100 and 1000 layers, with the marginal cost per layer.
+files are compiled in one invocation; the bundled sweep with a matrix of 64
+combinations against the same sweep with one (both cold; the combinations
+compile on all cores, so the ratio is printed with the number of cores); and
+compiles of generated files of 10, 100 and 1000 layers, with the marginal cost
+per layer.
 
     python benchmarks/compile_latency.py [N]
 """
@@ -75,6 +78,24 @@ def edited_lenet(folder: Path, k: int) -> Path:
     return path
 
 
+def sweep(folder: Path, rates: int, widths: list[int]) -> Path:
+    """The bundled sweep with `rates` learning rates times `widths`: one script each."""
+    text = (ROOT / "generated_examples" / "sweeps" / "lenet_sweep.yaml").read_text()
+    assert "logspace: -3:-2:2" in text and "values: [256, 1024]" in text
+    text = text.replace("logspace: -3:-2:2", f"logspace: -4:-1:{rates}")
+    text = text.replace("values: [256, 1024]", f"values: {widths}")
+    path = folder / f"sweep{rates * len(widths)}.yaml"
+    path.write_text(text)
+    return path
+
+
+def cores() -> int:
+    """The cores this process may run on (its affinity, where the system has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def main() -> None:
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 9
     with tempfile.TemporaryDirectory() as tmp:
@@ -135,6 +156,22 @@ def main() -> None:
         print(
             f"\nseveral files in one invocation (edited lenets, cold): 1 file {first:.2f} s, "
             f"20 files {all_:.2f} s: {(all_ - first) / 19 * 1000:.0f} ms per further file"
+        )
+
+        widths = [64, 128, 256, 384, 512, 768, 1024, 2048]
+        sweeps = {
+            1: one + [str(sweep(work, 1, [256])), "-o", str(work / "sweep1"), "--force"],
+            64: one + [str(sweep(work, 8, widths)), "-o", str(work / "sweep64"), "--force"],
+        }  # fmt: skip
+        matrix: dict[int, list[tuple[float, float]]] = {1: [], 64: []}
+        for i in range(max(3, runs // 3)):
+            for n in (1, 64) if i % 2 == 0 else (64, 1):
+                matrix[n].append(timed(sweeps[n], env))
+        first, all_ = (statistics.median(t[0] for t in matrix[n]) for n in (1, 64))
+        cpu = statistics.median(t[1] for t in matrix[64])  # the workers' included
+        print(
+            f"\nthe bundled sweep's matrix (cold, {cores()} cores): 1 combination {first:.2f} s, "
+            f"64 combinations {all_:.2f} s ({cpu:.1f} s CPU): {all_ / first:.1f}x the one"
         )
 
         print("\ngraph size (Dense layers), whole process, medians:")
