@@ -429,7 +429,7 @@ DIFFERENCES = [
     ),
     Difference(
         "run-type",
-        "settings.run_type is accepted and ignored",
+        "settings.run_type is informational: compile --target slurm|kubernetes writes a launcher",
         lambda data, names: _has(data, ("settings", "run_type")),
     ),
 ]

@@ -87,6 +87,7 @@ def _build_schema() -> JSON:
             "model": model.model(),
             "train": train.supervised_train(),
             "eval": train.supervised_eval(),
+            "launch": environment.launch(),
         },
         "definitions": definitions,
     }

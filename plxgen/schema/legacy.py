@@ -102,7 +102,6 @@ _IMAGE_OPS = (
 )  # fmt: skip
 _COLLECTIONS = "a TF1 graph collection: Keras tracks losses, metrics and updates itself"
 _PLATFORM = "a field of the 2017 platform's record, not of the experiment: a script has no use for it"
-_K8S = "a Kubernetes request of the 2017 platform, which a script cannot apply: give it to your scheduler (docs/kubernetes.md)"
 _ROUTING = "the graph output it compares with the labels; without it, every output"
 _TARGET = (
     "a data pipeline gives one target, its labels, which every loss and metric compares with: "
@@ -164,10 +163,7 @@ KEYS: tuple[Key, ...] = (
         )
     ),  # fmt: skip
     Key("settings", "export_strategies", "ignore", "`--schedule export` writes a SavedModel; 2017's export strategies have no TF2 counterpart"),
-    Key("settings", "concurrent_experiments", "ignore", "a scheduling setting of the 2017 platform: a matrix writes one script per combination, run as you choose"),
     Key("environment", "cluster_uuid", "ignore", _PLATFORM),
-    *(Key("environment", key, "ignore", _K8S) for key in ("master_resources", "worker_resources", "ps_resources")),
-    Key("resources", "index", "ignore", _K8S),
     Key("train", "steps", "rename", "the 2017 schema's spelling of train_steps", to="train_steps"),
     Key("train", "hooks", "ignore", "TF1 session hooks: checkpoints and summaries come from environment.run_config, logging from settings.logging"),
     Key("eval", "hooks", "ignore", "TF1 session hooks: checkpoints and summaries come from environment.run_config, logging from settings.logging"),

@@ -155,8 +155,9 @@ def string_places() -> list[Place]:
     """The free-text places of the experiment schema (model kinds and layers folded)."""
     schema = json.loads(schema_text())
     places = set(_places(schema, schema["definitions"], (), frozenset()))
-    # `matrix` and `declarations` feed expressions (tests/compiler/test_front.py), not the script.
-    return sorted(p for p in places if p[0] not in ("matrix", "declarations"))
+    # `matrix` and `declarations` feed expressions (tests/compiler/test_front.py), and
+    # `launch` the launchers (tests/compiler/test_launchers.py), not the script.
+    return sorted(p for p in places if p[0] not in ("matrix", "declarations", "launch"))
 
 
 def placeholder(place: Place) -> str:

@@ -577,7 +577,7 @@ def test_strict_makes_ignored_2017_keys_errors() -> None:
         ": error: project.is_public: 'is_public' is ignored [ignored-key]"
         in result.stderr
     )
-    assert result.stderr.splitlines()[-1] == "11 errors"
+    assert result.stderr.splitlines()[-1] == "10 errors"
 
 
 def test_output_layer_names_an_output_of_the_graph() -> None:

@@ -31,6 +31,7 @@ from plxgen.compiler.lower.environment import (
     lower_environment,
     lower_logging,
     lower_run_config,
+    script_config,
 )
 from plxgen.compiler.lower.graph import MAX_LAYERS, keras_layers, keras_layers_document
 from plxgen.compiler.lower.losses import MAX_METRICS
@@ -111,7 +112,7 @@ def lower(
             if eval_section
             else 60
         ),
-        resolved_config=data,
+        resolved_config=script_config(data),
         environment=lower_environment(ctx, environment),
     )
     if model.clip_embed and experiment.environment.mixed_precision == "mixed_float16":

@@ -130,6 +130,7 @@ def _resources(env: dict[str, Any]) -> tuple[tuple[str, str, str, str], ...]:
     resources = []
     for key, who in (
         ("resources", "chief"),
+        ("master_resources", "chief"),
         ("default_worker_resources", "each worker"),
         ("default_ps_resources", "each ps"),
     ):
@@ -314,3 +315,12 @@ def _format_problem(fmt: str) -> str | None:
     except (ValueError, TypeError, IndexError) as exc:
         return show(str(exc), 200)[1:-1]
     return None
+
+
+def script_config(data: dict[str, Any]) -> dict[str, Any]:
+    """The resolved config a script records (config.json): all but `launch`.
+
+    How a run is submitted is the launcher's business: a changed image or
+    partition leaves the scripts as they are.
+    """
+    return {key: value for key, value in data.items() if key != "launch"}

@@ -8,7 +8,11 @@ from typing import Any
 from plxgen.compiler import ir, rl_ir
 from plxgen.compiler.load import Path, show
 from plxgen.compiler.lower.context import Context, one, or_default
-from plxgen.compiler.lower.environment import lower_logging, lower_run_config
+from plxgen.compiler.lower.environment import (
+    lower_logging,
+    lower_run_config,
+    script_config,
+)
 from plxgen.compiler.lower.graph import keras_layers, lower_graph
 from plxgen.compiler.lower.losses import lower_loss
 from plxgen.compiler.lower.model import (
@@ -108,7 +112,7 @@ def lower_rl(ctx: Context, kind: str, spec: dict[str, Any]) -> rl_ir.RLExperimen
         eval_every_steps=evaluation.get("every_steps")
         or (max(train["train_steps"] // 50, 1) if keep_best else None),
         keep_best=keep_best,
-        resolved_config=data,
+        resolved_config=script_config(data),
     )
     ctx.check()
     return experiment

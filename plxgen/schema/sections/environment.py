@@ -105,6 +105,13 @@ def settings() -> JSON:
                     ),
                 },
             ),
+            "concurrent_experiments": integer(
+                None,
+                "How many scripts of a matrix run at once: `plxgen run`'s default -j, "
+                "and a launcher's limit (SLURM's array %N, a Job's parallelism). Default: 1 "
+                "for plxgen run, no limit for a launcher.",
+                minimum=1,
+            ),
             "run_type": enum(
                 ["local", "kubernetes", "minikube"],
                 "local",
@@ -178,8 +185,19 @@ def _resources() -> JSON:
         },
     )
     return obj(
-        "Resources of one task (recorded for whoever schedules it).",
-        {"cpu": amount, "memory": amount, "gpu": amount},
+        "Resources of one task: in the script's docstring, and what a launcher "
+        "(`plxgen compile --target slurm|kubernetes`) asks the scheduler for. "
+        "cpu in cores, memory in MiB or a Kubernetes quantity (`4Gi`), gpu in devices.",
+        {
+            "cpu": amount,
+            "memory": amount,
+            "gpu": amount,
+            "index": integer(
+                None,
+                "worker_resources, ps_resources: the task these are for (0 is the first).",
+                minimum=0,
+            ),
+        },
     )
 
 
@@ -287,7 +305,99 @@ def environment() -> JSON:
                 "description": "Per-ps sessions (with index).",
             },
             "resources": _resources(),
+            "master_resources": {
+                **_resources(),
+                "description": "The chief's (2017 'master') resources, over `resources`.",
+            },
             "default_worker_resources": _resources(),
             "default_ps_resources": _resources(),
+            "worker_resources": {
+                "type": "array",
+                "items": _resources(),
+                "description": "Per-worker resources (with index), over default_worker_resources.",
+            },
+            "ps_resources": {
+                "type": "array",
+                "items": _resources(),
+                "description": "Per-ps resources (with index), over default_ps_resources.",
+            },
+        },
+    )
+
+
+def launch() -> JSON:
+    """`launch:`: what `plxgen compile --target slurm|kubernetes` writes into the launcher."""
+    name = {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]*" + END}
+    path = {"type": "string", "pattern": "^[A-Za-z0-9_./+-]+" + END}
+    return obj(
+        "The launcher that `--target slurm|kubernetes` writes beside the scripts "
+        "(the scripts do not depend on it).",
+        {
+            "runs": {
+                **path,
+                "description": "The folder of the runs' model dirs, relative to the "
+                "launcher's folder (or absolute). Default: runs.",
+            },
+            "python": {
+                **path,
+                "description": "The Python that runs a script, on the nodes or in the "
+                "image. Default: python3.",
+            },
+            "slurm": obj(
+                "SLURM's options (sbatch).",
+                {
+                    "partition": {
+                        **name,
+                        "description": "--partition. Default: the cluster's.",
+                    },
+                    "account": {
+                        **name,
+                        "description": "--account. Default: the user's.",
+                    },
+                    "time": {
+                        "type": "string",
+                        "pattern": "^([0-9]+-)?[0-9]+(:[0-9]{2}){0,2}" + END,
+                        "description": "--time, the time limit of a task (`2:00:00`, "
+                        "`1-12:00:00`); a task gets SIGTERM two minutes before it and "
+                        "saves a checkpoint. Default: the partition's.",
+                    },
+                },
+            ),
+            "kubernetes": obj(
+                "Kubernetes' objects (Job, Indexed Job, TFJob).",
+                {
+                    "image": {
+                        "type": "string",
+                        "pattern": "^[A-Za-z0-9][A-Za-z0-9_./:@-]*" + END,
+                        "description": "The image that holds the launcher's folder (its "
+                        "scripts) at `workdir` and has TensorFlow. Default: "
+                        "tensorflow/tensorflow:2.21.0.",
+                    },
+                    "namespace": {
+                        **name,
+                        "description": "The namespace. Default: none (kubectl's).",
+                    },
+                    "workdir": {
+                        **path,
+                        "description": "Where the image holds the launcher's folder. "
+                        "Default: /workspace.",
+                    },
+                    "data_claim": {
+                        **name,
+                        "description": "The PersistentVolumeClaim of the data. Default: NAME-data.",
+                    },
+                    "data_path": {
+                        **path,
+                        "description": "Where the data claim is mounted. Default: the "
+                        "folder that holds the pipelines' files, as the scripts in "
+                        "workdir see it.",
+                    },
+                    "runs_claim": {
+                        **name,
+                        "description": "The PersistentVolumeClaim (ReadWriteMany for a "
+                        "cluster) mounted at /runs, the runs folder. Default: NAME-runs.",
+                    },
+                },
+            ),
         },
     )
