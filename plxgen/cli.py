@@ -37,6 +37,12 @@ def _path(text: str) -> Path:
     return Path(text)
 
 
+def _path_text(text: str) -> str:
+    """A path argument kept as written: `-o DIR/` (a folder) keeps its slash."""
+    _path(text)
+    return text
+
+
 def _cap(text: str) -> int:
     """`--max-combinations N`: a whole number the compiler can hold that many scripts of."""
     from plxgen.compiler.matrix import MAX_CAP
@@ -83,6 +89,12 @@ def _parser() -> argparse.ArgumentParser:
         "metavar": "N",
         "help": "the most scripts a matrix may make (default: 256)",
     }
+    target = {
+        "choices": ["slurm", "kubernetes"],
+        "default": None,
+        "help": "also write what submits the scripts: NAME.sbatch (SLURM: a job, a job "
+        "array for a matrix) or NAME.k8s.yaml (a Job, an Indexed Job, a TFJob for a cluster)",
+    }
     compile_ = commands.add_parser(
         "compile", help="write the training script for a config"
     )
@@ -96,7 +108,7 @@ def _parser() -> argparse.ArgumentParser:
     compile_.add_argument(
         "-o",
         "--output",
-        type=_path,
+        type=_path_text,
         help="the script to write (default: stdout); a folder for a matrix or several configs",
     )
     compile_.add_argument("--set", dest="sets", **sets)  # type: ignore[arg-type]
@@ -106,15 +118,17 @@ def _parser() -> argparse.ArgumentParser:
         help="overwrite a file plxgen did not write, or one edited since",
     )
     compile_.add_argument("--max-combinations", **cap)  # type: ignore[arg-type]
+    compile_.add_argument("--target", **target)  # type: ignore[arg-type]
     _strict(compile_)
 
     check = commands.add_parser(
         "check", help="exit 1 with a diff if OUT is not what compile would write"
     )
     check.add_argument("configs", type=_path, nargs="+", metavar="CONFIG")
-    check.add_argument("-o", "--output", type=_path, required=True)
+    check.add_argument("-o", "--output", type=_path_text, required=True)
     check.add_argument("--set", dest="sets", **sets)  # type: ignore[arg-type]
     check.add_argument("--max-combinations", **cap)  # type: ignore[arg-type]
+    check.add_argument("--target", **target)  # type: ignore[arg-type]
     _strict(check)
 
     validate = commands.add_parser(
@@ -200,6 +214,46 @@ def _parser() -> argparse.ArgumentParser:
     )
     results.add_argument(
         "--reverse", action="store_true", help="with --sort: descending"
+    )
+
+    def jobs(text: str) -> int:
+        """`run -j N`: how many scripts at once, at least 1."""
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"expected at least 1, got {text!r}")
+        return value
+
+    run = commands.add_parser(
+        "run",
+        help="run a compiled sweep's scripts here, N at a time; a rerun resumes it",
+        description="Run each script of OUT/matrix.json (a folder `compile` wrote for a "
+        "matrix) with this Python and --model-dir RUNS/NAME, its output in "
+        "RUNS/NAME/run.log; runs that finished (metrics.json) are skipped, the others "
+        "resume from their newest checkpoint. Ctrl-C or SIGTERM stops every run with a "
+        "checkpoint. Then prints the `results` table of RUNS. Exit 1 if a run failed.",
+    )
+    run.add_argument(
+        "folder",
+        type=_path,
+        metavar="OUT",
+        help="the folder `plxgen compile SWEEP.yaml -o OUT/` wrote for a matrix",
+    )
+    run.add_argument(
+        "-j",
+        "--jobs",
+        type=jobs,
+        metavar="N",
+        help="how many scripts run at once (default: settings.concurrent_experiments "
+        "of the sweep's config, else 1)",
+    )
+    run.add_argument(
+        "--runs",
+        type=_path,
+        metavar="DIR",
+        help="the folder of the run folders (default: OUT/runs)",
     )
     hook = commands.add_parser(
         "hook",
@@ -337,7 +391,13 @@ def _checked(args: argparse.Namespace) -> int:
 def _targets(args: argparse.Namespace) -> list[Any]:
     from plxgen.compiler.outputs import targets
 
-    return targets(args.configs, args.output)
+    import os
+
+    out = args.output
+    # `-o DIR/` names a folder even before it exists (a Path drops the slash).
+    folder = isinstance(out, str) and out.endswith(("/", os.sep))
+    out = Path(out) if out is not None else None
+    return targets(args.configs, out, args.target, folder=folder)
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -430,6 +490,19 @@ def _results(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _run_sweep(args: argparse.Namespace) -> int:
+    from plxgen.commands.results import find_runs, render
+    from plxgen.commands.run import run_sweep
+
+    outcome = run_sweep(args.folder, args.jobs, args.runs, sys.stderr)
+    if outcome.signal is not None:
+        return 128 + outcome.signal  # 130 for SIGINT, 143 for SIGTERM
+    runs = find_runs(outcome.runs, sys.stderr) if outcome.runs.is_dir() else []
+    if runs:
+        sys.stdout.write(render(runs, "table"))
+    return EXIT_DIFFERS if outcome.failed else EXIT_OK  # 1: a run failed
+
+
 def _hook(args: argparse.Namespace) -> int:
     from plxgen.commands.hooks import report, run_hook
     from plxgen.compiler import cache
@@ -499,6 +572,7 @@ _COMMANDS = {
     "schema": _schema,
     "data": _data,
     "results": _results,
+    "run": _run_sweep,
     "hook": _hook,
     "init": _init,
     "upgrade": _upgrade,

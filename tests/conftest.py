@@ -221,3 +221,8 @@ def import_script(script: Path) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def configs_in(folder: Path, pattern: str = "*.yaml") -> list[Path]:
+    """The experiment files of a folder, sorted: not the Kubernetes launchers beside them."""
+    return sorted(p for p in folder.glob(pattern) if not p.name.endswith(".k8s.yaml"))

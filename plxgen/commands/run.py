@@ -29,9 +29,9 @@ from types import FrameType
 from typing import Any, TextIO
 
 from plxgen.commands.results import METRICS_FILE
+from plxgen.compiler.matrix import INDEX_FILE, is_index
 from plxgen.errors import UserError, escape
 
-INDEX_FILE = "matrix.json"
 LOG_FILE = "run.log"
 # How long stopped scripts get to save their checkpoint before SIGKILL.
 GRACE_SECONDS = 120.0
@@ -93,7 +93,8 @@ def read_sweep(folder: Path) -> Sweep:
             f"plxgen compile SWEEP.yaml -o {_show(folder)}/",
         )
     try:
-        data = json.loads(index.read_text(encoding="utf-8"))
+        text = index.read_text(encoding="utf-8")
+        data = json.loads(text)
     except (OSError, ValueError) as error:
         raise UserError(
             f"{_show(index)} cannot be read: {getattr(error, 'strerror', None) or error}",
@@ -105,9 +106,7 @@ def read_sweep(folder: Path) -> Sweep:
         f"compile the sweep again: plxgen compile "
         f"{_show(os.path.normpath(config_path)) if config_path else 'SWEEP.yaml'} -o {_show(folder)}/"
     )
-    if not (
-        isinstance(data, dict) and str(data.get("generated_by", "")).startswith("plxgen ")
-    ):
+    if not is_index(text):
         raise UserError(f"{_show(index)} is not a {INDEX_FILE} that plxgen wrote", again)
     listed = data.get("scripts")
     if not isinstance(listed, dict) or not listed:

@@ -230,6 +230,9 @@ class Target:
     script: Path | None
     matrix_folder: Path | None
     make_folder: bool = False  # -o DIR/ or several configs: create DIR when missing
+    launcher: str | None = (
+        None  # --target: slurm | kubernetes, written beside the scripts
+    )
 
 
 def compile_config(config: Path, out: Path | None, sets: list[str]) -> str:
@@ -264,7 +267,15 @@ def compile_target(
     if found is None:
         out = target.script
         text = _script(doc, config, out, out.name if out else "train.py", sets)
-        return [Output(out, text, target.make_folder)]
+        outputs = [Output(out, text, target.make_folder)]
+        if target.launcher:
+            if out is None:
+                raise UserError(
+                    "--target writes a launcher beside the script, not to stdout",
+                    "pass the script: -o NAME.py",
+                )
+            outputs.append(_launcher(target, doc, out, [out.name], None, sets))
+        return outputs
     folder = target.matrix_folder
     if folder is None:
         raise UserError(
@@ -286,7 +297,44 @@ def compile_target(
             True,
         )
     )
+    if target.launcher:
+        scripts = [f"{combo.name}.py" for combo in combos]
+        values = [combo.values for combo in combos]
+        outputs.append(
+            _launcher(target, doc, folder / matrix.INDEX_FILE, scripts, values, sets)
+        )
     return outputs
+
+
+def _launcher(
+    target: Target,
+    doc: Document,
+    beside: Path,
+    scripts: list[str],
+    combos: list[dict[str, Any]] | None,
+    sets: list[str],
+) -> Output:
+    """The launcher of `--target`, in the folder of `beside` (the script or matrix.json)."""
+    from plxgen.compiler import launch
+    from plxgen.compiler.write import with_header
+
+    assert target.launcher is not None
+    name = stem(target.config) if combos is not None else beside.stem
+    folder = beside.parent
+    config_rel = _posix(
+        os.path.relpath(os.path.abspath(target.config), os.path.abspath(folder))
+    )
+    with passing_on_warnings({}) as warnings:
+        found = launch.extract(
+            doc, name, scripts, combos, posixpath.dirname(config_rel)
+        )
+        body = launch.render_launcher(found, target.launcher, doc)
+    if errors := strict_errors(warnings):  # --strict: what a target cannot express
+        raise ConfigError(errors)
+    regenerate = "." if combos is not None else beside.name
+    text = with_header(body, config_rel, regenerate, sets, target.launcher)
+    path = folder / f"{name}{launch.TARGETS[target.launcher]}"
+    return Output(path, text, True)
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,8 @@ def expand(configs: list[Path]) -> list[Path]:
     for config in configs:
         text = str(config)
         if not config.exists() and _GLOB & set(text):
-            found = sorted(glob.glob(text))
+            # A glob of configs passes over the launchers plxgen wrote beside them.
+            found = sorted(p for p in glob.glob(text) if not _generated(Path(p)))
             if not found:
                 raise UserError(f"no file matches {_show(config)}")
             result.extend(Path(p) for p in found)
@@ -46,11 +47,22 @@ def expand(configs: list[Path]) -> list[Path]:
     return result
 
 
+def _generated(path: Path) -> bool:
+    """Whether a file is an output of plxgen (a launcher such as NAME.k8s.yaml)."""
+    return state(_read(path, 4096)) != "foreign" or is_index(_read(path))
+
+
 def _is_folder(out: Path) -> bool:
     return out.is_dir() or str(out).endswith(("/", os.sep))
 
 
-def targets(configs: list[Path], out: Path | None) -> list[Target]:
+def targets(
+    configs: list[Path],
+    out: Path | None,
+    launcher: str | None = None,
+    *,
+    folder: bool = False,
+) -> list[Target]:
     """Where each config's output goes.
 
     One config: `-o FILE` (or stdout) for a script, `-o DIR` for a matrix
@@ -60,9 +72,9 @@ def targets(configs: list[Path], out: Path | None) -> list[Target]:
     configs = expand(configs)
     if len(configs) == 1:
         (config,) = configs
-        if out is not None and _is_folder(out):
-            return [Target(config, out / f"{stem(config)}.py", out, True)]
-        return [Target(config, out, out)]
+        if out is not None and (folder or _is_folder(out)):
+            return [Target(config, out / f"{stem(config)}.py", out, True, launcher)]
+        return [Target(config, out, out, launcher=launcher)]
     if out is None:
         raise UserError(
             f"{len(configs)} configs compile to a folder", "pass the folder: -o DIR"
@@ -79,7 +91,7 @@ def targets(configs: list[Path], out: Path | None) -> list[Target]:
                 "compile them into different folders",
             )
         seen[name] = config
-        result.append(Target(config, out / f"{name}.py", out / name, True))
+        result.append(Target(config, out / f"{name}.py", out / name, True, launcher))
     return result
 
 
@@ -308,6 +320,8 @@ def _command(plan: list[Target], output: Output, sets: list[str]) -> str:
 
     assert output.path is not None
     overrides = "".join(f" --set {comment(shlex.quote(item))}" for item in sets)
+    if plan and plan[0].launcher:
+        overrides += f" --target {plan[0].launcher}"
     for target in plan:
         if output.path == target.script:
             return f"plxgen compile {_show(target.config)} -o {_show(output.path)}{overrides}"
@@ -316,4 +330,10 @@ def _command(plan: list[Target], output: Output, sets: list[str]) -> str:
             and output.path.parent == target.matrix_folder
         ):
             return f"plxgen compile {_show(target.config)} -o {_show(target.matrix_folder)}{overrides}"
+        if (  # a launcher beside its script
+            target.script is not None
+            and output.path.parent == target.script.parent
+            and output.path.name.startswith(f"{target.script.stem}.")
+        ):
+            return f"plxgen compile {_show(target.config)} -o {_show(target.script)}{overrides}"
     return "plxgen compile"

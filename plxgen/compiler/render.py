@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shlex
 from functools import lru_cache
 from typing import TYPE_CHECKING, Callable
 
@@ -40,6 +42,9 @@ def compiling_environment() -> jinja2.Environment:
         comment=lambda v: comment(str(v)),
         docstring=docstring,
         dict=dict,
+        # The launchers' literals: a shell word, a YAML (JSON) scalar or collection.
+        sh=lambda v: shlex.quote(str(v)),
+        yaml=lambda v: json.dumps(v, ensure_ascii=True),
     )
     return env
 

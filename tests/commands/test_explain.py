@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from plxgen.cli import main
-from tests.conftest import ROOT
+from tests.conftest import ROOT, configs_in
 
 pytest.importorskip("tensorflow")
 
@@ -124,8 +124,8 @@ def test_every_bundled_example_explains_in_one_run(tmp_path: Path) -> None:
     make_pipeline_data(data)
     make_dataset("digits", None, data / "digits", seed=0)
     make_dataset("digits", None, data / "mnist", seed=0, name="mnist")  # the same layout
-    configs = sorted(str(p.relative_to(tmp_path)) for p in (tmp_path / "examples").rglob("*.yaml"))  # fmt: skip
-    assert len(configs) == len(list((ROOT / "generated_examples").rglob("*.yaml")))
+    configs = [str(p.relative_to(tmp_path)) for p in configs_in(tmp_path / "examples", "**/*.yaml")]
+    assert len(configs) == len(configs_in(ROOT / "generated_examples", "**/*.yaml"))
     result = plxgen("explain", *configs, cwd=tmp_path, timeout=600)
     assert result.returncode == 0, result.stderr
     tables = result.stdout.split("\n\n")

@@ -9,10 +9,10 @@ import pytest
 from plxgen.compiler import cache
 from plxgen.compiler import compile_config
 from plxgen.errors import ConfigError
-from tests.conftest import plxgen
+from tests.conftest import configs_in, plxgen
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = sorted((ROOT / "generated_examples").glob("*.yaml"))
+EXAMPLES = configs_in(ROOT / "generated_examples")
 
 
 @pytest.fixture

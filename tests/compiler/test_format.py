@@ -7,13 +7,15 @@ from pathlib import Path
 import black
 import pytest
 
+from tests.conftest import configs_in
+
 from plxgen.compiler import lower_document, read_config
 from plxgen.compiler.format import format_source
 from plxgen.compiler.render import render
 from plxgen.compiler.write import HEADER_LINES
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = sorted((ROOT / "generated_examples").glob("*.yaml"))
+EXAMPLES = configs_in(ROOT / "generated_examples")
 
 
 @pytest.mark.parametrize("config", EXAMPLES, ids=lambda p: p.stem)

@@ -39,9 +39,9 @@ from plxgen.compiler.load import (
 from plxgen.compiler.lower import MAX_LAYERS, MAX_METRICS
 from plxgen.compiler.render import render
 from plxgen.compiler.validate import schema_text
-from tests.conftest import ROOT
+from tests.conftest import ROOT, configs_in
 
-EXAMPLES = sorted((ROOT / "generated_examples").glob("*.yaml"))
+EXAMPLES = configs_in(ROOT / "generated_examples")
 Path = tuple[str | int, ...]
 
 _SETTINGS: dict[str, Any] = {

@@ -10,9 +10,9 @@ import pytest
 
 from plxgen.compiler import compile_config
 from plxgen.compiler.write import state
-from tests.conftest import ROOT, compare_golden, plxgen
+from tests.conftest import ROOT, compare_golden, configs_in, plxgen
 
-EXAMPLES = sorted((ROOT / "generated_examples").glob("*.yaml"))
+EXAMPLES = configs_in(ROOT / "generated_examples")
 
 
 @pytest.mark.parametrize("config", EXAMPLES, ids=[p.stem for p in EXAMPLES])
@@ -67,7 +67,13 @@ def test_matrix_example_matches_its_golden_folder(
     from plxgen.compiler import Target, compile_target
 
     folder = config.with_suffix("")
+    # The sweep's launchers are goldens too: the scripts are the same with each target.
     outputs = compile_target(Target(config, folder, folder), [])
+    scripts = list(outputs)
+    for target in ("slurm", "kubernetes"):
+        launched = compile_target(Target(config, folder, folder, launcher=target), [])
+        assert launched[:-1] == scripts
+        outputs.append(launched[-1])
     expected = set()
     for output in outputs:
         assert output.path is not None
@@ -81,3 +87,22 @@ def test_matrix_example_matches_its_golden_folder(
             if stale.name not in expected:
                 stale.unlink()
     assert {p.name for p in folder.iterdir()} == expected
+
+
+# Each kind of launcher has a golden: a sweep's (above), a cluster's and one script's.
+LAUNCHED = ["lenet_cluster", "lenet"]
+
+
+@pytest.mark.parametrize("name", LAUNCHED)
+@pytest.mark.parametrize("target", ["slurm", "kubernetes"])
+def test_launcher_matches_golden(name: str, target: str, update_goldens: bool) -> None:
+    from plxgen.compiler import Target, compile_target
+    from plxgen.compiler.launch import TARGETS
+
+    config = ROOT / "generated_examples" / f"{name}.yaml"
+    script = config.with_suffix(".py")
+    outputs = compile_target(Target(config, script, script, launcher=target), [])
+    assert [o.path for o in outputs] == [script, config.with_suffix(TARGETS[target])]
+    assert outputs[0].text == script.read_text()  # the script is as without --target
+    assert state(outputs[1].text) == "generated"
+    compare_golden(config.with_suffix(TARGETS[target]), outputs[1].text, update_goldens)

@@ -10,7 +10,7 @@ import yaml
 
 from plxgen.errors import ConfigError, Diagnostic
 from plxgen.compiler.load import MAX_DEPTH, Document, format_path, load_bytes, load_text
-from tests.conftest import ROOT
+from tests.conftest import ROOT, configs_in
 
 SAMPLE = """\
 version: 1
@@ -331,7 +331,7 @@ def test_several_documents_are_refused() -> None:
 
 def _configs() -> list[Path]:
     root = Path(__file__).resolve().parents[2]
-    return sorted(root.glob("generated_examples/**/*.yaml")) + sorted(
+    return configs_in(root / "generated_examples", "**/*.yaml") + sorted(
         root.glob("tests/broken/*.yaml")
     )
 

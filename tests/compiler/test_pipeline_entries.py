@@ -27,10 +27,10 @@ from plxgen.compiler.render import environment, render
 from plxgen.schema import registry
 from plxgen.schema.registry.pipelines import PipelineKind
 from plxgen.schema.registry.processors import ProcessorKind, Statement
-from tests.conftest import ROOT
+from tests.conftest import ROOT, configs_in
 
 TEMPLATES = ROOT / "templates"
-EXAMPLES = sorted((ROOT / "generated_examples").glob("*.yaml"))
+EXAMPLES = configs_in(ROOT / "generated_examples")
 # Reader arguments that are not fields of a kind: lowering gives them.
 GIVEN = {"sources", "dynamic_pad", "bucket_boundaries"}
 # Values a processor's statements read that lowering derives from its arguments.

@@ -23,14 +23,14 @@ from plxgen.compiler import check, read_config
 from plxgen.compiler.validate import editor_schema_text, schema_text
 from plxgen.errors import ConfigError
 from plxgen.schema import build as schemagen
-from tests.conftest import ROOT
+from tests.conftest import ROOT, configs_in
 
 fastjsonschema = pytest.importorskip("fastjsonschema")
 
 CORPUS = Path(__file__).parent / "corpus"
 FILES = sorted(
     [
-        *(ROOT / "generated_examples").glob("**/*.yaml"),
+        *configs_in(ROOT / "generated_examples", "**/*.yaml"),
         *CORPUS.glob("*.yaml"),
         *(ROOT / "tests" / "broken").glob("*.yaml"),
         *(ROOT / "tests" / "legacy_2017").glob("*.yaml"),

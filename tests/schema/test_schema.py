@@ -12,7 +12,7 @@ from plxgen.compiler.load import load_text
 from plxgen.compiler.matrix import Axis, axes, combinations
 from plxgen.compiler.front import render_document
 from plxgen.compiler.validate import schema_text
-from tests.conftest import ROOT
+from tests.conftest import ROOT, configs_in
 
 
 def test_committed_schema_is_up_to_date() -> None:
@@ -21,7 +21,7 @@ def test_committed_schema_is_up_to_date() -> None:
 
 def test_schema_accepts_every_example_and_rejects_a_misspelt_layer() -> None:
     validator = jsonschema.Draft7Validator(json.loads(schema_text()))
-    configs = sorted((ROOT / "generated_examples").glob("**/*.yaml"))
+    configs = configs_in(ROOT / "generated_examples", "**/*.yaml")
     for config in configs:
         doc = load_text(config.read_text(), str(config))
         # The file as written: `declarations` and `matrix` are described too.
