@@ -152,6 +152,15 @@ def write_captions(folder: Path) -> None:
                 w.write(example.SerializeToString())
 
 
+def record_offsets(path: Path) -> list[int]:
+    """Where each record of a TFRecord file starts (its 12-byte header)."""
+    data, offsets, offset = path.read_bytes(), [], 0
+    while offset < len(data):
+        offsets.append(offset)
+        offset += 12 + int.from_bytes(data[offset : offset + 8], "little") + 4
+    return offsets
+
+
 def make_pipeline_data(data: Path) -> None:
     """Everything the pipeline examples read, under `data`."""
     write_npz(data / "npz")

@@ -27,6 +27,7 @@ import pytest
 
 from plxgen.data.tfrecord import TFRecordWriter, encode_png, example_bytes
 from tests.conftest import ROOT, finished, plxgen, start_train, train
+from tests.pipeline_data import record_offsets
 from tests.scripts.test_faults import wait_for_checkpoint
 
 pytest.importorskip("tensorflow")
@@ -68,15 +69,6 @@ def one_error(result: subprocess.CompletedProcess[str]) -> str:
     errors = [line for line in result.stderr.splitlines() if ": error: " in line]
     assert len(errors) == 1, result.stderr
     return errors[0].split(": error: ", 1)[1]
-
-
-def record_offsets(path: Path) -> list[int]:
-    """Where each record of a TFRecord file starts (its 12-byte header)."""
-    data, offsets, offset = path.read_bytes(), [], 0
-    while offset < len(data):
-        offsets.append(offset)
-        offset += 12 + int.from_bytes(data[offset : offset + 8], "little") + 4
-    return offsets
 
 
 def write_images(path: Path, shape: tuple[int, int, int], label: int) -> None:
