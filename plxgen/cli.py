@@ -43,18 +43,31 @@ def _path_text(text: str) -> str:
     return text
 
 
+def _whole(text: str) -> int:
+    """A whole-number argument."""
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+
+
 def _cap(text: str) -> int:
     """`--max-combinations N`: a whole number the compiler can hold that many scripts of."""
     from plxgen.compiler.matrix import MAX_CAP
 
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    value = _whole(text)
     if not 1 <= value <= MAX_CAP:
         raise argparse.ArgumentTypeError(
             f"expected a number from 1 to {MAX_CAP}, got {text!r}"
         )
+    return value
+
+
+def _jobs(text: str) -> int:
+    """`run -j N`: how many scripts at once, at least 1."""
+    value = _whole(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1, got {text!r}")
     return value
 
 
@@ -216,16 +229,6 @@ def _parser() -> argparse.ArgumentParser:
         "--reverse", action="store_true", help="with --sort: descending"
     )
 
-    def jobs(text: str) -> int:
-        """`run -j N`: how many scripts at once, at least 1."""
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-        if value < 1:
-            raise argparse.ArgumentTypeError(f"expected at least 1, got {text!r}")
-        return value
-
     run = commands.add_parser(
         "run",
         help="run a compiled sweep's scripts here, N at a time; a rerun resumes it",
@@ -244,7 +247,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "-j",
         "--jobs",
-        type=jobs,
+        type=_jobs,
         metavar="N",
         help="how many scripts run at once (default: settings.concurrent_experiments "
         "of the sweep's config, else 1)",
@@ -389,9 +392,9 @@ def _checked(args: argparse.Namespace) -> int:
 
 
 def _targets(args: argparse.Namespace) -> list[Any]:
-    from plxgen.compiler.outputs import targets
-
     import os
+
+    from plxgen.compiler.outputs import targets
 
     out = args.output
     # `-o DIR/` names a folder even before it exists (a Path drops the slash).

@@ -92,7 +92,7 @@ class Launch:
     scripts: tuple[str, ...]  # in the launcher's folder, in matrix.json's order
     matrix: bool
     concurrent: int | None
-    roles: tuple[Role, ...]  # () for one process
+    roles: tuple[Role, ...]  # one process: the chief alone
     runs: str
     python: str
     run_type: str | None
@@ -101,7 +101,7 @@ class Launch:
 
     @property
     def tasks(self) -> int:
-        return sum(len(r.tasks) for r in self.roles) or 1
+        return sum(len(r.tasks) for r in self.roles)
 
     @property
     def task_roles(self) -> list[tuple[str, int]]:
@@ -214,30 +214,29 @@ def _launch(
     )
 
 
-_DATA_KEYS = ("data_files", "meta_data_file", "source_files", "target_files", "files")
-
-
 def _data_folder(data: dict[str, Any], config_folder: str) -> str | None:
-    """The folder that holds every data file of the pipelines, from the launcher's folder."""
+    """The folder that holds every data file of the pipelines, from the launcher's folder.
+
+    A pipeline's files are the keys its registry entry names (`files`,
+    `targets`, `meta_data_file`), as lowering reads them.
+    """
+    from plxgen.schema.registry.pipelines import PIPELINES
+
     found: list[str] = []
-
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            for key, item in value.items():
-                if key in _DATA_KEYS:
-                    found.extend(
-                        f
-                        for f in (item if isinstance(item, list) else [item])
-                        if isinstance(f, str)
-                    )
-                else:
-                    walk(item)
-        elif isinstance(value, list):
-            for item in value:
-                walk(item)
-
     for section in ("train", "eval"):
-        walk((data.get(section) or {}).get("data_pipeline"))
+        for name, spec in (
+            (data.get(section) or {}).get("data_pipeline") or {}
+        ).items():
+            kind = PIPELINES.get(name)
+            if kind is None or not isinstance(spec, dict):
+                continue
+            keys = (
+                kind.files,
+                kind.targets,
+                "meta_data_file" if kind.meta_data else None,
+            )
+            for value in (spec.get(key) for key in keys if key):
+                found += [value] if isinstance(value, str) else list(value or [])
     if not found:
         return None
     folders = [

@@ -188,7 +188,8 @@ def check_overwrite(path: Path, force: bool) -> None:
     try:
         with open(path, "rb") as f:  # bounded: OUT may be a huge file or a device
             head = f.read(4096)
-            rest = f.read(MAX_SCRIPT_BYTES) if head.startswith((b"# Code generated", b"#!/bin/bash\n# Code generated")) else b""  # fmt: skip
+            generated = head.removeprefix(f"{SHEBANG}\n".encode()).startswith(b"# Code generated")
+            rest = f.read(MAX_SCRIPT_BYTES) if generated else b""
         text = (head + rest).decode("utf-8")
     except (OSError, UnicodeDecodeError):
         text = ""
