@@ -124,6 +124,7 @@ def extract(
     from plxgen.compiler.front import render_document
 
     found: Launch | None = None
+    first: dict[str, Any] = {}
     each: list[dict[str, Any] | None] = list(combos) if combos is not None else [None]
     for values in each:
         with collecting_warnings():  # the scripts' compile reported them
@@ -136,11 +137,19 @@ def extract(
         if errors:
             raise ConfigError(errors)
         if found is not None and launch != found:
-            raise ConfigError([rendered.diagnostic(
-                (), "a launcher is one file for the whole matrix, but its tasks, resources or "
-                "launch settings change with the combination", "launch-varies",
+            # Where the file says it: the first section whose values the combination changes.
+            section = next(
+                (k for k in ("environment", "settings", "launch") if rendered.data.get(k) != first.get(k)),
+                "environment",
+            )  # fmt: skip
+            raise ConfigError([doc.diagnostic(
+                (section,), "a launcher is one file for the whole matrix, but its tasks, "
+                "resources or launch settings change with the combination", "launch-varies",
                 "keep matrix values out of environment's resources, n_workers, n_ps and launch",
+                key=True,
             )])  # fmt: skip
+        if found is None:
+            first = rendered.data
         found = launch
     assert found is not None
     return found

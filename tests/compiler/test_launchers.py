@@ -244,8 +244,10 @@ def test_launch_settings_that_vary_with_the_matrix_are_refused(tmp_path: Path) -
         "compile", tmp_path / "sweep.yaml", "-o", tmp_path / "out", "--target", "slurm"
     )
     assert result.returncode == 2
-    assert (
-        "a launcher is one file for the whole matrix" in result.stderr.splitlines()[0]
+    assert result.stderr.splitlines()[0] == (
+        f"{tmp_path / 'sweep.yaml'}:12:1: error: environment: a launcher is one file for the "
+        "whole matrix, but its tasks, resources or launch settings change with the "
+        "combination [launch-varies]"
     )
     assert not (tmp_path / "out").exists()
 
