@@ -361,6 +361,34 @@ class Pipeline:
 
 
 @dataclass(frozen=True)
+class Batching:
+    """What the readers' shared batching does, for the train and eval pipelines together.
+
+    Each flag is set where a pipeline needs it, so the readers take only the
+    options that some pipeline of the script passes (templates/batching.py.j2).
+    """
+
+    shuffles: bool
+    drops: bool
+    caches: bool
+    processes: bool  # some pipeline has feature processors
+    always_processes: bool  # every pipeline has them: `process` is no option
+    randoms: bool
+
+    @classmethod
+    def of(cls, pipes: tuple[Pipeline, ...]) -> Batching:
+        processes = any(p.processors for p in pipes)
+        return cls(
+            shuffles=any(p.shuffle for p in pipes),
+            drops=any(p.drop_remainder for p in pipes),
+            caches=any(p.cache for p in pipes),
+            processes=processes,
+            always_processes=processes and all(p.processors for p in pipes),
+            randoms=any(p.random for p in pipes),
+        )
+
+
+@dataclass(frozen=True)
 class Experiment:
     """A whole supervised experiment, ready to render."""
 
@@ -459,6 +487,11 @@ class Experiment:
     def uses_numpy(self) -> bool:
         """Whether the script needs numpy (its pipeline's reader does)."""
         return self.train.numpy
+
+    @property
+    def batching(self) -> Batching:
+        """What the readers' shared batching must do for this script's pipelines."""
+        return Batching.of(tuple(p for p in (self.train, self.eval) if p is not None))
 
     @property
     def buckets(self) -> bool:
