@@ -271,7 +271,8 @@ class Pipeline:
     keyword arguments, in order) and reading the module-level `constants`
     (each written by the macro of templates/data.py.j2 of that name).
     `features` are the features it gives the model (None: named by the data at
-    run time). `records`: it reads TFRecord files; `ids`: token ids padded per
+    run time). `records`: it reads TFRecord files; `lines`: text files line
+    by line; `ids`: token ids padded per
     batch, the label a target's first id; `source`: a source sequence whose
     ids may be text; `images`: it holds images. `modules` are the
     standard-library modules its reader imports, `numpy` whether it uses
@@ -299,6 +300,7 @@ class Pipeline:
     options: tuple[tuple[str, Any], ...] = ()
     constants: tuple[str, ...] = ()
     records: bool = False
+    lines: bool = False
     ids: bool = False
     source: bool = False
     images: bool = False

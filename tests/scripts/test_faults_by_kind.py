@@ -175,6 +175,21 @@ def text_lines(name: str, keep: int) -> Callable[[Path], str]:
     return damage
 
 
+def text_not_utf8(data: Path) -> str:
+    """A byte 0xFF for the second character of line 11, inside a token id."""
+    path = data / "text" / "source_train.txt"
+    lines = path.read_bytes().split(b"\n")
+    lines[10] = lines[10][:1] + b"\xff" + lines[10][2:]
+    path.write_bytes(b"\n".join(lines))
+    try:
+        lines[10].decode("utf-8")
+    except UnicodeDecodeError as error:
+        return re.escape(
+            f"train.data_pipeline: {path} line 11: not UTF-8 text: {error}"
+        )
+    raise AssertionError("still UTF-8")
+
+
 def records(path: Path) -> list[bytes]:
     import tensorflow as tf
 
@@ -314,6 +329,7 @@ CASES = {
             "text/source_train.txt", "../data/text/source_train.txt"
         ),
         "truncated file": text_lines("source_train.txt", 582),
+        "bytes that are not UTF-8": text_not_utf8,
         "empty eval file": text_lines("source_eval.txt", 0),
     },
     "source_sequences": {

@@ -116,6 +116,7 @@ def lower_pipeline(ctx: Context, section: dict[str, Any], path: Path) -> ir.Pipe
         options=tuple(options.items()),
         constants=kind.constants,
         records=kind.records,
+        lines=kind.lines,
         ids=kind.ids,
         source=kind.source,
         images=kind.images,

@@ -28,6 +28,7 @@ class PipelineKind(Entry):
     config (or their defaults), `sources`, or `dynamic_pad` and
     `bucket_boundaries`, which every pipeline has but only these readers take.
     `records`: it reads TFRecord files (their framing is checked first).
+    `lines`: it reads text files line by line, whose bytes must be UTF-8.
     `ids`: its features are token ids, each batch padded to its longest, and
     the first id of a target is the label. `source`: a source sequence (2017
     seq2seq input) whose ids may be text split by a delimiter. `images`: it
@@ -49,6 +50,7 @@ class PipelineKind(Entry):
     targets: str | None = None
     reader_args: tuple[str, ...] = ()
     records: bool = False
+    lines: bool = False
     ids: bool = False
     source: bool = False
     images: bool = False
@@ -227,6 +229,7 @@ PIPELINES: dict[str, PipelineKind] = {
         ("data_files", "label_column"),
         reader="csv_dataset", features=("x",),
         reader_args=("label_column", "feature_columns", "field_delim"), modules=("csv",),
+        lines=True,
     ),
     "ParallelTextPipeline": PipelineKind(
         "Line-aligned text files of token ids (2017 seq2seq input): line i of a source file is "
@@ -243,7 +246,7 @@ PIPELINES: dict[str, PipelineKind] = {
         reader="parallel_text_dataset", constants=("target_dtype",), features=("source",),
         files="source_files", targets="target_files",
         reader_args=("sources", "source_delimiter", "target_delimiter", "dynamic_pad", "bucket_boundaries"),
-        ids=True, source=True, pairs=True,
+        lines=True, ids=True, source=True, pairs=True,
     ),
     "TFRecordSourceSequencePipeline": PipelineKind(
         "tf.train.Example records with a source and a target sequence (2017 seq2seq input): each "
