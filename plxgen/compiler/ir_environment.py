@@ -81,6 +81,21 @@ class Environment:
     resources: tuple[tuple[str, str, str, str], ...] = ()
 
     @property
+    def own_step(self) -> bool:
+        """Whether the trainer counts the global step itself, not the optimizer.
+
+        Keras' counter skips the float16 steps that overflowed and loses the
+        concurrent updates of parameter-server workers.
+        """
+        return self.strategy == "parameter_server" or self.mixed_precision == "mixed_float16"
+
+    @property
+    def step_key(self) -> str:
+        """The checkpoint key of the global step (Trainer.checkpoint's)."""
+        step = "global_step" if self.own_step else "optimizer/_iterations"
+        return f"{step}/.ATTRIBUTES/VARIABLE_VALUE"
+
+    @property
     def distributed(self) -> bool:
         """True when the script takes part in a cluster of processes."""
         return self.strategy in ("multi_worker_mirrored", "parameter_server")
