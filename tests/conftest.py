@@ -4,13 +4,16 @@
 one way tests run things: `plxgen` runs the command line in a child process,
 `train` runs a generated script in one, `start_plxgen`/`start_train` start them
 without waiting (for races, signals and clusters) and `finished` waits for
-those; `import_script` imports a generated script into this process.
+those; `import_script` imports a generated script into this process, and
+`train_here` runs its `main` there as `train` runs the file.
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib.util
+import io
+import logging
 import os
 import shlex
 import signal
@@ -221,6 +224,49 @@ def import_script(script: Path) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def train_here(
+    script: str | Path,
+    *args: str | Path,
+    cwd: str | Path | None = None,
+    check: bool = False,
+) -> subprocess.CompletedProcess[str]:
+    """Run a generated script's `main(ARGS)` in this process, as `train` runs the file.
+
+    What `python SCRIPT ARGS` would print to stderr comes back as `stderr`: the
+    lines the script prints and logs (in its log format), whatever pytest does
+    with logging. TensorFlow is imported once per test process, not once per
+    run: for runs that need no process of their own (no signal, no strategy of
+    several workers, no look at TensorFlow's own start-up output, no
+    settings.logging of the config's: pytest holds the root logger).
+    """
+    script = Path(script).absolute()
+    stdout, stderr = io.StringIO(), io.StringIO()
+    handler = logging.StreamHandler(stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    root = logging.getLogger()
+    level, previous = root.level, signal.getsignal(signal.SIGTERM)
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    try:
+        with (
+            contextlib.chdir(cwd or script.parent),
+            contextlib.redirect_stdout(stdout),
+            contextlib.redirect_stderr(stderr),
+        ):
+            returncode = import_script(script).main([str(arg) for arg in args])
+    except SystemExit as exit:  # the command line's errors
+        returncode = exit.code if isinstance(exit.code, int) else 1
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+        signal.signal(signal.SIGTERM, previous)
+    if check and returncode != 0:
+        pytest.fail(f"{script.name} exited {returncode}:\n{stderr.getvalue()}")
+    return subprocess.CompletedProcess(
+        [script, *args], returncode, stdout.getvalue(), stderr.getvalue()
+    )
 
 
 def configs_in(folder: Path, pattern: str = "*.yaml") -> list[Path]:

@@ -26,7 +26,14 @@ import numpy as np
 import pytest
 
 from plxgen.data.tfrecord import TFRecordWriter, encode_png, example_bytes
-from tests.conftest import ROOT, finished, plxgen, start_train, train
+from tests.conftest import (
+    ROOT,
+    finished,
+    import_script,
+    plxgen,
+    start_train,
+    train_here,
+)
 from tests.pipeline_data import record_offsets
 from tests.scripts.test_faults import wait_for_checkpoint
 
@@ -153,7 +160,7 @@ def test_bad_data_is_one_line_with_the_file_and_the_reason(
     expected = damage(folder, case)
     script = folder / "generated_examples" / "lenet.py"
     steps = ["--train-steps", "20"]
-    result = train(script, *steps, "--model-dir", tmp_path / "run", cwd=folder)
+    result = train_here(script, *steps, "--model-dir", tmp_path / "run", cwd=folder)
     assert one_error(result) == expected
 
 
@@ -167,7 +174,7 @@ def test_a_model_that_does_not_fit_names_the_layer_as_the_config_does(
     config.write_text(text.replace("        - Flatten:\n", reshape))
     script = folder / "generated_examples" / "misfit.py"
     plxgen("compile", config, "-o", script, check=True)
-    result = train(script, "--train-steps", "1", "--model-dir", tmp_path / "run")
+    result = train_here(script, "--train-steps", "1", "--model-dir", tmp_path / "run")
     # Keras' reason, whole, after the layer's name in the config (its first Reshape).
     assert one_error(result) == (
         "the model does not fit the data: Reshape_1: The total size of the tensor "
@@ -185,28 +192,25 @@ def test_a_bug_in_the_script_keeps_its_traceback_and_exits_123(
     bug = "loss = float(self.train_loss.result())\n"
     assert text.count(bug) == 1
     script.write_text(text.replace(bug, 'loss = float(self.train_loss.result()) + {}[None]\n'))
-    result = train(script, "--train-steps", "20", "--model-dir", tmp_path / "run")
+    result = train_here(script, "--train-steps", "20", "--model-dir", tmp_path / "run")
     assert result.returncode == 123
     assert "Traceback" in result.stderr and "KeyError: None" in result.stderr
     assert "does not fit" not in result.stderr
 
 
 def checkpoint_values(checkpoint: Path) -> dict[str, np.ndarray]:
-    """Every variable of a checkpoint but its save counter, read in a subprocess."""
-    code = (
-        "import sys, numpy as np, tensorflow as tf\n"
-        "r = tf.train.load_checkpoint(sys.argv[1])\n"
-        "np.savez(sys.argv[2], **{k.replace('/', '|'): r.get_tensor(k)"
-        " for k in r.get_variable_to_shape_map() if 'save_counter' not in k})\n"
-    )
-    out = checkpoint.parent / f"{checkpoint.name}.npz"
-    subprocess.run(
-        [sys.executable, "-c", code, str(checkpoint), str(out)],
-        check=True,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
-    )
-    with np.load(out) as values:
-        return dict(values)
+    """Every variable of a checkpoint but its save counter.
+
+    (Its object graph names the optimizer, which Keras numbers within a process.)
+    """
+    import tensorflow as tf
+
+    reader = tf.train.load_checkpoint(str(checkpoint))
+    return {
+        key: reader.get_tensor(key)
+        for key in reader.get_variable_to_shape_map()
+        if key.endswith("/.ATTRIBUTES/VARIABLE_VALUE") and "save_counter" not in key
+    }
 
 
 @pytest.mark.parametrize(
@@ -225,14 +229,14 @@ def test_an_unseeded_run_resumed_ends_as_the_uninterrupted_run_of_its_seed(
     wait_for_checkpoint(killed / "checkpoints", 40, process)
     process.send_signal(kill)
     process.wait(timeout=120)
-    resumed = train(script, *steps, "--model-dir", killed, cwd=workspace, check=True)
+    resumed = train_here(script, *steps, "--model-dir", killed, cwd=workspace, check=True)
     report = json.loads((killed / "metrics.json").read_text())
     assert report["resumed_from"] >= 40 and report["global_step"] == 80
     seed = report["seed"]
     assert f"seed {seed}, drawn" not in resumed.stderr  # the kept seed, not a new one
 
     whole = tmp_path / "whole"
-    train(script, *steps, "--seed", str(seed), "--model-dir", whole, cwd=workspace, check=True)  # fmt: skip
+    train_here(script, *steps, "--seed", str(seed), "--model-dir", whole, cwd=workspace, check=True)  # fmt: skip
     assert json.loads((whole / "metrics.json").read_text())["seed"] == seed
     a = checkpoint_values(killed / "checkpoints" / "ckpt-80")
     b = checkpoint_values(whole / "checkpoints" / "ckpt-80")
@@ -241,27 +245,53 @@ def test_an_unseeded_run_resumed_ends_as_the_uninterrupted_run_of_its_seed(
         np.testing.assert_array_equal(a[key], b[key], err_msg=key)
 
 
-def test_schedules_other_than_training_need_no_training_data(
-    workspace: Path, tmp_path: Path
+def test_schedules_read_only_their_data_and_training_checks_it_once(
+    workspace: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """The script's own `main`, in this process: each run's framing checks are counted."""
     folder = copy_of(workspace, tmp_path)
-    script = folder / "generated_examples" / "lenet.py"
-    model_dir = tmp_path / "run"
-    train(script, "--train-steps", "20", "--schedule", "train", "--model-dir", model_dir, check=True)  # fmt: skip
-    (folder / "data" / "digits" / "digits_train.tfrecord").unlink()
+    digits = folder / "data" / "digits"
+    script = import_script(folder / "generated_examples" / "lenet.py")
+    checked: list[str] = []
+    framing = script.check_framing
+
+    def counted(path: str) -> None:
+        checked.append(Path(path).name)
+        framing(path)
+
+    monkeypatch.setattr(script, "check_framing", counted)
+
+    def run(*args: str) -> int:
+        checked.clear()
+        return script.main([*args, "--model-dir", str(tmp_path / "run")])
+
+    # Trained, then resumed: the train file is checked once per run.
+    for steps in ("10", "20"):
+        assert run("--train-steps", steps, "--schedule", "train") == 0
+        assert checked == ["digits_train.tfrecord"]
+    (digits / "digits_train.tfrecord").unlink()
     for schedule in ("evaluate", "predict", "export"):
-        result = train(script, "--schedule", schedule, "--model-dir", model_dir)
-        assert result.returncode == 0, (schedule, result.stderr)
-    report = json.loads((model_dir / "metrics.json").read_text())
+        assert run("--schedule", schedule) == 0, capsys.readouterr().err
+        assert "digits_train.tfrecord" not in checked
+    report = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert {"eval", "predict", "export"} <= report.keys()
     # Export needs only the meta data: the image records' shapes are in it.
-    (folder / "data" / "digits" / "digits_eval.tfrecord").unlink()
-    shutil.rmtree(model_dir / "export")
-    train(script, "--schedule", "export", "--model-dir", model_dir, check=True)
-    assert (model_dir / "export" / "20" / "saved_model.pb").is_file()
+    (digits / "digits_eval.tfrecord").unlink()
+    shutil.rmtree(tmp_path / "run" / "export")
+    capsys.readouterr()
+    assert run("--schedule", "export") == 0, capsys.readouterr().err
+    assert checked == []
+    assert (tmp_path / "run" / "export" / "20" / "saved_model.pb").is_file()
     # Training still needs them, and says so.
-    result = train(script, "--train-steps", "40", "--model-dir", model_dir)
-    assert "data file not found" in one_error(result)
+    assert run("--train-steps", "40") == 1
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"lenet.py: error: data file not found: {digits / 'digits_train.tfrecord'} "
+        "(../data/digits/digits_train.tfrecord from the config, relative to this "
+        f"script's folder {folder / 'generated_examples'})"
+    )
 
 
 def test_one_evaluation_per_checkpoint_step_and_one_event_file_per_pipeline(
@@ -273,7 +303,7 @@ def test_one_evaluation_per_checkpoint_step_and_one_event_file_per_pipeline(
     throttle = ["--set", "eval.continuous_eval_throttle_secs=0"]
     plxgen("compile", config, "-o", script, *OFTEN, *throttle, check=True)
     model_dir = tmp_path / "run"
-    result = train(script, "--train-steps", "60", "--model-dir", model_dir, check=True)
+    result = train_here(script, "--train-steps", "60", "--model-dir", model_dir, check=True)
     evaluated = [
         int(line.split("eval at step ")[1].split()[0])
         for line in result.stderr.splitlines()

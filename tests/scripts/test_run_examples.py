@@ -2,7 +2,8 @@
 
 Each script is copied next to a data folder made by `plxgen data` (a
 different program from the script) and run from an unrelated working
-directory, as a user would.
+directory, as a user would; `python SCRIPT` itself is run by the tests of
+faults, signals and the command line.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, plxgen, train
+from tests.conftest import ROOT, plxgen, train, train_here
 from tests.pipeline_data import make_pipeline_data
 
 # Supervised examples (RL ones train an agent in an environment: tests/scripts/test_rl.py).
@@ -50,9 +51,15 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def run_script(
     workspace: Path, name: str, *args: str
 ) -> subprocess.CompletedProcess[str]:
-    """Run generated_examples/NAME.py from an unrelated working directory."""
+    """Run generated_examples/NAME.py from an unrelated working directory.
+
+    Its `main` runs in this process (one TensorFlow import for the module's
+    runs); lenet_cluster's in one of its own, as a multi-worker strategy is its
+    process's for good.
+    """
     script = workspace / "generated_examples" / f"{name}.py"
-    return train(script, *args, cwd=workspace / "elsewhere")
+    run = train if name == "lenet_cluster" else train_here
+    return run(script, *args, cwd=workspace / "elsewhere")
 
 
 def metrics(model_dir: Path) -> dict:
@@ -363,9 +370,9 @@ def test_checkpoints_by_seconds(workspace: Path) -> None:
     plxgen("compile", path, "-o", path.with_suffix(".py"), check=True)
     assert "SAVE_CHECKPOINTS_SECS = 1\n" in path.with_suffix(".py").read_text()
     model_dir = workspace / "runs" / "secs"
-    result = run_script(
-        workspace,
-        "regressor_secs",
+    # In a process of its own: settings.logging.path is the script's logging set-up.
+    result = train(
+        workspace / "generated_examples" / "regressor_secs.py",
         "--model-dir",
         str(model_dir),
         "--train-steps",
